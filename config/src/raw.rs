@@ -1,0 +1,290 @@
+//! What serde reads from the file, and its resolution into [`crate::Config`].
+//!
+//! Fields are optional and integers are `i64` here so that missing keys and
+//! out-of-range numbers get this crate's messages (with key paths) instead of
+//! serde's.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::addr::OfAddr;
+use crate::error::Problem;
+use crate::schema::{
+    BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,
+    PortType, SwitchConfig, DEFAULT_OF_PORT,
+};
+use crate::validate::{self, bridge_key, port_key};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    #[serde(default)]
+    switch: RawSwitch,
+    #[serde(default)]
+    mempool: RawMempool,
+    #[serde(default)]
+    bridge: Vec<RawBridge>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSwitch {
+    run_dir: Option<PathBuf>,
+    control_core: Option<i64>,
+    pmd_cores: Option<Vec<i64>>,
+    file_prefix: Option<String>,
+    hugepages: Option<Hugepages>,
+    memory_mb: Option<i64>,
+    log_level: Option<LogLevel>,
+    eal_args: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMempool {
+    mbufs: Option<i64>,
+    cache_size: Option<i64>,
+    data_room: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBridge {
+    name: Option<String>,
+    datapath_id: Option<String>,
+    listen: Option<Vec<String>>,
+    controllers: Option<Vec<String>>,
+    fail_mode: Option<FailMode>,
+    #[serde(default)]
+    port: Vec<RawPort>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPort {
+    name: Option<String>,
+    ofport: Option<i64>,
+    #[serde(rename = "type")]
+    port_type: Option<PortType>,
+    devargs: Option<String>,
+    rx_queues: Option<i64>,
+    rx_desc: Option<i64>,
+    tx_desc: Option<i64>,
+    output: Option<String>,
+}
+
+/// Converts a TOML integer to the field's type; a value that does not fit is
+/// reported with the same expectation the range check uses.
+fn int<T: TryFrom<i64>>(value: i64, key: &str, expected: &str) -> Result<T, Problem> {
+    T::try_from(value).map_err(|_| Problem::new(key, validate::out_of_range(value, expected)))
+}
+
+fn opt_int<T: TryFrom<i64>>(
+    value: Option<i64>,
+    default: T,
+    key: &str,
+    expected: &str,
+) -> Result<T, Problem> {
+    value.map_or(Ok(default), |v| int(v, key, expected))
+}
+
+impl RawConfig {
+    /// Fills in defaults and parses strings; the rules are left to validation.
+    pub(crate) fn resolve(self) -> Result<Config, Problem> {
+        let switch = self.switch.resolve()?;
+        let mempool = self.mempool.resolve()?;
+        let bridges = self
+            .bridge
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| b.resolve(i))
+            .collect::<Result<_, _>>()?;
+        Ok(Config {
+            switch,
+            mempool,
+            bridges,
+        })
+    }
+}
+
+impl RawSwitch {
+    fn resolve(self) -> Result<SwitchConfig, Problem> {
+        let d = SwitchConfig::default();
+        let pmd_cores = match self.pmd_cores {
+            None => d.pmd_cores,
+            Some(cores) => cores
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| int(c, &format!("switch.pmd_cores[{i}]"), validate::EXPECT_CORE))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(SwitchConfig {
+            run_dir: self.run_dir.unwrap_or(d.run_dir),
+            control_core: opt_int(
+                self.control_core,
+                d.control_core,
+                "switch.control_core",
+                validate::EXPECT_CORE,
+            )?,
+            pmd_cores,
+            file_prefix: self.file_prefix.unwrap_or(d.file_prefix),
+            hugepages: self.hugepages.unwrap_or(d.hugepages),
+            memory_mb: opt_int(
+                self.memory_mb,
+                d.memory_mb,
+                "switch.memory_mb",
+                validate::EXPECT_MEMORY,
+            )?,
+            log_level: self.log_level.unwrap_or(d.log_level),
+            eal_args: self.eal_args.unwrap_or(d.eal_args),
+        })
+    }
+}
+
+impl RawMempool {
+    fn resolve(self) -> Result<MempoolConfig, Problem> {
+        let d = MempoolConfig::default();
+        Ok(MempoolConfig {
+            mbufs: opt_int(self.mbufs, d.mbufs, "mempool.mbufs", validate::EXPECT_MBUFS)?,
+            cache_size: opt_int(
+                self.cache_size,
+                d.cache_size,
+                "mempool.cache_size",
+                validate::EXPECT_CACHE,
+            )?,
+            data_room: opt_int(
+                self.data_room,
+                d.data_room,
+                "mempool.data_room",
+                validate::EXPECT_DATA_ROOM,
+            )?,
+        })
+    }
+}
+
+fn parse_dpid(text: &str, key: &str) -> Result<u64, Problem> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    if digits.len() == 16 && digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+        if let Ok(dpid) = u64::from_str_radix(digits, 16) {
+            return Ok(dpid);
+        }
+    }
+    Err(Problem::new(
+        key,
+        format!("{text:?} is not a datapath id; expected 16 hex digits such as \"0000000000000001\" (0x prefix allowed)"),
+    ))
+}
+
+fn parse_addrs(list: Vec<String>, key: &str) -> Result<Vec<OfAddr>, Problem> {
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.parse::<OfAddr>()
+                .map_err(|e| Problem::new(format!("{key}[{i}]"), e.to_string()))
+        })
+        .collect()
+}
+
+impl RawBridge {
+    fn resolve(self, index: usize) -> Result<BridgeConfig, Problem> {
+        let key = bridge_key(index);
+        let name = self.name.ok_or_else(|| {
+            Problem::new(
+                format!("{key}.name"),
+                "required; expected a bridge name such as \"br0\"",
+            )
+        })?;
+        let datapath_id = match self.datapath_id {
+            Some(text) => parse_dpid(&text, &format!("{key}.datapath_id"))?,
+            // Bridge i gets i + 1 so the default never is the all-zero id.
+            None => index as u64 + 1,
+        };
+        let listen = match self.listen {
+            Some(list) => parse_addrs(list, &format!("{key}.listen"))?,
+            None => {
+                let port = u16::try_from(usize::from(DEFAULT_OF_PORT) + index).unwrap_or(0);
+                vec![OfAddr::tcp(SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    port,
+                ))]
+            }
+        };
+        let controllers = parse_addrs(
+            self.controllers.unwrap_or_default(),
+            &format!("{key}.controllers"),
+        )?;
+
+        // Explicit numbers are taken first; the rest get the lowest free ones
+        // in file order.
+        let mut taken: HashSet<i64> = self.port.iter().filter_map(|p| p.ofport).collect();
+        let mut next = 1;
+        let mut ports = Vec::with_capacity(self.port.len());
+        for (j, raw) in self.port.into_iter().enumerate() {
+            let ofport = match raw.ofport {
+                Some(n) => n,
+                None => {
+                    while taken.contains(&next) {
+                        next += 1;
+                    }
+                    taken.insert(next);
+                    next
+                }
+            };
+            ports.push(raw.resolve(&port_key(index, j), ofport)?);
+        }
+        Ok(BridgeConfig {
+            name,
+            datapath_id,
+            listen,
+            controllers,
+            fail_mode: self.fail_mode.unwrap_or_default(),
+            ports,
+        })
+    }
+}
+
+impl RawPort {
+    fn resolve(self, key: &str, ofport: i64) -> Result<PortConfig, Problem> {
+        let port_type = self.port_type.unwrap_or_default();
+        let name = self.name.ok_or_else(|| {
+            Problem::new(
+                format!("{key}.name"),
+                "required; expected a port name such as \"p1\"",
+            )
+        })?;
+        let devargs = match (port_type, self.devargs) {
+            (PortType::Dpdk, Some(d)) => d,
+            (PortType::Dpdk, None) => {
+                return Err(Problem::new(
+                    format!("{key}.devargs"),
+                    "required for type \"dpdk\"; expected a PCI address (0000:01:00.0) \
+                     or a DPDK vdev (net_tap0,iface=...)",
+                ))
+            }
+        };
+        let desc = |v: Option<i64>, field: &str| {
+            opt_int(v, 1024u16, &format!("{key}.{field}"), validate::EXPECT_DESC)
+        };
+        Ok(PortConfig {
+            name,
+            ofport: int(ofport, &format!("{key}.ofport"), validate::EXPECT_OFPORT)?,
+            port_type,
+            devargs,
+            rx_queues: opt_int(
+                self.rx_queues,
+                1,
+                &format!("{key}.rx_queues"),
+                validate::EXPECT_QUEUES,
+            )?,
+            rx_desc: desc(self.rx_desc, "rx_desc")?,
+            tx_desc: desc(self.tx_desc, "tx_desc")?,
+            output: Output::from_text(self.output),
+        })
+    }
+}

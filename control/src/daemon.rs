@@ -1,0 +1,77 @@
+//! The daemon's life: load and check the configuration, lock the run
+//! directory, start DPDK and the datapath, serve management requests on the
+//! control core, and shut everything down cleanly on SIGINT/SIGTERM.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fastpath::dpdk::Eal;
+use fsconfig::Config;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::eal_args::{eal_args, use_hugepages, HugepageInfo};
+use crate::error::{Error, Result};
+use crate::mgmt::server;
+use crate::rundir::RunDir;
+use crate::switch::Switch;
+
+/// Command-line settings that override the configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub run_dir: Option<PathBuf>,
+    pub file_prefix: Option<String>,
+}
+
+pub fn apply(cfg: &mut Config, o: &Overrides) {
+    if let Some(d) = &o.run_dir {
+        cfg.switch.run_dir = d.clone();
+    }
+    if let Some(p) = &o.file_prefix {
+        cfg.switch.file_prefix = p.clone();
+    }
+}
+
+/// Runs the switch until a termination signal. Returns after a clean
+/// shutdown.
+pub fn run(cfg: Config) -> Result<()> {
+    let run_dir = RunDir::lock(&cfg.switch.run_dir)?;
+    let (hugepages, why) = use_hugepages(&cfg, HugepageInfo::detect())?;
+    if hugepages {
+        tracing::info!("{why}");
+    } else {
+        tracing::warn!("{why}");
+    }
+
+    // Pin the control thread first: DPDK puts its own service threads on
+    // the cores we run on minus the lcores, which must not be a PMD core.
+    let control_core = cfg.switch.control_core;
+    if !core_affinity::set_for_current(core_affinity::CoreId { id: control_core }) {
+        tracing::warn!("cannot pin the control thread to core {control_core}");
+    }
+    let args = eal_args(&cfg, hugepages);
+    tracing::info!("EAL arguments: {}", args.join(" "));
+    let eal = Eal::init(&args)?;
+    tracing::info!("{} initialised", eal.version());
+
+    let switch = Switch::start(cfg, eal)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        let listener = server::bind(&run_dir.socket_path())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tracing::info!("ferroswitch ready; management socket {}", run_dir.socket_path().display());
+        let handler: Arc<dyn server::Handler> = switch.view();
+        tokio::select! {
+            _ = server::serve(listener, handler) => {}
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        Ok::<(), Error>(())
+    });
+    drop(rt);
+    switch.shutdown();
+    drop(run_dir);
+    tracing::info!("ferroswitch stopped");
+    result
+}

@@ -1,0 +1,148 @@
+//! The management protocol between `ferroctl` and the daemon: one JSON
+//! request per line on the unix socket, answered by one JSON line.
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum Request {
+    Show,
+    PortStats,
+    PmdStats {
+        /// Reset the PMD counters after reading them.
+        #[serde(default)]
+        clear: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Ok(Body),
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Body {
+    Show(ShowReply),
+    PortStats(PortStatsReply),
+    PmdStats(PmdStatsReply),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowReply {
+    pub version: String,
+    pub dpdk_version: String,
+    pub pid: u32,
+    pub hugepages: bool,
+    pub control_core: usize,
+    pub bridges: Vec<BridgeInfo>,
+    pub pmds: Vec<PmdInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BridgeInfo {
+    pub name: String,
+    /// 16 hex digits.
+    pub datapath_id: String,
+    pub ports: Vec<PortInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortInfo {
+    pub name: String,
+    pub ofport: u32,
+    pub devargs: String,
+    pub driver: String,
+    pub dpdk_port: u16,
+    pub mac: String,
+    pub link_up: bool,
+    pub link_speed_mbps: u32,
+    pub rx_queues: u16,
+    pub tx_queues: u16,
+    /// Where received packets go: a port name, "in_port" or "drop".
+    pub output: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PmdInfo {
+    pub core: usize,
+    pub lcore: u32,
+    pub rx_queues: Vec<RxqInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RxqInfo {
+    pub port: String,
+    pub queue: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortStatsReply {
+    pub ports: Vec<PortStats>,
+}
+
+/// Packet and byte counts are the switch's own (what its PMDs received and
+/// sent); errors, misses and rx_nombuf come from the driver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortStats {
+    pub bridge: String,
+    pub name: String,
+    pub ofport: u32,
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    /// Received but not forwarded (no output).
+    pub rx_dropped: u64,
+    pub rx_errors: u64,
+    pub rx_missed: u64,
+    pub rx_nombuf: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    /// Refused by the driver (tx queue full).
+    pub tx_dropped: u64,
+    pub tx_errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PmdStatsReply {
+    pub tsc_hz: u64,
+    pub pmds: Vec<PmdStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PmdStats {
+    pub core: usize,
+    pub lcore: u32,
+    pub iterations: u64,
+    pub packets: u64,
+    pub busy_cycles: u64,
+    pub idle_cycles: u64,
+    pub busy_percent: f64,
+    pub cycles_per_packet: f64,
+    pub rx_queues: Vec<RxqInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_tagged_json() {
+        assert_eq!(serde_json::to_string(&Request::Show).unwrap(), r#"{"command":"show"}"#);
+        let r: Request = serde_json::from_str(r#"{"command":"pmd-stats"}"#).unwrap();
+        assert_eq!(r, Request::PmdStats { clear: false });
+        let r: Request = serde_json::from_str(r#"{"command":"port-stats"}"#).unwrap();
+        assert_eq!(r, Request::PortStats);
+        assert!(serde_json::from_str::<Request>(r#"{"command":"reboot"}"#).is_err());
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let r = Reply::Ok(Body::PortStats(PortStatsReply { ports: vec![] }));
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(s, r#"{"ok":{"ports":[]}}"#);
+        assert_eq!(serde_json::from_str::<Reply>(&s).unwrap(), r);
+        let e = Reply::Error("bad".into());
+        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"error":"bad"}"#);
+    }
+}

@@ -1,0 +1,127 @@
+//! Finds the system DPDK with pkg-config, generates bindings with bindgen and
+//! builds the C shim for DPDK's inline functions. Missing prerequisites fail
+//! the build with the Debian package that provides them.
+use std::env;
+use std::path::{Path, PathBuf};
+
+const SETUP_HINT: &str = "run scripts/setup.sh, or: apt-get install";
+
+fn main() {
+    println!("cargo:rerun-if-changed=shim/shim.c");
+    println!("cargo:rerun-if-changed=shim/shim.h");
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
+
+    let dpdk = pkg_config::Config::new()
+        .atleast_version("22.11")
+        .probe("libdpdk")
+        .unwrap_or_else(|e| {
+            panic!(
+                "\n\nferroswitch needs DPDK 22.11 (pkg-config libdpdk) and could not find it:\n  {e}\n\
+                 Install the Debian packages `dpdk dpdk-dev libdpdk-dev` ({SETUP_HINT} dpdk dpdk-dev libdpdk-dev).\n\n"
+            )
+        });
+
+    if env::var_os("LIBCLANG_PATH").is_none() && !libclang_present() {
+        panic!(
+            "\n\nbindgen needs libclang and none was found (set LIBCLANG_PATH, or install the Debian package \
+             `libclang-dev`: {SETUP_HINT} libclang-dev).\n\n"
+        );
+    }
+
+    // DPDK's own compile flags: include paths, `-include rte_config.h`, -march.
+    let cflags = std::process::Command::new("pkg-config")
+        .args(["--cflags", "libdpdk"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok());
+    let mut clang_args: Vec<String> = dpdk
+        .include_paths
+        .iter()
+        .map(|p| format!("-I{}", p.display()))
+        .collect();
+    clang_args.extend(extra_cflags(cflags.as_deref()));
+
+    let mut shim = cc::Build::new();
+    shim.file("shim/shim.c").opt_level(3).warnings(true);
+    for p in &dpdk.include_paths {
+        shim.include(p);
+    }
+    for f in extra_cflags(cflags.as_deref()) {
+        shim.flag(&f);
+    }
+    shim.compile("ferroswitch_dpdk_shim");
+
+    let bindings = bindgen::Builder::default()
+        .header("shim/shim.h")
+        .clang_args(&clang_args)
+        .allowlist_function("fs_.*")
+        .allowlist_function("rte_eal_(init|cleanup|process_type|has_hugepages|get_runtime_dir)")
+        .allowlist_function("rte_eth_(dev_.*|rx_queue_setup|tx_queue_setup|stats_get|stats_reset|link_get_nowait|macaddr_get|promiscuous_enable|allmulticast_enable|find_next_owned_by|xstats_.*)")
+        .allowlist_function("rte_dev_(probe|remove)")
+        .allowlist_function("rte_pktmbuf_(pool_create|free_bulk)")
+        .allowlist_function("rte_mempool_(free|lookup)")
+        .allowlist_function("rte_thread_(register|unregister)")
+        .allowlist_function("rte_(strerror|get_tsc_hz|socket_id|version|lcore_count)")
+        .allowlist_type("rte_eth_rx_mq_mode")
+        .allowlist_var("RTE_(ETH_MQ_RX_RSS|ETH_LINK_.*|MAX_ETHPORTS|ETH_NAME_MAX_LEN|PKTMBUF_HEADROOM|MBUF_DEFAULT_BUF_SIZE|ETH_RX_OFFLOAD_.*|ETH_TX_OFFLOAD_.*)")
+        .allowlist_var("SOCKET_ID_ANY|LCORE_ID_ANY")
+        .blocklist_type("max_align_t")
+        .opaque_type("rte_l2tpv2_combined_msg_hdr")
+        .opaque_type("rte_arp_ipv4")
+        .opaque_type("rte_arp_hdr")
+        .derive_default(true)
+        .layout_tests(false)
+        .generate_comments(false)
+        .prepend_enum_name(false)
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+        .generate()
+        .unwrap_or_else(|e| panic!("bindgen failed on the DPDK headers: {e}"));
+
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    bindings
+        .write_to_file(out.join("bindings.rs"))
+        .expect("writing bindings.rs");
+}
+
+/// The non-`-I` flags of DPDK's pkg-config cflags that change the ABI or
+/// the headers' meaning (`-include rte_config.h`, `-march=...`, `-m...`).
+fn extra_cflags(cflags: Option<&str>) -> Vec<String> {
+    let Some(cflags) = cflags else {
+        return vec!["-include".into(), "rte_config.h".into()];
+    };
+    let mut out = Vec::new();
+    let mut it = cflags.split_whitespace();
+    while let Some(f) = it.next() {
+        if f == "-include" {
+            if let Some(h) = it.next() {
+                out.push(f.to_string());
+                out.push(h.to_string());
+            }
+        } else if f.starts_with("-m") || f.starts_with("-D") {
+            out.push(f.to_string());
+        }
+    }
+    out
+}
+
+fn libclang_present() -> bool {
+    let roots = ["/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/lib"];
+    roots.iter().any(|r| dir_has_libclang(Path::new(r)))
+        || std::fs::read_dir("/usr/lib")
+            .map(|rd| {
+                rd.flatten().any(|e| {
+                    e.file_name().to_string_lossy().starts_with("llvm-")
+                        && dir_has_libclang(&e.path().join("lib"))
+                })
+            })
+            .unwrap_or(false)
+}
+
+fn dir_has_libclang(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("libclang"))
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,245 @@
+//! Packet buffers: one owned mbuf, and fixed bursts of them.
+use std::ptr::{self, NonNull};
+
+use super::Mempool;
+
+/// Packets per rx/tx burst.
+pub const BURST_SIZE: usize = 32;
+
+/// An owned packet buffer; freed back to its pool on drop.
+///
+/// Invariant: the mbuf is single-segment or its first segment is the only
+/// one exposed; `data()` never reads past `data_len`. An `Mbuf` must not
+/// outlive the pool it came from; the daemon frees every mbuf before it
+/// releases pools.
+pub struct Mbuf {
+    ptr: NonNull<dpdk_sys::rte_mbuf>,
+}
+
+// SAFETY: an mbuf is exclusively owned by this handle; it may be handed to
+// another thread (e.g. through a queue) and freed there, as DPDK allows.
+unsafe impl Send for Mbuf {}
+
+impl Mbuf {
+    /// Allocates an empty mbuf from `pool`; None when the pool is empty.
+    pub fn alloc(pool: &Mempool) -> Option<Mbuf> {
+        // SAFETY: the pool is alive (borrowed); a NULL result means empty.
+        let p = unsafe { dpdk_sys::fs_pktmbuf_alloc(pool.as_ptr()) };
+        NonNull::new(p).map(|ptr| Mbuf { ptr })
+    }
+
+    /// Builds a packet holding a copy of `bytes`; None if the pool is empty
+    /// or the data does not fit in one mbuf.
+    pub fn from_slice(pool: &Mempool, bytes: &[u8]) -> Option<Mbuf> {
+        let mut m = Mbuf::alloc(pool)?;
+        let len = u16::try_from(bytes.len()).ok()?;
+        m.append(len)?.copy_from_slice(bytes);
+        Some(m)
+    }
+
+    /// The packet bytes of the first segment.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the mbuf is valid and owned; data points at data_len
+        // initialised bytes inside the mbuf's buffer, which lives as long as
+        // &self.
+        unsafe {
+            let p = dpdk_sys::fs_pktmbuf_data(self.ptr.as_ptr());
+            let len = dpdk_sys::fs_pktmbuf_data_len(self.ptr.as_ptr());
+            std::slice::from_raw_parts(p, usize::from(len))
+        }
+    }
+
+    /// Mutable packet bytes of the first segment.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as data(); &mut self guarantees exclusive access.
+        unsafe {
+            let p = dpdk_sys::fs_pktmbuf_data(self.ptr.as_ptr());
+            let len = dpdk_sys::fs_pktmbuf_data_len(self.ptr.as_ptr());
+            std::slice::from_raw_parts_mut(p, usize::from(len))
+        }
+    }
+
+    /// Total packet length over all segments.
+    #[inline]
+    pub fn pkt_len(&self) -> u32 {
+        // SAFETY: valid owned mbuf.
+        unsafe { dpdk_sys::fs_pktmbuf_pkt_len(self.ptr.as_ptr()) }
+    }
+
+    /// The NIC's RSS hash, when the NIC provided one.
+    #[inline]
+    pub fn rss_hash(&self) -> Option<u32> {
+        let mut valid = 0;
+        // SAFETY: valid owned mbuf; `valid` is a live out-parameter.
+        let h = unsafe { dpdk_sys::fs_pktmbuf_rss_hash(self.ptr.as_ptr(), &mut valid) };
+        (valid != 0).then_some(h)
+    }
+
+    /// Grows the packet at the front by `len` bytes (e.g. for an
+    /// encapsulation header) and returns them; None without headroom.
+    pub fn prepend(&mut self, len: u16) -> Option<&mut [u8]> {
+        // SAFETY: valid owned mbuf; DPDK returns NULL when headroom is short,
+        // otherwise a pointer to `len` bytes inside the buffer.
+        unsafe {
+            let p = dpdk_sys::fs_pktmbuf_prepend(self.ptr.as_ptr(), len);
+            (!p.is_null()).then(|| std::slice::from_raw_parts_mut(p, usize::from(len)))
+        }
+    }
+
+    /// Grows the packet at the end by `len` bytes and returns them; None
+    /// without tailroom.
+    pub fn append(&mut self, len: u16) -> Option<&mut [u8]> {
+        // SAFETY: as prepend(); the new bytes are inside the buffer.
+        unsafe {
+            let p = dpdk_sys::fs_pktmbuf_append(self.ptr.as_ptr(), len);
+            (!p.is_null()).then(|| std::slice::from_raw_parts_mut(p, usize::from(len)))
+        }
+    }
+
+    /// Removes `len` bytes from the front; false if the packet is shorter.
+    pub fn adj(&mut self, len: u16) -> bool {
+        // SAFETY: valid owned mbuf; DPDK checks len against data_len.
+        unsafe { !dpdk_sys::fs_pktmbuf_adj(self.ptr.as_ptr(), len).is_null() }
+    }
+
+    /// Removes `len` bytes from the end; false if the packet is shorter.
+    pub fn trim(&mut self, len: u16) -> bool {
+        // SAFETY: valid owned mbuf; DPDK checks len against data_len.
+        unsafe { dpdk_sys::fs_pktmbuf_trim(self.ptr.as_ptr(), len) == 0 }
+    }
+
+    /// Hints the CPU to load the packet's first cache line.
+    #[inline]
+    pub fn prefetch(&self) {
+        // SAFETY: prefetch never faults; the pointer is the mbuf's data.
+        unsafe { dpdk_sys::fs_prefetch0(dpdk_sys::fs_pktmbuf_data(self.ptr.as_ptr()) as *const _) }
+    }
+
+    fn into_raw(self) -> *mut dpdk_sys::rte_mbuf {
+        let p = self.ptr.as_ptr();
+        std::mem::forget(self);
+        p
+    }
+}
+
+impl Drop for Mbuf {
+    fn drop(&mut self) {
+        // SAFETY: we own the mbuf and it is not used after this.
+        unsafe { dpdk_sys::fs_pktmbuf_free(self.ptr.as_ptr()) }
+    }
+}
+
+/// Up to `BURST_SIZE` owned mbufs, filled by an rx burst or by pushes, and
+/// drained by a tx burst. Remaining mbufs are freed on drop.
+pub struct Burst {
+    bufs: [*mut dpdk_sys::rte_mbuf; BURST_SIZE],
+    len: usize,
+}
+
+// SAFETY: the burst exclusively owns its mbufs (see Mbuf's Send).
+unsafe impl Send for Burst {}
+
+impl Default for Burst {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Burst {
+    pub const fn new() -> Self {
+        Burst {
+            bufs: [ptr::null_mut(); BURST_SIZE],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.len == BURST_SIZE
+    }
+
+    /// Adds a packet; gives it back when the burst is full.
+    #[inline]
+    pub fn push(&mut self, m: Mbuf) -> Result<(), Mbuf> {
+        if self.len == BURST_SIZE {
+            return Err(m);
+        }
+        self.bufs[self.len] = m.into_raw();
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Takes every packet out, in order.
+    #[inline]
+    pub fn drain(&mut self) -> impl Iterator<Item = Mbuf> + '_ {
+        let n = std::mem::replace(&mut self.len, 0);
+        self.bufs[..n].iter().map(|&p| Mbuf {
+            // SAFETY: slots below len hold non-null owned mbufs (set by
+            // push() or written by rx_burst); len was reset, so each is
+            // handed out exactly once.
+            ptr: unsafe { NonNull::new_unchecked(p) },
+        })
+    }
+
+    /// Total length of the packets held.
+    pub fn bytes(&self) -> u64 {
+        self.bufs[..self.len]
+            .iter()
+            // SAFETY: slots below len hold valid owned mbufs.
+            .map(|&p| u64::from(unsafe { dpdk_sys::fs_pktmbuf_pkt_len(p) }))
+            .sum()
+    }
+
+    /// Frees every packet.
+    pub fn clear(&mut self) {
+        if self.len > 0 {
+            // SAFETY: the first len slots are owned non-null mbufs; len is
+            // reset so none is freed twice.
+            unsafe { dpdk_sys::rte_pktmbuf_free_bulk(self.bufs.as_mut_ptr(), self.len as u32) };
+            self.len = 0;
+        }
+    }
+
+    /// For rx: the empty slots and a setter for how many were filled.
+    pub(crate) fn raw_fill(&mut self) -> (*mut *mut dpdk_sys::rte_mbuf, u16) {
+        debug_assert_eq!(self.len, 0);
+        (self.bufs.as_mut_ptr(), BURST_SIZE as u16)
+    }
+
+    pub(crate) fn set_filled(&mut self, n: usize) {
+        debug_assert!(n <= BURST_SIZE);
+        self.len = n.min(BURST_SIZE);
+    }
+
+    /// For tx: the filled slots. After sending `sent` of them, call
+    /// `consume_front(sent)`.
+    pub(crate) fn raw_filled(&mut self) -> (*mut *mut dpdk_sys::rte_mbuf, u16) {
+        (self.bufs.as_mut_ptr(), self.len as u16)
+    }
+
+    /// Forgets the first `n` packets (now owned by the driver) and moves
+    /// the rest to the front.
+    pub(crate) fn consume_front(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.bufs.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+}
+
+impl Drop for Burst {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}

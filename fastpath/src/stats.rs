@@ -1,0 +1,196 @@
+//! Counters written by exactly one PMD thread and read by the control side.
+//!
+//! Each PMD owns its counters, so updates are plain relaxed load+store (no
+//! locked read-modify-write); readers see a recent value, never a torn one.
+//! Clearing is done by the reader keeping a baseline, so the PMD never
+//! has a second writer.
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use crossbeam_utils::CachePadded;
+
+/// A monotonically increasing counter with a single writer.
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    /// Adds `v`. Only the owning PMD thread may call this.
+    #[inline]
+    pub fn add(&self, v: u64) {
+        self.0.store(self.0.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Per (PMD, port) traffic counters.
+#[derive(Debug, Default)]
+pub struct PortCounters {
+    pub rx_packets: Counter,
+    pub rx_bytes: Counter,
+    pub tx_packets: Counter,
+    pub tx_bytes: Counter,
+    /// Packets the driver would not take (tx queue full).
+    pub tx_dropped: Counter,
+    /// Packets received here that the forwarding decision dropped.
+    pub rx_dropped: Counter,
+}
+
+/// Plain copy of [`PortCounters`], summed over PMDs by the reader.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PortCountersSnapshot {
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    pub tx_dropped: u64,
+    pub rx_dropped: u64,
+}
+
+impl PortCounters {
+    pub fn snapshot(&self) -> PortCountersSnapshot {
+        PortCountersSnapshot {
+            rx_packets: self.rx_packets.get(),
+            rx_bytes: self.rx_bytes.get(),
+            tx_packets: self.tx_packets.get(),
+            tx_bytes: self.tx_bytes.get(),
+            tx_dropped: self.tx_dropped.get(),
+            rx_dropped: self.rx_dropped.get(),
+        }
+    }
+}
+
+impl std::ops::AddAssign for PortCountersSnapshot {
+    fn add_assign(&mut self, o: Self) {
+        self.rx_packets += o.rx_packets;
+        self.rx_bytes += o.rx_bytes;
+        self.tx_packets += o.tx_packets;
+        self.tx_bytes += o.tx_bytes;
+        self.tx_dropped += o.tx_dropped;
+        self.rx_dropped += o.rx_dropped;
+    }
+}
+
+/// One PMD's counters.
+#[derive(Debug)]
+pub struct PmdStats {
+    pub core: usize,
+    /// DPDK lcore id once the thread registered (u32::MAX before).
+    pub lcore: AtomicU32,
+    /// Loop iterations.
+    pub iterations: Counter,
+    /// Packets received.
+    pub packets: Counter,
+    /// TSC cycles spent in iterations that received packets.
+    pub busy_cycles: Counter,
+    /// TSC cycles spent in iterations that received nothing.
+    pub idle_cycles: Counter,
+    /// Indexed by the switch's dense port index.
+    pub ports: Box<[CachePadded<PortCounters>]>,
+}
+
+impl PmdStats {
+    pub fn new(core: usize, n_ports: usize) -> Self {
+        PmdStats {
+            core,
+            lcore: AtomicU32::new(u32::MAX),
+            iterations: Counter::default(),
+            packets: Counter::default(),
+            busy_cycles: Counter::default(),
+            idle_cycles: Counter::default(),
+            ports: (0..n_ports).map(|_| CachePadded::new(PortCounters::default())).collect(),
+        }
+    }
+
+    pub fn snapshot(&self) -> PmdStatsSnapshot {
+        PmdStatsSnapshot {
+            core: self.core,
+            lcore: self.lcore.load(Ordering::Relaxed),
+            iterations: self.iterations.get(),
+            packets: self.packets.get(),
+            busy_cycles: self.busy_cycles.get(),
+            idle_cycles: self.idle_cycles.get(),
+        }
+    }
+}
+
+/// Plain copy of a PMD's totals.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PmdStatsSnapshot {
+    pub core: usize,
+    pub lcore: u32,
+    pub iterations: u64,
+    pub packets: u64,
+    pub busy_cycles: u64,
+    pub idle_cycles: u64,
+}
+
+impl PmdStatsSnapshot {
+    /// Counters accumulated since `base` (a clear point).
+    pub fn since(&self, base: &PmdStatsSnapshot) -> PmdStatsSnapshot {
+        PmdStatsSnapshot {
+            core: self.core,
+            lcore: self.lcore,
+            iterations: self.iterations.saturating_sub(base.iterations),
+            packets: self.packets.saturating_sub(base.packets),
+            busy_cycles: self.busy_cycles.saturating_sub(base.busy_cycles),
+            idle_cycles: self.idle_cycles.saturating_sub(base.idle_cycles),
+        }
+    }
+
+    /// Busy cycles per received packet.
+    pub fn cycles_per_packet(&self) -> f64 {
+        if self.packets == 0 {
+            0.0
+        } else {
+            self.busy_cycles as f64 / self.packets as f64
+        }
+    }
+
+    /// Share of cycles spent on iterations with packets, in percent.
+    pub fn busy_percent(&self) -> f64 {
+        let total = self.busy_cycles + self.idle_cycles;
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * self.busy_cycles as f64 / total as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_adds_and_snapshots_sum() {
+        let c = PortCounters::default();
+        c.rx_packets.add(3);
+        c.rx_packets.add(4);
+        c.tx_bytes.add(100);
+        let mut total = c.snapshot();
+        total += c.snapshot();
+        assert_eq!(total.rx_packets, 14);
+        assert_eq!(total.tx_bytes, 200);
+    }
+
+    #[test]
+    fn pmd_ratios_and_clear_baseline() {
+        let s = PmdStats::new(1, 2);
+        s.packets.add(100);
+        s.busy_cycles.add(5000);
+        s.idle_cycles.add(5000);
+        let base = s.snapshot();
+        assert_eq!(base.cycles_per_packet(), 50.0);
+        assert_eq!(base.busy_percent(), 50.0);
+        s.packets.add(10);
+        s.busy_cycles.add(200);
+        let d = s.snapshot().since(&base);
+        assert_eq!(d.packets, 10);
+        assert_eq!(d.cycles_per_packet(), 20.0);
+        assert_eq!(d.busy_percent(), 100.0);
+        assert_eq!(PmdStatsSnapshot::default().cycles_per_packet(), 0.0);
+    }
+}

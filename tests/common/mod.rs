@@ -1,0 +1,265 @@
+//! End-to-end harness: runs `ferroswitch` as a subprocess (one EAL per
+//! process) with a unique run directory and DPDK file prefix, talks to it
+//! through `ferroctl --json`, and builds network namespaces as endpoints.
+#![allow(dead_code)]
+
+pub mod netns;
+pub mod pcap;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const FERROSWITCH: &str = env!("CARGO_BIN_EXE_ferroswitch");
+pub const FERROCTL: &str = env!("CARGO_BIN_EXE_ferroctl");
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A short name unique to this test process and call, e.g. for interfaces
+/// (at most 15 characters) and DPDK file prefixes.
+pub fn unique(tag: &str) -> String {
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!("{tag}{}{n}", std::process::id() % 100_000)
+}
+
+/// A running switch under test.
+pub struct Switch {
+    pub dir: tempfile::TempDir,
+    pub prefix: String,
+    child: Option<Child>,
+}
+
+impl Switch {
+    /// Writes `config` (TOML without a [switch] table; one is added with
+    /// a PMD on core 1) and starts the daemon; waits until it is ready.
+    pub fn start(config: &str) -> Switch {
+        Self::start_with_switch("pmd_cores = [1]\n", config)
+    }
+
+    pub fn start_with_switch(switch_keys: &str, config: &str) -> Switch {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let prefix = unique("fst");
+        let text = format!("[switch]\n{switch_keys}\n{config}");
+        let cfg = dir.path().join("ferroswitch.toml");
+        std::fs::write(&cfg, text).expect("write config");
+        let child = Command::new(FERROSWITCH)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--run-dir")
+            .arg(dir.path().join("run"))
+            .arg("--file-prefix")
+            .arg(&prefix)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ferroswitch");
+        let mut s = Switch {
+            dir,
+            prefix,
+            child: Some(child),
+        };
+        s.wait_ready();
+        s
+    }
+
+    pub fn run_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn wait_ready(&mut self) {
+        let sock = self.run_dir().join("ferroswitch.ctl");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if sock.exists() && self.try_ctl(&["show"]).is_ok() {
+                return;
+            }
+            if let Some(st) = self.child.as_mut().unwrap().try_wait().expect("try_wait") {
+                let (out, err) = self.take_output();
+                panic!("ferroswitch exited during start-up ({st}):\n{out}\n{err}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.kill();
+        let (out, err) = self.take_output();
+        panic!("ferroswitch not ready after 60 s:\n{out}\n{err}");
+    }
+
+    fn try_ctl(&self, args: &[&str]) -> Result<Value, String> {
+        let out = Command::new(FERROCTL)
+            .arg("--run-dir")
+            .arg(self.run_dir())
+            .arg("--json")
+            .args(args)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+    }
+
+    /// `ferroctl --json ARGS`, parsed.
+    pub fn ctl(&self, args: &[&str]) -> Value {
+        self.try_ctl(args)
+            .unwrap_or_else(|e| panic!("ferroctl {args:?} failed: {e}"))
+    }
+
+    /// `ferroctl ARGS` (human output) with its exit status.
+    pub fn ctl_text(&self, args: &[&str]) -> Output {
+        Command::new(FERROCTL)
+            .arg("--run-dir")
+            .arg(self.run_dir())
+            .args(args)
+            .output()
+            .expect("run ferroctl")
+    }
+
+    /// The port-stats entry of port `name`.
+    pub fn port_stats(&self, name: &str) -> Value {
+        let v = self.ctl(&["port-stats"]);
+        v["ports"]
+            .as_array()
+            .expect("ports array")
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no port {name} in {v}"))
+    }
+
+    /// Polls until `cond` holds on port-stats of `name`, or panics.
+    pub fn wait_port_stats(&self, name: &str, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.port_stats(name);
+            if cond(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("port {name}: {what} not reached in 30 s; last stats {s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends `sig` and waits for exit (at most 30 s). Returns the status
+    /// and the daemon's stderr.
+    pub fn stop_with(&mut self, sig: nix::sys::signal::Signal) -> (ExitStatus, String) {
+        let pid = nix::unistd::Pid::from_raw(self.pid() as i32);
+        nix::sys::signal::kill(pid, sig).expect("signal ferroswitch");
+        let status = wait_timeout(self.child.as_mut().unwrap(), Duration::from_secs(30))
+            .unwrap_or_else(|| {
+                self.kill();
+                panic!("ferroswitch did not exit within 30 s of {sig}");
+            });
+        let (_, err) = self.take_output();
+        self.child = None;
+        (status, err)
+    }
+
+    pub fn stop(&mut self) -> (ExitStatus, String) {
+        self.stop_with(nix::sys::signal::Signal::SIGTERM)
+    }
+
+    fn kill(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn take_output(&mut self) -> (String, String) {
+        let c = self.child.as_mut().unwrap();
+        let mut out = String::new();
+        let mut err = String::new();
+        if let Some(mut o) = c.stdout.take() {
+            let _ = o.read_to_string(&mut out);
+        }
+        if let Some(mut e) = c.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (out, err)
+    }
+}
+
+impl Drop for Switch {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            let pid = nix::unistd::Pid::from_raw(self.pid() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            if wait_timeout(self.child.as_mut().unwrap(), Duration::from_secs(20)).is_none() {
+                self.kill();
+            }
+        }
+    }
+}
+
+pub fn wait_timeout(child: &mut Child, t: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + t;
+    loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            return Some(st);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs ferroswitch to completion (for start-up failures) with a bound on
+/// time; returns (status, stdout+stderr).
+pub fn run_ferroswitch(args: &[&std::ffi::OsStr], limit: Duration) -> (ExitStatus, String) {
+    let mut child = Command::new(FERROSWITCH)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ferroswitch");
+    let status = match wait_timeout(&mut child, limit) {
+        Some(s) => s,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ferroswitch hung: still running after {limit:?}");
+        }
+    };
+    let mut text = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut text).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut text).unwrap();
+    (status, text)
+}
+
+/// Files in /dev/hugepages (DPDK's backing files, if any were left).
+pub fn hugepage_files() -> Vec<String> {
+    std::fs::read_dir("/dev/hugepages")
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Runs a command; panics with its output if it fails.
+pub fn sh(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

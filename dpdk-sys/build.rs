@@ -70,7 +70,7 @@ fn main() {
         .opaque_type("rte_arp_ipv4")
         .opaque_type("rte_arp_hdr")
         .derive_default(true)
-        .layout_tests(false)
+        .layout_tests(true)
         .generate_comments(false)
         .prepend_enum_name(false)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
@@ -105,7 +105,12 @@ fn extra_cflags(cflags: Option<&str>) -> Vec<String> {
 }
 
 fn libclang_present() -> bool {
-    let roots = ["/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/lib"];
+    let roots = [
+        "/usr/lib",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib64",
+        "/usr/local/lib",
+    ];
     roots.iter().any(|r| dir_has_libclang(Path::new(r)))
         || std::fs::read_dir("/usr/lib")
             .map(|rd| {

@@ -43,7 +43,10 @@ output = "a"
         "everything a received went to b: a={a} b={b}"
     );
     assert!(n(&b, "rx_packets") >= 8, "b received: {b}");
-    assert!(n(&a, "rx_bytes") >= 8 * 98, "ICMP echo frames are 98 bytes: {a}");
+    assert!(
+        n(&a, "rx_bytes") >= 8 * 98,
+        "ICMP echo frames are 98 bytes: {a}"
+    );
     assert!(n(&b, "tx_packets") >= 8, "{b}");
 
     // show: both ports, links up, every rx queue assigned to the PMD on core 1.
@@ -67,14 +70,21 @@ output = "a"
     // --clear resets the PMD counters.
     sw.ctl(&["pmd-stats", "--clear"]);
     let after = sw.ctl(&["pmd-stats"]);
-    assert!(after["pmds"][0]["packets"].as_u64().unwrap() < 16, "{after}");
+    assert!(
+        after["pmds"][0]["packets"].as_u64().unwrap() < 16,
+        "{after}"
+    );
 
     // Human-readable tables name the ports too.
     let text = sw.ctl_text(&["port-stats"]);
     assert!(text.status.success());
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.lines().next().unwrap().contains("rx_pkts"), "{text}");
-    assert!(text.lines().any(|l| l.split_whitespace().nth(1) == Some("a")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("a")),
+        "{text}"
+    );
 }
 
 /// rx_pcap → switch → tx_pcap: the output file holds exactly the input.

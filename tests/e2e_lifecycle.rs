@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use common::{hugepage_files, run_ferroswitch, unique, Switch};
 
-const NULL_BRIDGE: &str = "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p1\"\ndevargs = \"DEV,no-rx=1\"\n";
+const NULL_BRIDGE: &str =
+    "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p1\"\ndevargs = \"DEV,no-rx=1\"\n";
 
 fn null_bridge() -> String {
     NULL_BRIDGE.replace("DEV", &unique("net_null"))
@@ -16,7 +17,10 @@ fn null_bridge() -> String {
 fn missing_config_file_is_a_clear_error() {
     let before = hugepage_files();
     let (st, out) = run_ferroswitch(
-        &[OsStr::new("--config"), OsStr::new("/nonexistent/ferro.toml")],
+        &[
+            OsStr::new("--config"),
+            OsStr::new("/nonexistent/ferro.toml"),
+        ],
         Duration::from_secs(30),
     );
     assert_eq!(st.code(), Some(2), "{out}");
@@ -29,8 +33,15 @@ fn missing_config_file_is_a_clear_error() {
 fn bad_config_names_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[switch]\npmd_cores = [1]\n[[bridge]]\nname = \"br0\"\nportz = 1\n").unwrap();
-    let (st, out) = run_ferroswitch(&[OsStr::new("--config"), cfg.as_os_str()], Duration::from_secs(30));
+    std::fs::write(
+        &cfg,
+        "[switch]\npmd_cores = [1]\n[[bridge]]\nname = \"br0\"\nportz = 1\n",
+    )
+    .unwrap();
+    let (st, out) = run_ferroswitch(
+        &[OsStr::new("--config"), cfg.as_os_str()],
+        Duration::from_secs(30),
+    );
     assert_eq!(st.code(), Some(2), "{out}");
     assert!(out.contains("bad.toml"), "{out}");
     assert!(out.contains("portz"), "{out}");
@@ -67,7 +78,10 @@ fn devargs_dpdk_rejects_fail_cleanly() {
     );
     assert!(!st.success(), "{out}");
     assert!(out.contains("port \"broken\""), "names the port: {out}");
-    assert!(out.contains(&format!("{dev},bogus=1")), "names the devargs: {out}");
+    assert!(
+        out.contains(&format!("{dev},bogus=1")),
+        "names the devargs: {out}"
+    );
     assert_eq!(hugepage_files(), before, "no hugepage files left behind");
     assert!(!run.join("ferroswitch.pid").exists(), "pid file removed");
     assert!(!run.join("ferroswitch.ctl").exists(), "no socket left");
@@ -91,7 +105,10 @@ fn second_instance_with_same_run_dir_is_refused() {
     );
     assert!(!st.success(), "{out}");
     assert!(out.contains("already running"), "{out}");
-    assert!(out.contains(&sw.pid().to_string()), "names the running pid: {out}");
+    assert!(
+        out.contains(&sw.pid().to_string()),
+        "names the running pid: {out}"
+    );
     // The first one is untouched.
     let show = sw.ctl(&["show"]);
     assert_eq!(show["pid"], sw.pid());
@@ -99,7 +116,10 @@ fn second_instance_with_same_run_dir_is_refused() {
 
 #[test]
 fn sigint_and_sigterm_shut_down_cleanly() {
-    for sig in [nix::sys::signal::Signal::SIGINT, nix::sys::signal::Signal::SIGTERM] {
+    for sig in [
+        nix::sys::signal::Signal::SIGINT,
+        nix::sys::signal::Signal::SIGTERM,
+    ] {
         let before = hugepage_files();
         let mut sw = Switch::start(&null_bridge());
         let run = sw.run_dir();

@@ -10,9 +10,10 @@ pub struct HostEnv {
 
 impl HostEnv {
     /// The machine this process runs on. Core *numbers* matter, not the count,
-    /// so this is the highest usable core id + 1: from this process's
-    /// `Cpus_allowed_list` (honours cpusets), else the kernel's online CPUs,
-    /// else `available_parallelism`.
+    /// so this is the highest online core id + 1: from the kernel's online
+    /// CPUs, else `available_parallelism`. Not this process's current
+    /// affinity: the daemon is often started under `taskset -c 0` and pins
+    /// its PMD threads to other cores itself.
     pub fn detect() -> Self {
         let from_file = |path: &str, field: Option<&str>| -> Option<usize> {
             let text = std::fs::read_to_string(path).ok()?;
@@ -26,8 +27,7 @@ impl HostEnv {
             };
             max_cpu(list).map(|m| m + 1)
         };
-        let n_cores = from_file("/proc/self/status", Some("Cpus_allowed_list"))
-            .or_else(|| from_file("/sys/devices/system/cpu/online", None))
+        let n_cores = from_file("/sys/devices/system/cpu/online", None)
             .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
             .unwrap_or(1);
         HostEnv { n_cores }

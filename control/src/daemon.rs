@@ -60,7 +60,10 @@ pub fn run(cfg: Config) -> Result<()> {
         let listener = server::bind(&run_dir.socket_path())?;
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        tracing::info!("ferroswitch ready; management socket {}", run_dir.socket_path().display());
+        tracing::info!(
+            "ferroswitch ready; management socket {}",
+            run_dir.socket_path().display()
+        );
         let handler: Arc<dyn server::Handler> = switch.view();
         tokio::select! {
             _ = server::serve(listener, handler) => {}

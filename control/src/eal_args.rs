@@ -46,7 +46,12 @@ pub fn use_hugepages(cfg: &Config, host: HugepageInfo) -> Result<(bool, String)>
         .bridges
         .iter()
         .flat_map(|b| &b.ports)
-        .filter(|p| matches!(p.device_kind(), DeviceKind::Pci | DeviceKind::Vhost | DeviceKind::VirtioUser))
+        .filter(|p| {
+            matches!(
+                p.device_kind(),
+                DeviceKind::Pci | DeviceKind::Vhost | DeviceKind::VirtioUser
+            )
+        })
         .map(|p| p.name.as_str())
         .collect();
     match cfg.switch.hugepages {
@@ -88,8 +93,10 @@ pub fn eal_args(cfg: &Config, hugepages: bool) -> Vec<String> {
         // /dev/hugepages even if the process dies.
         a.push("--in-memory".into());
     } else {
-        // Anonymous memory; EAL refuses --in-memory together with it.
+        // Anonymous memory; EAL refuses --in-memory together with it, so
+        // ask for no shared-config files instead.
         a.push("--no-huge".into());
+        a.push("--no-shconf".into());
         a.push("-m".into());
         a.push(cfg.eal_memory_mb().to_string());
     }
@@ -130,7 +137,13 @@ mod tests {
     #[test]
     fn meminfo_is_parsed() {
         let h = HugepageInfo::from_meminfo(MEMINFO);
-        assert_eq!(h, HugepageInfo { free_pages: 300, page_kb: 2048 });
+        assert_eq!(
+            h,
+            HugepageInfo {
+                free_pages: 300,
+                page_kb: 2048
+            }
+        );
         assert_eq!(h.free_mb(), 600);
         assert_eq!(HugepageInfo::from_meminfo("").free_mb(), 0);
     }
@@ -145,30 +158,56 @@ mod tests {
     #[test]
     fn auto_falls_back_to_no_huge_and_says_so() {
         let c = cfg("", "net_tap0");
-        let (huge, why) = use_hugepages(&c, HugepageInfo { free_pages: 0, page_kb: 2048 }).unwrap();
+        let (huge, why) = use_hugepages(
+            &c,
+            HugepageInfo {
+                free_pages: 0,
+                page_kb: 2048,
+            },
+        )
+        .unwrap();
         assert!(!huge);
         assert!(why.contains("no hugepages available"), "{why}");
         let args = eal_args(&c, huge);
         assert!(args.contains(&"--no-huge".to_string()));
         assert!(!args.contains(&"--in-memory".to_string()));
-        let m = args.iter().position(|a| a == "-m").expect("-m with --no-huge");
+        let m = args
+            .iter()
+            .position(|a| a == "-m")
+            .expect("-m with --no-huge");
         assert_eq!(args[m + 1], c.eal_memory_mb().to_string());
     }
 
     #[test]
     fn pci_port_requires_hugepages() {
         let c = cfg("", "0000:01:00.0");
-        let err = use_hugepages(&c, HugepageInfo { free_pages: 0, page_kb: 2048 }).unwrap_err();
+        let err = use_hugepages(
+            &c,
+            HugepageInfo {
+                free_pages: 0,
+                page_kb: 2048,
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("p1"), "{err}");
         let args = eal_args(&c, true);
         assert!(!args.contains(&"--no-pci".to_string()));
-        assert!(args.windows(2).any(|w| w[0] == "-a" && w[1] == "0000:01:00.0"));
+        assert!(args
+            .windows(2)
+            .any(|w| w[0] == "-a" && w[1] == "0000:01:00.0"));
     }
 
     #[test]
     fn on_without_hugepages_is_an_error() {
         let c = cfg("hugepages = \"on\"", "net_null0");
-        let err = use_hugepages(&c, HugepageInfo { free_pages: 1, page_kb: 2048 }).unwrap_err();
+        let err = use_hugepages(
+            &c,
+            HugepageInfo {
+                free_pages: 1,
+                page_kb: 2048,
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("hugepages = \"on\""), "{err}");
     }
 

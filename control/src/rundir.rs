@@ -87,7 +87,9 @@ mod tests {
         let first = RunDir::lock(dir.path()).unwrap();
         let pid = std::fs::read_to_string(dir.path().join(PID_FILE)).unwrap();
         assert_eq!(pid.trim(), std::process::id().to_string());
-        let err = RunDir::lock(dir.path()).err().expect("second lock must fail");
+        let err = RunDir::lock(dir.path())
+            .err()
+            .expect("second lock must fail");
         let msg = err.to_string();
         assert!(msg.contains("already running"), "{msg}");
         assert!(msg.contains(&std::process::id().to_string()), "{msg}");

@@ -69,10 +69,11 @@ impl Switch {
                 rx_desc: pc.rx_desc,
                 tx_desc: pc.tx_desc,
             };
-            let (port, rx, tx) = Port::open(&eal, &pc.devargs, &setup, &pool).map_err(|source| Error::Port {
-                port: pc.name.clone(),
-                source,
-            })?;
+            let (port, rx, tx) =
+                Port::open(&eal, &pc.devargs, &setup, &pool).map_err(|source| Error::Port {
+                    port: pc.name.clone(),
+                    source,
+                })?;
             tracing::info!(
                 "port {} (ofport {}) is DPDK port {} ({}), {} rx queue(s)",
                 pc.name,
@@ -81,7 +82,11 @@ impl Switch {
                 port.driver(),
                 pc.rx_queues
             );
-            ports.push(SwitchPort { bridge, cfg: pc, port });
+            ports.push(SwitchPort {
+                bridge,
+                cfg: pc,
+                port,
+            });
             rxqs.push(rx);
             txqs.push(tx);
         }
@@ -96,8 +101,10 @@ impl Switch {
             }
         }
         let queues_per_port: Vec<u16> = rxqs.iter().map(|q| q.len() as u16).collect();
-        let mut rxq_slots: Vec<Vec<Option<RxQueue>>> =
-            rxqs.into_iter().map(|v| v.into_iter().map(Some).collect()).collect();
+        let mut rxq_slots: Vec<Vec<Option<RxQueue>>> = rxqs
+            .into_iter()
+            .map(|v| v.into_iter().map(Some).collect())
+            .collect();
         let mut specs: Vec<PmdSpec> = cfg
             .switch
             .pmd_cores
@@ -122,7 +129,10 @@ impl Switch {
         for spec in specs {
             let core = spec.core;
             let pmd = Pmd::spawn(&eal, spec, forward.clone())?;
-            tracing::info!("PMD thread started on core {core} (lcore {})", pmd.stats().snapshot().lcore);
+            tracing::info!(
+                "PMD thread started on core {core} (lcore {})",
+                pmd.stats().snapshot().lcore
+            );
             pmds.push(pmd);
         }
 
@@ -216,7 +226,10 @@ fn output_name(o: &Output) -> String {
 }
 
 fn mac_string(m: [u8; 6]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 impl SwitchView {
@@ -261,7 +274,11 @@ impl SwitchView {
             })
             .collect();
         proto::ShowReply {
-            version: format!("{} ({})", env!("CARGO_PKG_VERSION"), option_env!("FERROSWITCH_GIT_REV").unwrap_or("unknown")),
+            version: format!(
+                "{} ({})",
+                env!("CARGO_PKG_VERSION"),
+                option_env!("FERROSWITCH_GIT_REV").unwrap_or("unknown")
+            ),
             dpdk_version: self.dpdk_version.clone(),
             pid: std::process::id(),
             hugepages: self.hugepages,
@@ -335,7 +352,10 @@ impl SwitchView {
                 }
             })
             .collect();
-        proto::PmdStatsReply { tsc_hz: tsc_hz(), pmds }
+        proto::PmdStatsReply {
+            tsc_hz: tsc_hz(),
+            pmds,
+        }
     }
 }
 

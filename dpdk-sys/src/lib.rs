@@ -6,5 +6,7 @@
 //! `fastpath::dpdk`.
 #![allow(non_upper_case_globals, non_camel_case_types, non_snake_case)]
 #![allow(dead_code, clippy::all)]
+// Generated code: its unsafe blocks are bindgen's, not ours.
+#![allow(clippy::undocumented_unsafe_blocks)]
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));

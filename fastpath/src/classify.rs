@@ -52,7 +52,11 @@ mod tests {
 
     #[test]
     fn classify_by_input_port() {
-        let t = ForwardTable::new(vec![Decision::Output(1), Decision::Output(0), Decision::Drop]);
+        let t = ForwardTable::new(vec![
+            Decision::Output(1),
+            Decision::Output(0),
+            Decision::Drop,
+        ]);
         assert_eq!(t.classify(0, &[]), Decision::Output(1));
         assert_eq!(t.classify(1, &[0; 64]), Decision::Output(0));
         assert_eq!(t.classify(2, &[]), Decision::Drop);
@@ -64,7 +68,11 @@ mod tests {
         let s = shared(ForwardTable::new(vec![Decision::Drop]));
         let before = s.load_full();
         s.store(Arc::new(ForwardTable::new(vec![Decision::Output(0)])));
-        assert_eq!(before.classify(0, &[]), Decision::Drop, "old snapshot stays intact");
+        assert_eq!(
+            before.classify(0, &[]),
+            Decision::Drop,
+            "old snapshot stays intact"
+        );
         assert_eq!(s.load().classify(0, &[]), Decision::Output(0));
     }
 }

@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod dpdk;
 mod error;
+pub mod flow;
 pub mod pmd;
 pub mod stats;
 

@@ -16,7 +16,10 @@ impl Counter {
     /// Adds `v`. Only the owning PMD thread may call this.
     #[inline]
     pub fn add(&self, v: u64) {
-        self.0.store(self.0.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed);
+        self.0.store(
+            self.0.load(Ordering::Relaxed).wrapping_add(v),
+            Ordering::Relaxed,
+        );
     }
 
     #[inline]
@@ -100,7 +103,9 @@ impl PmdStats {
             packets: Counter::default(),
             busy_cycles: Counter::default(),
             idle_cycles: Counter::default(),
-            ports: (0..n_ports).map(|_| CachePadded::new(PortCounters::default())).collect(),
+            ports: (0..n_ports)
+                .map(|_| CachePadded::new(PortCounters::default()))
+                .collect(),
         }
     }
 

@@ -12,7 +12,12 @@ use control::rundir::CTL_SOCKET;
 #[command(name = "ferroctl", version, about = "Manage a running ferroswitch")]
 struct Args {
     /// The daemon's run directory.
-    #[arg(long, value_name = "DIR", env = "FERROSWITCH_RUN_DIR", default_value = "/var/run/ferroswitch")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "FERROSWITCH_RUN_DIR",
+        default_value = "/var/run/ferroswitch"
+    )]
     run_dir: PathBuf,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]

@@ -10,7 +10,12 @@ use control::daemon::{self, Overrides};
 #[command(name = "ferroswitch", version, about = "DPDK virtual switch daemon")]
 struct Args {
     /// Configuration file (TOML).
-    #[arg(short, long, value_name = "FILE", default_value = "/etc/ferroswitch/ferroswitch.toml")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "/etc/ferroswitch/ferroswitch.toml"
+    )]
     config: PathBuf,
     /// Run directory (management socket, pid lock); overrides switch.run_dir.
     #[arg(long, value_name = "DIR")]

@@ -23,7 +23,10 @@ impl Netns {
     pub fn adopt(&self, iface: &str, cidr: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !std::path::Path::new(&format!("/sys/class/net/{iface}")).exists() {
-            assert!(Instant::now() < deadline, "interface {iface} never appeared");
+            assert!(
+                Instant::now() < deadline,
+                "interface {iface} never appeared"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         sh("ip", &["link", "set", iface, "netns", &self.name]);
@@ -60,6 +63,8 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }

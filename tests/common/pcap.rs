@@ -57,7 +57,20 @@ pub fn udp_frames(n: usize) -> Vec<Vec<u8>> {
             let payload = 18 + (i * 37) % 1454;
             let ip_len = 20 + 8 + payload;
             let mut f = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
-            f.extend_from_slice(&[0x45, 0, (ip_len >> 8) as u8, ip_len as u8, 0, 0, 0x40, 0, 64, 17, 0, 0]);
+            f.extend_from_slice(&[
+                0x45,
+                0,
+                (ip_len >> 8) as u8,
+                ip_len as u8,
+                0,
+                0,
+                0x40,
+                0,
+                64,
+                17,
+                0,
+                0,
+            ]);
             f.extend_from_slice(&[10, 0, (i >> 8) as u8, i as u8, 10, 1, 0, 1]);
             f.extend_from_slice(&(10000 + i as u16).to_be_bytes());
             f.extend_from_slice(&53u16.to_be_bytes());

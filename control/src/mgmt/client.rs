@@ -28,11 +28,17 @@ pub fn call(socket: &Path, req: &Request) -> Result<Body, String> {
         .read_line(&mut answer)
         .map_err(|e| format!("reading the answer from {}: {e}", socket.display()))?;
     if answer.is_empty() {
-        return Err(format!("{} closed the connection without answering", socket.display()));
+        return Err(format!(
+            "{} closed the connection without answering",
+            socket.display()
+        ));
     }
     match serde_json::from_str::<Reply>(&answer) {
         Ok(Reply::Ok(body)) => Ok(body),
         Ok(Reply::Error(e)) => Err(e),
-        Err(e) => Err(format!("malformed answer from the daemon ({e}): {}", answer.trim())),
+        Err(e) => Err(format!(
+            "malformed answer from the daemon ({e}): {}",
+            answer.trim()
+        )),
     }
 }

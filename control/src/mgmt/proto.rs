@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn requests_are_tagged_json() {
-        assert_eq!(serde_json::to_string(&Request::Show).unwrap(), r#"{"command":"show"}"#);
+        assert_eq!(
+            serde_json::to_string(&Request::Show).unwrap(),
+            r#"{"command":"show"}"#
+        );
         let r: Request = serde_json::from_str(r#"{"command":"pmd-stats"}"#).unwrap();
         assert_eq!(r, Request::PmdStats { clear: false });
         let r: Request = serde_json::from_str(r#"{"command":"port-stats"}"#).unwrap();

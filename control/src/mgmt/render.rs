@@ -22,7 +22,14 @@ impl Table {
     fn render(&self, indent: &str) -> String {
         let n = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..n)
-            .map(|i| self.rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0))
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|c| c.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = String::new();
         for r in &self.rows {
@@ -52,7 +59,9 @@ pub fn show(r: &ShowReply) -> String {
     );
     for b in &r.bridges {
         let _ = writeln!(out, "bridge {} (datapath_id {})", b.name, b.datapath_id);
-        let mut t = Table::new(&["port", "ofport", "driver", "dpdk", "mac", "link", "rxq", "txq", "output", "devargs"]);
+        let mut t = Table::new(&[
+            "port", "ofport", "driver", "dpdk", "mac", "link", "rxq", "txq", "output", "devargs",
+        ]);
         for p in &b.ports {
             t.row(vec![
                 p.name.clone(),
@@ -76,7 +85,11 @@ pub fn show(r: &ShowReply) -> String {
     out.push_str("pmd threads\n");
     let mut t = Table::new(&["core", "lcore", "rx queues"]);
     for p in &r.pmds {
-        let qs: Vec<String> = p.rx_queues.iter().map(|q| format!("{}:{}", q.port, q.queue)).collect();
+        let qs: Vec<String> = p
+            .rx_queues
+            .iter()
+            .map(|q| format!("{}:{}", q.port, q.queue))
+            .collect();
         t.row(vec![p.core.to_string(), p.lcore.to_string(), qs.join(" ")]);
     }
     out.push_str(&t.render("  "));
@@ -93,8 +106,19 @@ fn speed(mbps: u32) -> String {
 
 pub fn port_stats(r: &PortStatsReply) -> String {
     let mut t = Table::new(&[
-        "bridge", "port", "ofport", "rx_pkts", "rx_bytes", "rx_drop", "rx_err", "rx_miss", "rx_nombuf", "tx_pkts",
-        "tx_bytes", "tx_drop", "tx_err",
+        "bridge",
+        "port",
+        "ofport",
+        "rx_pkts",
+        "rx_bytes",
+        "rx_drop",
+        "rx_err",
+        "rx_miss",
+        "rx_nombuf",
+        "tx_pkts",
+        "tx_bytes",
+        "tx_drop",
+        "tx_err",
     ]);
     for p in &r.ports {
         t.row(vec![
@@ -117,9 +141,23 @@ pub fn port_stats(r: &PortStatsReply) -> String {
 }
 
 pub fn pmd_stats(r: &PmdStatsReply) -> String {
-    let mut t = Table::new(&["core", "lcore", "packets", "busy%", "cycles/pkt", "iterations", "busy_cycles", "idle_cycles", "rx queues"]);
+    let mut t = Table::new(&[
+        "core",
+        "lcore",
+        "packets",
+        "busy%",
+        "cycles/pkt",
+        "iterations",
+        "busy_cycles",
+        "idle_cycles",
+        "rx queues",
+    ]);
     for p in &r.pmds {
-        let qs: Vec<String> = p.rx_queues.iter().map(|q| format!("{}:{}", q.port, q.queue)).collect();
+        let qs: Vec<String> = p
+            .rx_queues
+            .iter()
+            .map(|q| format!("{}:{}", q.port, q.queue))
+            .collect();
         t.row(vec![
             p.core.to_string(),
             p.lcore.to_string(),
@@ -171,6 +209,9 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("bridge  port  ofport  rx_pkts"));
         let cells: Vec<&str> = lines[1].split_whitespace().collect();
-        assert_eq!(cells, ["br0", "tap0", "1", "5", "420", "0", "0", "0", "0", "7", "588", "1", "0"]);
+        assert_eq!(
+            cells,
+            ["br0", "tap0", "1", "5", "420", "0", "0", "0", "0", "7", "588", "1", "0"]
+        );
     }
 }

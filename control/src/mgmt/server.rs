@@ -68,7 +68,8 @@ async fn connection(stream: UnixStream, handler: Arc<dyn Handler>) {
                 Err(e) => Reply::Error(format!("bad request: {e}")),
             }
         };
-        let mut out = serde_json::to_string(&reply).unwrap_or_else(|e| format!("{{\"error\":\"encoding reply: {e}\"}}"));
+        let mut out = serde_json::to_string(&reply)
+            .unwrap_or_else(|e| format!("{{\"error\":\"encoding reply: {e}\"}}"));
         out.push('\n');
         if wr.write_all(out.as_bytes()).await.is_err() {
             return;

@@ -40,7 +40,9 @@ fn runtime_dir() -> String {
         return String::new();
     }
     // SAFETY: non-null, NUL-terminated static buffer.
-    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// EAL leaves its runtime directory behind even in --in-memory mode, and
@@ -87,7 +89,10 @@ impl Eal {
             let code = super::errno();
             remove_runtime_dir(&runtime_dir());
             return Err(Error::EalInit {
-                message: format!("rte_eal_init failed: {} (see the EAL messages above)", super::strerror(code)),
+                message: format!(
+                    "rte_eal_init failed: {} (see the EAL messages above)",
+                    super::strerror(code)
+                ),
             });
         }
         Ok(Eal {

@@ -29,11 +29,21 @@ impl Mempool {
     /// Creates a pool of `n` mbufs with `data_room` bytes each (headroom
     /// included), a per-lcore cache of `cache` and memory from `socket`
     /// (-1: any).
-    pub fn create(eal: &Eal, name: &str, n: u32, cache: u32, data_room: u16, socket: i32) -> Result<Self> {
-        let cname = CString::new(name).map_err(|_| Error::Config(format!("mempool name {name:?} has a NUL byte")))?;
+    pub fn create(
+        eal: &Eal,
+        name: &str,
+        n: u32,
+        cache: u32,
+        data_room: u16,
+        socket: i32,
+    ) -> Result<Self> {
+        let cname = CString::new(name)
+            .map_err(|_| Error::Config(format!("mempool name {name:?} has a NUL byte")))?;
         // SAFETY: EAL is initialised (we hold an Eal); cname is a valid C string
         // that DPDK copies.
-        let ptr = unsafe { dpdk_sys::rte_pktmbuf_pool_create(cname.as_ptr(), n, cache, 0, data_room, socket) };
+        let ptr = unsafe {
+            dpdk_sys::rte_pktmbuf_pool_create(cname.as_ptr(), n, cache, 0, data_room, socket)
+        };
         let ptr = NonNull::new(ptr).ok_or_else(|| Error::Dpdk {
             op: format!("creating mempool {name:?} ({n} mbufs of {data_room} bytes)"),
             message: format!(

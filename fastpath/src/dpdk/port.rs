@@ -75,8 +75,18 @@ impl Port {
     /// such as `net_tap0,iface=x`), then configures and starts it with
     /// `setup` and `pool`. Returns the port and one handle per rx and tx
     /// queue. On any failure the device is removed again.
-    pub fn open(eal: &Eal, devargs: &str, setup: &PortSetup, pool: &Mempool) -> Result<(Port, Vec<RxQueue>, Vec<TxQueue>)> {
-        let device_name = devargs.split(',').next().unwrap_or_default().trim().to_string();
+    pub fn open(
+        eal: &Eal,
+        devargs: &str,
+        setup: &PortSetup,
+        pool: &Mempool,
+    ) -> Result<(Port, Vec<RxQueue>, Vec<TxQueue>)> {
+        let device_name = devargs
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let c_devargs = CString::new(devargs).map_err(|_| Error::Devargs {
             devargs: devargs.into(),
             message: "contains a NUL byte".into(),
@@ -91,7 +101,10 @@ impl Port {
         if rc < 0 {
             return Err(Error::Devargs {
                 devargs: devargs.into(),
-                message: format!("DPDK could not probe it: {} (see the DPDK message above)", super::strerror(rc)),
+                message: format!(
+                    "DPDK could not probe it: {} (see the DPDK message above)",
+                    super::strerror(rc)
+                ),
             });
         }
         let mut id = 0u16;
@@ -107,13 +120,18 @@ impl Port {
         // SAFETY: id is a valid port; info is a live out-parameter.
         let rc = unsafe { dpdk_sys::rte_eth_dev_info_get(id, &mut info) };
         if rc != 0 {
-            return Err(dpdk_err(format!("reading device info of {device_name}"), rc));
+            return Err(dpdk_err(
+                format!("reading device info of {device_name}"),
+                rc,
+            ));
         }
         let driver = if info.driver_name.is_null() {
             String::new()
         } else {
             // SAFETY: the driver name is a static C string owned by the driver.
-            unsafe { CStr::from_ptr(info.driver_name) }.to_string_lossy().into_owned()
+            unsafe { CStr::from_ptr(info.driver_name) }
+                .to_string_lossy()
+                .into_owned()
         };
         let inner = PortInner {
             id,
@@ -127,7 +145,9 @@ impl Port {
         };
         // From here on, dropping `inner` stops, closes and removes the device.
         inner.configure(&info, setup, pool)?;
-        let port = Port { inner: Arc::new(inner) };
+        let port = Port {
+            inner: Arc::new(inner),
+        };
         let rxqs = (0..setup.rx_queues)
             .map(|q| RxQueue {
                 port: port.inner.clone(),
@@ -198,7 +218,10 @@ impl Port {
         // SAFETY: valid port; s is a live out-parameter.
         let rc = unsafe { dpdk_sys::rte_eth_stats_get(self.inner.id, &mut s) };
         if rc != 0 {
-            return Err(dpdk_err(format!("reading stats of {}", self.inner.device_name), rc));
+            return Err(dpdk_err(
+                format!("reading stats of {}", self.inner.device_name),
+                rc,
+            ));
         }
         Ok(EthStats {
             rx_packets: s.ipackets,
@@ -214,7 +237,12 @@ impl Port {
 }
 
 impl PortInner {
-    fn configure(&self, info: &dpdk_sys::rte_eth_dev_info, setup: &PortSetup, pool: &Mempool) -> Result<()> {
+    fn configure(
+        &self,
+        info: &dpdk_sys::rte_eth_dev_info,
+        setup: &PortSetup,
+        pool: &Mempool,
+    ) -> Result<()> {
         let id = self.id;
         let name = &self.device_name;
         if setup.rx_queues > info.max_rx_queues || setup.tx_queues > info.max_tx_queues {
@@ -231,7 +259,8 @@ impl PortInner {
             conf.rx_adv_conf.rss_conf.rss_hf = want & info.flow_type_rss_offloads;
         }
         // SAFETY: valid, stopped port; conf is fully initialised.
-        let rc = unsafe { dpdk_sys::rte_eth_dev_configure(id, setup.rx_queues, setup.tx_queues, &conf) };
+        let rc =
+            unsafe { dpdk_sys::rte_eth_dev_configure(id, setup.rx_queues, setup.tx_queues, &conf) };
         if rc != 0 {
             return Err(dpdk_err(format!("configuring port {name}"), rc));
         }
@@ -239,27 +268,49 @@ impl PortInner {
         // SAFETY: valid configured port; live out-parameters.
         let rc = unsafe { dpdk_sys::rte_eth_dev_adjust_nb_rx_tx_desc(id, &mut nb_rx, &mut nb_tx) };
         if rc != 0 {
-            return Err(dpdk_err(format!("adjusting descriptors of port {name}"), rc));
+            return Err(dpdk_err(
+                format!("adjusting descriptors of port {name}"),
+                rc,
+            ));
         }
         // SAFETY: valid port id.
         let socket = unsafe { dpdk_sys::rte_eth_dev_socket_id(id) };
-        let socket = if socket < 0 { dpdk_sys::SOCKET_ID_ANY } else { socket };
+        let socket = if socket < 0 {
+            dpdk_sys::SOCKET_ID_ANY
+        } else {
+            socket
+        };
         for q in 0..setup.rx_queues {
             // SAFETY: configured, stopped port; q < configured rx queues; a
             // NULL rxconf selects the driver default; the pool outlives the
             // port (PortInner holds it).
             let rc = unsafe {
-                dpdk_sys::rte_eth_rx_queue_setup(id, q, nb_rx, socket as u32, std::ptr::null(), pool.as_ptr())
+                dpdk_sys::rte_eth_rx_queue_setup(
+                    id,
+                    q,
+                    nb_rx,
+                    socket as u32,
+                    std::ptr::null(),
+                    pool.as_ptr(),
+                )
             };
             if rc != 0 {
-                return Err(dpdk_err(format!("setting up rx queue {q} of port {name}"), rc));
+                return Err(dpdk_err(
+                    format!("setting up rx queue {q} of port {name}"),
+                    rc,
+                ));
             }
         }
         for q in 0..setup.tx_queues {
             // SAFETY: as for rx; q < configured tx queues.
-            let rc = unsafe { dpdk_sys::rte_eth_tx_queue_setup(id, q, nb_tx, socket as u32, std::ptr::null()) };
+            let rc = unsafe {
+                dpdk_sys::rte_eth_tx_queue_setup(id, q, nb_tx, socket as u32, std::ptr::null())
+            };
             if rc != 0 {
-                return Err(dpdk_err(format!("setting up tx queue {q} of port {name}"), rc));
+                return Err(dpdk_err(
+                    format!("setting up tx queue {q} of port {name}"),
+                    rc,
+                ));
             }
         }
         // SAFETY: fully configured port.
@@ -272,7 +323,10 @@ impl PortInner {
         // SAFETY: started port.
         let rc = unsafe { dpdk_sys::rte_eth_promiscuous_enable(id) };
         if rc != 0 && rc != -(95) {
-            tracing::warn!("port {name}: cannot enable promiscuous mode: {}", super::strerror(rc));
+            tracing::warn!(
+                "port {name}: cannot enable promiscuous mode: {}",
+                super::strerror(rc)
+            );
         }
         Ok(())
     }
@@ -291,7 +345,11 @@ impl Drop for PortInner {
             // stays valid until removed here; the ethdev is closed.
             let rc = unsafe { dpdk_sys::rte_dev_remove(self.device) };
             if rc != 0 {
-                tracing::debug!("removing device {}: {}", self.device_name, super::strerror(rc));
+                tracing::debug!(
+                    "removing device {}: {}",
+                    self.device_name,
+                    super::strerror(rc)
+                );
             }
         }
     }

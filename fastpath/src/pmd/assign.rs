@@ -44,13 +44,19 @@ mod tests {
     #[test]
     fn one_pmd_gets_everything() {
         let a = assign_rx_queues(&[1, 2, 1], 1);
-        assert_eq!(pmds_of(&a), vec![(0, 0, 0), (1, 0, 0), (2, 0, 0), (1, 1, 0)]);
+        assert_eq!(
+            pmds_of(&a),
+            vec![(0, 0, 0), (1, 0, 0), (2, 0, 0), (1, 1, 0)]
+        );
     }
 
     #[test]
     fn queues_spread_round_robin() {
         let a = assign_rx_queues(&[2, 2], 2);
-        assert_eq!(pmds_of(&a), vec![(0, 0, 0), (1, 0, 1), (0, 1, 0), (1, 1, 1)]);
+        assert_eq!(
+            pmds_of(&a),
+            vec![(0, 0, 0), (1, 0, 1), (0, 1, 0), (1, 1, 1)]
+        );
         let b = assign_rx_queues(&[1, 1, 1], 2);
         assert_eq!(pmds_of(&b), vec![(0, 0, 0), (1, 0, 1), (2, 0, 0)]);
     }

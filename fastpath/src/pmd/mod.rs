@@ -44,7 +44,11 @@ impl Pmd {
         let n_ports = spec.txqs.len();
         let stats = Arc::new(PmdStats::new(core, n_ports));
         let stop = Arc::new(AtomicBool::new(false));
-        let rxqs = spec.rxqs.iter().map(|(_, q)| (q.port_id(), q.queue_id())).collect();
+        let rxqs = spec
+            .rxqs
+            .iter()
+            .map(|(_, q)| (q.port_id(), q.queue_id()))
+            .collect();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<()>>(1);
         let eal = eal.clone();
         let thread = {

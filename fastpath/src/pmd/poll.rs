@@ -25,7 +25,12 @@ impl TxBatches {
     }
 }
 
-pub(super) fn run(mut spec: PmdSpec, forward: &SharedForwardTable, stats: &PmdStats, stop: &AtomicBool) {
+pub(super) fn run(
+    mut spec: PmdSpec,
+    forward: &SharedForwardTable,
+    stats: &PmdStats,
+    stop: &AtomicBool,
+) {
     let mut rx = Burst::new();
     let mut tx = TxBatches::new(spec.txqs.len());
     tracing::info!(
@@ -46,6 +51,7 @@ pub(super) fn run(mut spec: PmdSpec, forward: &SharedForwardTable, stats: &PmdSt
             let counters = &stats.ports[usize::from(*in_port)];
             let mut bytes = 0u64;
             let mut dropped = 0u64;
+            rx.prefetch_data();
             for m in rx.drain() {
                 let len = u64::from(m.pkt_len());
                 bytes += len;

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# perf/scenarios.sh - forwarding rate of ferroswitch on one PMD core, side by
+# side with dpdk-testpmd io forwarding (the ceiling) and OVS-DPDK, on the
+# same DPDK virtual devices, in the same run.
+#
+# Scenario "b-pcap": net_pcap (infinite_rx=1, 64-byte UDP frames from
+# ../shared/bench/ovs-dpdk/gen_pcap.py) -> switch -> net_null (no-rx=1).
+#
+# Usage: sudo perf/scenarios.sh            # all: ferroswitch, testpmd, OVS
+#        sudo FLOWS="1 1000" WITH_OVS=0 perf/scenarios.sh
+# Env: FLOWS ["1"], DURATION [10] s per sample, REPS [3], WARMUP [5] s,
+#      MAIN_CORE [0], PMD_CORE [1], WITH_OVS [1], WITH_TESTPMD [1],
+#      SHARED [repo/../shared], OUT [perf/results/<timestamp>]
+# Prints a markdown table of median Mpps and ratios; raw logs stay in OUT.
+set -Eeuo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+SHARED=${SHARED:-$REPO/../shared}
+OVS_BENCH=$SHARED/bench/ovs-dpdk
+FLOWS=${FLOWS:-1}
+DURATION=${DURATION:-10}
+REPS=${REPS:-3}
+WARMUP=${WARMUP:-5}
+MAIN_CORE=${MAIN_CORE:-0}
+PMD_CORE=${PMD_CORE:-1}
+WITH_OVS=${WITH_OVS:-1}
+WITH_TESTPMD=${WITH_TESTPMD:-1}
+OUT=${OUT:-$HERE/results/$(date +%Y%m%d-%H%M%S)}
+PCAPD=${PCAPD:-/tmp/ferroswitch-perf/pcap}
+# Same mempool as the OVS harness gives OVS and testpmd (131072 x 2688 B).
+NMBUF=131071
+MBUF_ROOM=2688
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+median() { tr ' ' '\n' | sort -g | awk 'NF{a[++n]=$1} END{if(n==0){print "NA"}else if(n%2){print a[(n+1)/2]}else{printf "%.3f\n",(a[n/2]+a[n/2+1])/2}}'; }
+
+[[ $(id -u) == 0 ]] || die "run as root (DPDK needs hugepages and raw devices)"
+mkdir -p "$OUT" "$PCAPD"
+bash "$REPO/scripts/setup.sh" >/dev/null
+command -v dpdk-testpmd >/dev/null || WITH_TESTPMD=0
+(cd "$REPO" && cargo build --release -q)
+FS=$REPO/target/release/ferroswitch
+CTL=$REPO/target/release/ferroctl
+TSV=$OUT/summary.tsv
+printf 'kind\tflows\trules\tsamples_mpps\tmedian_mpps\tcycles_per_pkt\n' >"$TSV"
+
+{
+	echo "date: $(date -Is)"; uname -r
+	grep -m1 'model name' /proc/cpuinfo; echo "cores: $(nproc)"
+	dpkg-query -W dpdk openvswitch-switch-dpdk 2>/dev/null || true
+	echo "ferroswitch: $(git -C "$REPO" describe --always --dirty 2>/dev/null)"
+	echo "loadavg: $(cat /proc/loadavg)"
+} >"$OUT/env.txt"
+
+pcap_for() {
+	local f=$PCAPD/flows_$1.pcap
+	[[ -s $f ]] || python3 "$OVS_BENCH/gen_pcap.py" --flows "$1" --out "$f" >/dev/null
+	echo "$f"
+}
+
+FS_PID=
+fs_stop() {
+	[[ -n $FS_PID && -d /proc/$FS_PID ]] || return 0
+	kill -TERM "$FS_PID"; wait "$FS_PID" 2>/dev/null || true; FS_PID=
+}
+trap fs_stop EXIT
+
+sink_tx() { "$CTL" --run-dir "$OUT/run" --json port-stats | python3 -c 'import json,sys; print(next(p["tx_packets"] for p in json.load(sys.stdin)["ports"] if p["name"]=="sink"))'; }
+
+measure_ferroswitch() {  # flows
+	local n=$1 f; f=$(pcap_for "$n")
+	cat >"$OUT/ferroswitch-$n.toml" <<CFG
+[switch]
+run_dir = "$OUT/run"
+control_core = $MAIN_CORE
+pmd_cores = [$PMD_CORE]
+file_prefix = "fsperf"
+hugepages = "on"
+log_level = "warn"
+[mempool]
+mbufs = $NMBUF
+data_room = $MBUF_ROOM
+[[bridge]]
+name = "br0"
+[[bridge.port]]
+name = "src"
+devargs = "net_pcap0,rx_pcap=$f,infinite_rx=1"
+output = "sink"
+[[bridge.port]]
+name = "sink"
+devargs = "net_null1,no-rx=1"
+CFG
+	log "ferroswitch  flows=$n: warm-up ${WARMUP}s"
+	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/ferroswitch-$n.toml" >"$OUT/ferroswitch-$n.log" 2>&1 &
+	FS_PID=$!
+	local i; for i in $(seq 1 100); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
+	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch-$n.log" >&2; die "ferroswitch did not start"; }
+	sleep "$WARMUP"
+	"$CTL" --run-dir "$OUT/run" pmd-stats --clear >/dev/null
+	local samples="" a b t0 t1 v
+	for i in $(seq 1 "$REPS"); do
+		a=$(sink_tx); t0=$(date +%s%N)
+		sleep "$DURATION"
+		b=$(sink_tx); t1=$(date +%s%N)
+		v=$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (b-a)*1000/(t1-t0)}')
+		samples+="$v "
+		log "   sample $i: $v Mpps"
+	done
+	local cpp
+	cpp=$("$CTL" --run-dir "$OUT/run" --json pmd-stats | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["pmds"][0]["cycles_per_packet"])')
+	"$CTL" --run-dir "$OUT/run" pmd-stats >"$OUT/ferroswitch-$n-pmd-stats.txt"
+	"$CTL" --run-dir "$OUT/run" port-stats >>"$OUT/ferroswitch-$n-pmd-stats.txt"
+	fs_stop
+	local med; med=$(echo "$samples" | median)
+	printf 'ferroswitch\t%s\toutput-map\t%s\t%s\t%s\n' "$n" "${samples% }" "$med" "$cpp" >>"$TSV"
+	log "   => ferroswitch median $med Mpps, $cpp cycles/pkt"
+}
+
+measure_testpmd() {  # flows
+	local n=$1 f; f=$(pcap_for "$n")
+	local logf=$OUT/testpmd-io-$n.log
+	log "testpmd io  flows=$n: $(((REPS + 2) * DURATION))s"
+	taskset -c "$MAIN_CORE,$PMD_CORE" nice -n -20 dpdk-testpmd -l "$MAIN_CORE,$PMD_CORE" --main-lcore "$MAIN_CORE" \
+		--no-pci --in-memory --file-prefix=fsperftp --socket-limit=512 \
+		--vdev="net_pcap0,rx_pcap=$f,infinite_rx=1" --vdev=net_null1,no-rx=1 -- \
+		--forward-mode=io --auto-start --stats-period="$DURATION" --nb-cores=1 \
+		--mbuf-size="$MBUF_ROOM" --total-num-mbufs=$((NMBUF + 1)) </dev/null >"$logf" 2>&1 &
+	local pid=$!
+	sleep $(((REPS + 2) * DURATION + 1))
+	kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+	# Skip the first two prints (t=0 and warm-up), keep REPS.
+	local samples
+	samples=$(awk '/NIC statistics for port/{p=$(NF-1)} /Tx-pps:/ && p==1 {print $2}' "$logf" |
+		sed -n "3,$((REPS + 2))p" | awk '{printf "%.3f ", $1/1e6}')
+	local med; med=$(echo "$samples" | median)
+	printf 'testpmd\t%s\tio-fwd\t%s\t%s\t-\n' "$n" "${samples% }" "$med" >>"$TSV"
+	log "   => testpmd median $med Mpps"
+}
+
+measure_ovs() {
+	log "OVS-DPDK via $OVS_BENCH/bench.sh (flows: $FLOWS; rules r1 r1emc)"
+	FLOWS="$FLOWS" RULESETS="r1 r1emc" SKIP_TESTPMD=1 DURATION="$DURATION" REPS="$REPS" WARMUP="$WARMUP" \
+		MAIN_CORE="$MAIN_CORE" PMD_CORE="$PMD_CORE" RESULTS="$OUT/ovs" bash "$OVS_BENCH/bench.sh" pcap \
+		>"$OUT/ovs-bench.log" 2>&1 || { tail -20 "$OUT/ovs-bench.log" >&2; die "OVS bench failed"; }
+	awk -F'\t' 'NR>1 && $1=="ovs" {printf "ovs\t%s\t%s\t%s\t%s\t%s\n", $4, $5, $6, $7, "-"}' "$OUT/ovs/summary.tsv" >>"$TSV"
+}
+
+for n in $FLOWS; do
+	measure_ferroswitch "$n"
+	[[ $WITH_TESTPMD == 1 ]] && measure_testpmd "$n"
+done
+[[ $WITH_OVS == 1 ]] && measure_ovs
+
+# Markdown: one row per flow count; ratios against testpmd and OVS (r1emc:
+# OVS's EMC path, the comparable one; r1 is its special "simple match").
+python3 - "$TSV" <<'PY' | tee "$OUT/summary.md"
+import sys, csv
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+def med(kind, flows, rules=None):
+    for r in rows:
+        if r["kind"] == kind and r["flows"] == flows and (rules is None or r["rules"] == rules):
+            try: return float(r["median_mpps"])
+            except ValueError: return None
+    return None
+def ratio(a, b): return "%.2f" % (a / b) if a and b else "-"
+def fmt(x): return "%.2f" % x if x else "-"
+print("| flows | ferroswitch Mpps | cycles/pkt | testpmd io Mpps | OVS r1 Mpps | OVS r1emc Mpps | fs/testpmd | fs/OVS r1 | fs/OVS r1emc |")
+print("|---|---|---|---|---|---|---|---|---|")
+for flows in sorted({r["flows"] for r in rows}, key=int):
+    fs, tp = med("ferroswitch", flows), med("testpmd", flows)
+    o1, oe = med("ovs", flows, "r1"), med("ovs", flows, "r1emc")
+    cpp = next((r["cycles_per_pkt"] for r in rows if r["kind"] == "ferroswitch" and r["flows"] == flows), "-")
+    print(f"| {flows} | {fmt(fs)} | {cpp} | {fmt(tp)} | {fmt(o1)} | {fmt(oe)} | {ratio(fs, tp)} | {ratio(fs, o1)} | {ratio(fs, oe)} |")
+PY
+log "results in $OUT"

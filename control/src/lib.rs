@@ -6,8 +6,11 @@
 
 pub mod daemon;
 pub mod eal_args;
+pub mod flowsyntax;
 mod error;
 pub mod mgmt;
+pub mod ofp;
+pub mod pipeline;
 pub mod rundir;
 pub mod switch;
 

@@ -6,10 +6,12 @@
 //! `stats` (per-PMD, per-port counters read by the control side).
 #![deny(unsafe_code)]
 
+pub mod actions;
 pub mod classify;
 pub mod dpdk;
 mod error;
 pub mod flow;
+pub mod parse;
 pub mod pmd;
 pub mod stats;
 

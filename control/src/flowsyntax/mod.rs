@@ -1,0 +1,1 @@
+//! ovs-ofctl compatible flow syntax (in progress).

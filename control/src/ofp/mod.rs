@@ -1,0 +1,7 @@
+//! OpenFlow 1.3 protocol definitions shared by the pipeline, the flow
+//! syntax and (later) the wire codec.
+pub mod error;
+pub mod port;
+
+pub use error::{OfpError, OfpErrorKind};
+pub use port::PortNo;

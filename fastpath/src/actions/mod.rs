@@ -1,0 +1,47 @@
+//! Compiled datapath actions: the flat program an upcall's translation
+//! produces for a megaflow, and its executor. Executing never consults the
+//! OpenFlow pipeline again.
+mod exec;
+
+// exec: executor (in progress)
+
+use crate::flow::Field;
+
+/// One step of a compiled action program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DpAction {
+    /// Send (a copy of) the packet as it is now out of the port with this
+    /// dense index.
+    Output(u16),
+    /// Hand the packet to the control side as an OpenFlow packet-in.
+    Controller {
+        /// Bytes of the packet to include (0xffff: all).
+        max_len: u16,
+        /// OFPR_* reason (0 no-match, 1 action, 2 invalid-ttl).
+        reason: u8,
+        table_id: u8,
+        cookie: u64,
+    },
+    /// Overwrite a header field; L3/L4 checksums are updated
+    /// incrementally. Only packet header fields (not metadata, registers
+    /// or in_port, which translation handles).
+    SetField { field: Field, value: u128 },
+    /// Push an 802.1Q/802.1ad tag with this TPID. Its TCI copies the outer
+    /// tag's, or is zero when the packet had none (OpenFlow semantics).
+    PushVlan { tpid: u16 },
+    /// Remove the outermost VLAN tag (no-op without one).
+    PopVlan,
+    /// Decrement IPv4 TTL / IPv6 hop limit. When it would reach zero the
+    /// packet is dropped instead (translation emits a Controller action
+    /// before this when the switch is told to report invalid TTLs).
+    DecTtl,
+    /// Set IPv4 TTL / IPv6 hop limit.
+    SetTtl(u8),
+    /// Run the packet through meter `id`; on a drop band the program stops.
+    Meter(u32),
+    /// Run the nested program on a copy of the packet, then continue with
+    /// the packet unchanged (group buckets, write-actions sets).
+    Clone(Box<[DpAction]>),
+    /// Stop here; the packet is dropped.
+    Drop,
+}

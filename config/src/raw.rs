@@ -60,6 +60,12 @@ struct RawBridge {
     fail_mode: Option<FailMode>,
     #[serde(default)]
     port: Vec<RawPort>,
+    #[serde(default)]
+    flows: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    meters: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,6 +251,9 @@ impl RawBridge {
             controllers,
             fail_mode: self.fail_mode.unwrap_or_default(),
             ports,
+            flows: self.flows,
+            groups: self.groups,
+            meters: self.meters,
         })
     }
 }

@@ -202,6 +202,13 @@ pub struct BridgeConfig {
     /// `[[bridge.port]]`.
     #[serde(rename = "port")]
     pub ports: Vec<PortConfig>,
+    /// Initial OpenFlow flows in ovs-ofctl syntax (checked by the daemon,
+    /// which owns the flow syntax), installed at start-up in order.
+    pub flows: Vec<String>,
+    /// Initial groups (`group_id=1,type=all,bucket=...`).
+    pub groups: Vec<String>,
+    /// Initial meters (`meter=1,pktps,bands=type=drop,rate=1000`).
+    pub meters: Vec<String>,
 }
 
 impl BridgeConfig {

@@ -365,6 +365,7 @@ impl Handler for SwitchView {
             Request::Show => Body::Show(self.show()),
             Request::PortStats => Body::PortStats(self.port_stats()),
             Request::PmdStats { clear } => Body::PmdStats(self.pmd_stats(clear)),
+            _ => return Reply::Error("this command needs the OpenFlow pipeline, which is being wired in".into()),
         })
     }
 }

@@ -11,8 +11,10 @@ pub mod classify;
 pub mod dpdk;
 mod error;
 pub mod flow;
+pub mod megaflow;
 pub mod parse;
 pub mod pmd;
 pub mod stats;
+pub mod upcall;
 
 pub use error::{Error, Result};

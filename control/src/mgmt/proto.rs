@@ -12,6 +12,24 @@ pub enum Request {
         #[serde(default)]
         clear: bool,
     },
+    /// Flow lines in ovs-ofctl syntax (a file's lines: blank lines and
+    /// `#` comments are skipped; errors name the line). All or nothing.
+    AddFlows { bridge: String, flows: Vec<String> },
+    ModFlows { bridge: String, flow: String, strict: bool },
+    /// `filter` is a match (empty: every flow).
+    DelFlows { bridge: String, filter: String, strict: bool },
+    DumpFlows { bridge: String, filter: String },
+    AddGroups { bridge: String, groups: Vec<String> },
+    ModGroup { bridge: String, group: String },
+    /// `filter` is `group_id=N` (empty: every group).
+    DelGroups { bridge: String, filter: String },
+    DumpGroups { bridge: String },
+    AddMeters { bridge: String, meters: Vec<String> },
+    /// `filter` is `meter=N` (empty: every meter).
+    DelMeters { bridge: String, filter: String },
+    DumpMeters { bridge: String },
+    /// Translate a packet (flow syntax, exact fields) without sending it.
+    Trace { bridge: String, packet: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +45,91 @@ pub enum Body {
     Show(ShowReply),
     PortStats(PortStatsReply),
     PmdStats(PmdStatsReply),
+    Flows(FlowsReply),
+    Groups(GroupsReply),
+    Meters(MetersReply),
+    Trace(TraceReply),
+    Done(DoneReply),
+}
+
+/// A change was applied (and the datapath already obeys it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoneReply {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowsReply {
+    pub flows: Vec<FlowInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowInfo {
+    pub table: u8,
+    pub priority: u16,
+    pub cookie: u64,
+    pub duration_s: f64,
+    pub n_packets: u64,
+    pub n_bytes: u64,
+    pub idle_timeout: u16,
+    pub hard_timeout: u16,
+    /// OFPFF_* flags.
+    pub flags: u16,
+    /// The match in flow syntax ("" matches everything).
+    #[serde(rename = "match")]
+    pub match_: String,
+    /// The instructions in flow syntax, as after `actions=`.
+    pub actions: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupsReply {
+    pub groups: Vec<GroupInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    pub group_id: u32,
+    /// The whole group in flow syntax (`group_id=1,type=all,bucket=...`).
+    pub desc: String,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetersReply {
+    pub meters: Vec<MeterInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterInfo {
+    pub meter_id: u32,
+    /// The meter in flow syntax (`meter=1,kbps,bands=type=drop,rate=1000`).
+    pub desc: String,
+    pub packets_in: u64,
+    pub bytes_in: u64,
+    /// Packets each band acted on, in band order.
+    pub band_packets: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceReply {
+    /// The parsed packet as a flow.
+    pub flow: String,
+    pub steps: Vec<TraceStep>,
+    /// The compiled datapath program.
+    pub datapath_actions: String,
+    /// Fields the megaflow for this packet would match on.
+    pub megaflow: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceStep {
+    pub table: u8,
+    /// The matching entry (`priority=..,MATCH`), or None on a table miss.
+    pub entry: Option<String>,
+    pub actions: String,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

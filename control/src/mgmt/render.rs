@@ -1,7 +1,7 @@
 //! Human-readable tables for ferroctl's default output.
 use std::fmt::Write;
 
-use super::proto::{PmdStatsReply, PortStatsReply, ShowReply};
+use super::proto::{FlowsReply, GroupsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply, TraceReply};
 
 /// Left-aligned text columns, separated by two spaces.
 struct Table {
@@ -173,6 +173,71 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
     format!("TSC {:.3} GHz\n{}", r.tsc_hz as f64 / 1e9, t.render(""))
 }
 
+/// Like `ovs-ofctl dump-flows`: one line per flow.
+pub fn flows(r: &FlowsReply) -> String {
+    let mut out = String::new();
+    for f in &r.flows {
+        let mut line = format!(
+            " cookie={:#x}, duration={:.3}s, table={}, n_packets={}, n_bytes={}, ",
+            f.cookie, f.duration_s, f.table, f.n_packets, f.n_bytes
+        );
+        if f.idle_timeout > 0 {
+            let _ = write!(line, "idle_timeout={}, ", f.idle_timeout);
+        }
+        if f.hard_timeout > 0 {
+            let _ = write!(line, "hard_timeout={}, ", f.hard_timeout);
+        }
+        let _ = write!(line, "priority={}", f.priority);
+        if !f.match_.is_empty() {
+            let _ = write!(line, ",{}", f.match_);
+        }
+        let _ = writeln!(line, " actions={}", f.actions);
+        out.push_str(&line);
+    }
+    out
+}
+
+pub fn groups(r: &GroupsReply) -> String {
+    let mut out = String::new();
+    for g in &r.groups {
+        let _ = writeln!(out, " {} (packets={}, bytes={})", g.desc, g.packets, g.bytes);
+    }
+    out
+}
+
+pub fn meters(r: &MetersReply) -> String {
+    let mut out = String::new();
+    for m in &r.meters {
+        let bands: Vec<String> = m.band_packets.iter().map(|p| p.to_string()).collect();
+        let _ = writeln!(
+            out,
+            " {} (packets_in={}, bytes_in={}, band packets={})",
+            m.desc,
+            m.packets_in,
+            m.bytes_in,
+            bands.join("/")
+        );
+    }
+    out
+}
+
+/// Like `ovs-appctl ofproto/trace`.
+pub fn trace(r: &TraceReply) -> String {
+    let mut out = format!("Flow: {}\n", r.flow);
+    for s in &r.steps {
+        let _ = writeln!(out, "\n{}. {}", s.table, s.entry.as_deref().unwrap_or("No match (table miss)"));
+        if !s.actions.is_empty() {
+            let _ = writeln!(out, "    {}", s.actions);
+        }
+        if !s.note.is_empty() {
+            let _ = writeln!(out, "    -> {}", s.note);
+        }
+    }
+    let _ = writeln!(out, "\nMegaflow: {}", r.megaflow);
+    let _ = writeln!(out, "Datapath actions: {}", r.datapath_actions);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::proto::*;
@@ -183,6 +248,29 @@ mod tests {
         let mut t = Table::new(&["a", "long header", "c"]);
         t.row(vec!["xxxx".into(), "1".into(), "z".into()]);
         assert_eq!(t.render(""), "a     long header  c\nxxxx  1            z\n");
+    }
+
+    #[test]
+    fn flows_like_ovs_ofctl() {
+        let r = FlowsReply {
+            flows: vec![FlowInfo {
+                table: 0,
+                priority: 100,
+                cookie: 0,
+                duration_s: 1.5,
+                n_packets: 3,
+                n_bytes: 294,
+                idle_timeout: 0,
+                hard_timeout: 0,
+                flags: 0,
+                match_: "ip,nw_dst=10.0.0.0/24".into(),
+                actions: "dec_ttl,output:2".into(),
+            }],
+        };
+        assert_eq!(
+            flows(&r),
+            " cookie=0x0, duration=1.500s, table=0, n_packets=3, n_bytes=294, priority=100,ip,nw_dst=10.0.0.0/24 actions=dec_ttl,output:2\n"
+        );
     }
 
     #[test]

@@ -1,0 +1,339 @@
+//! Per-PMD megaflow cache: tuple-space search over the masks that
+//! translations produced. One subtable per distinct mask, each a hash map
+//! from the masked key to its megaflow. Megaflows made from one pipeline
+//! generation never disagree, so the first hit wins.
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+
+use crate::actions::DpAction;
+use crate::flow::{FlowKey, FlowMask};
+use crate::upcall::{FlowCredit, Upcall};
+
+/// Default limit on megaflows per PMD per bridge (OVS's flow limit).
+pub const DEFAULT_FLOW_LIMIT: usize = 200_000;
+
+/// A cached translation.
+pub struct Megaflow {
+    /// `key & mask` of the packet that made it.
+    pub key: FlowKey,
+    pub mask: FlowMask,
+    pub actions: Arc<[DpAction]>,
+    credits: Arc<[Arc<dyn FlowCredit>]>,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Hits not yet credited to the OpenFlow entries.
+    pending_packets: u64,
+    pending_bytes: u64,
+    pub last_used_tsc: u64,
+}
+
+impl Megaflow {
+    /// Counts one packet; credited to the flow entries by `flush_credits`.
+    #[inline]
+    pub fn hit(&mut self, bytes: u64, now_tsc: u64) {
+        self.packets += 1;
+        self.bytes += bytes;
+        self.pending_packets += 1;
+        self.pending_bytes += bytes;
+        self.last_used_tsc = now_tsc;
+    }
+
+    /// Passes pending hits to the OpenFlow entries' counters.
+    pub fn flush_credits(&mut self) {
+        if self.pending_packets == 0 {
+            return;
+        }
+        for c in self.credits.iter() {
+            c.credit(self.pending_packets, self.pending_bytes);
+        }
+        self.pending_packets = 0;
+        self.pending_bytes = 0;
+    }
+}
+
+/// Hasher for flow keys: one multiply-rotate per word.
+#[derive(Default, Clone, Copy)]
+pub struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct WordHash;
+
+impl BuildHasher for WordHash {
+    type Hasher = WordHasher;
+    fn build_hasher(&self) -> WordHasher {
+        WordHasher(0)
+    }
+}
+
+struct Subtable {
+    mask: FlowMask,
+    flows: HashMap<FlowKey, usize, WordHash>,
+    hits: u64,
+}
+
+/// One PMD's megaflows for one bridge.
+pub struct MegaflowCache {
+    subtables: Vec<Subtable>,
+    /// Slab of megaflows; `None` slots are free.
+    flows: Vec<Option<Megaflow>>,
+    free: Vec<usize>,
+    generation: u64,
+    limit: usize,
+    /// Insertions refused because the cache was full.
+    pub refused: u64,
+}
+
+impl MegaflowCache {
+    pub fn new(limit: usize) -> Self {
+        MegaflowCache {
+            subtables: Vec::new(),
+            flows: Vec::new(),
+            free: Vec::new(),
+            generation: 0,
+            limit,
+            refused: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len() - self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn n_subtables(&self) -> usize {
+        self.subtables.len()
+    }
+
+    /// Empties the cache if it was built under another pipeline
+    /// generation (crediting pending hits first). Returns whether it did.
+    pub fn revalidate(&mut self, generation: u64) -> bool {
+        if generation == self.generation {
+            return false;
+        }
+        self.flush_all_credits();
+        self.subtables.clear();
+        self.flows.clear();
+        self.free.clear();
+        self.generation = generation;
+        true
+    }
+
+    /// Finds the megaflow for `key`: its slab index and how many
+    /// subtables were probed.
+    #[inline]
+    pub fn lookup(&mut self, key: &FlowKey) -> (Option<usize>, u32) {
+        let mut probes = 0;
+        for st in self.subtables.iter_mut() {
+            probes += 1;
+            let masked = key.masked(&st.mask);
+            if let Some(&idx) = st.flows.get(&masked) {
+                st.hits += 1;
+                return (Some(idx), probes);
+            }
+        }
+        (None, probes)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, idx: usize) -> Option<&mut Megaflow> {
+        self.flows.get_mut(idx).and_then(Option::as_mut)
+    }
+
+    /// Installs the translation of `key`; returns its index, or None when
+    /// the cache is at its limit (the caller still executes the actions).
+    pub fn insert(&mut self, key: &FlowKey, up: &Upcall, now_tsc: u64) -> Option<usize> {
+        if self.len() >= self.limit {
+            self.refused += 1;
+            return None;
+        }
+        let masked = key.masked(&up.mask);
+        let st_idx = match self.subtables.iter().position(|s| s.mask == up.mask) {
+            Some(i) => i,
+            None => {
+                self.subtables.push(Subtable {
+                    mask: up.mask,
+                    flows: HashMap::with_hasher(WordHash),
+                    hits: 0,
+                });
+                self.subtables.len() - 1
+            }
+        };
+        if let Some(&idx) = self.subtables[st_idx].flows.get(&masked) {
+            return Some(idx);
+        }
+        let mf = Megaflow {
+            key: masked,
+            mask: up.mask,
+            actions: up.actions.clone(),
+            credits: up.credits.clone(),
+            packets: 0,
+            bytes: 0,
+            pending_packets: 0,
+            pending_bytes: 0,
+            last_used_tsc: now_tsc,
+        };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.flows[i] = Some(mf);
+                i
+            }
+            None => {
+                self.flows.push(Some(mf));
+                self.flows.len() - 1
+            }
+        };
+        self.subtables[st_idx].flows.insert(masked, idx);
+        Some(idx)
+    }
+
+    /// Credits every megaflow's pending hits.
+    pub fn flush_all_credits(&mut self) {
+        for mf in self.flows.iter_mut().flatten() {
+            mf.flush_credits();
+        }
+    }
+
+    /// Removes megaflows unused since `before_tsc`.
+    pub fn expire(&mut self, before_tsc: u64) -> usize {
+        let mut removed = 0;
+        for st in self.subtables.iter_mut() {
+            let flows = &mut self.flows;
+            let free = &mut self.free;
+            st.flows.retain(|_, &mut idx| {
+                let stale = flows
+                    .get(idx)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|m| m.last_used_tsc < before_tsc);
+                if stale {
+                    if let Some(Some(mut m)) = flows.get_mut(idx).map(Option::take) {
+                        m.flush_credits();
+                    }
+                    free.push(idx);
+                    removed += 1;
+                }
+                !stale
+            });
+        }
+        self.subtables.retain(|s| !s.flows.is_empty());
+        removed
+    }
+
+    /// Orders subtables by hits (most first) so lookups probe fewer.
+    pub fn rank_subtables(&mut self) {
+        self.subtables.sort_by(|a, b| b.hits.cmp(&a.hits));
+        for s in &mut self.subtables {
+            s.hits /= 2;
+        }
+    }
+
+    /// Every megaflow (for dump-megaflows).
+    pub fn iter(&self) -> impl Iterator<Item = &Megaflow> {
+        self.flows.iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Field;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    struct Count(AtomicU64, AtomicU64);
+    impl FlowCredit for Count {
+        fn credit(&self, p: u64, b: u64) {
+            self.0.fetch_add(p, Ordering::Relaxed);
+            self.1.fetch_add(b, Ordering::Relaxed);
+        }
+    }
+
+    fn upcall(mask: FlowMask, out: u16, credit: Arc<Count>) -> Upcall {
+        Upcall {
+            actions: vec![DpAction::Output(out)].into(),
+            mask,
+            credits: vec![credit as Arc<dyn FlowCredit>].into(),
+        }
+    }
+
+    fn key(in_port: u32, dst: u32) -> FlowKey {
+        let mut k = FlowKey::ZERO;
+        k.set(Field::InPort, in_port.into());
+        k.set(Field::EthType, 0x800);
+        k.set(Field::Ipv4Dst, dst.into());
+        k
+    }
+
+    #[test]
+    fn masked_hit_miss_and_credit() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let m = FlowKey::field_mask(Field::InPort);
+        let i = cache.insert(&key(1, 5), &upcall(m, 2, c.clone()), 0).unwrap();
+        // Any packet from port 1 hits, whatever its destination.
+        let (hit, probes) = cache.lookup(&key(1, 99));
+        assert_eq!(hit, Some(i));
+        assert_eq!(probes, 1);
+        assert_eq!(cache.lookup(&key(2, 5)).0, None);
+        let mf = cache.get_mut(i).unwrap();
+        mf.hit(64, 1);
+        mf.hit(100, 2);
+        assert_eq!(mf.actions.as_ref(), &[DpAction::Output(2)]);
+        mf.flush_credits();
+        assert_eq!(c.0.load(Ordering::Relaxed), 2);
+        assert_eq!(c.1.load(Ordering::Relaxed), 164);
+    }
+
+    #[test]
+    fn generation_change_flushes_and_credits() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        cache.revalidate(1);
+        let i = cache.insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 0).unwrap();
+        cache.get_mut(i).unwrap().hit(64, 1);
+        assert!(!cache.revalidate(1));
+        assert!(cache.revalidate(2));
+        assert!(cache.is_empty());
+        assert_eq!(c.0.load(Ordering::Relaxed), 1, "pending hit credited before flush");
+    }
+
+    #[test]
+    fn limit_refuses_and_expiry_frees() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(2);
+        let up = upcall(FlowKey::ALL, 1, c);
+        assert!(cache.insert(&key(1, 1), &up, 10).is_some());
+        assert!(cache.insert(&key(1, 2), &up, 20).is_some());
+        assert!(cache.insert(&key(1, 3), &up, 30).is_none());
+        assert_eq!(cache.refused, 1);
+        assert_eq!(cache.expire(15), 1);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.lookup(&key(1, 1)).0.is_none());
+        assert!(cache.lookup(&key(1, 2)).0.is_some());
+        assert!(cache.insert(&key(1, 3), &up, 30).is_some(), "freed slot reused");
+    }
+}

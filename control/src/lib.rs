@@ -6,8 +6,8 @@
 
 pub mod daemon;
 pub mod eal_args;
-pub mod flowsyntax;
 mod error;
+pub mod flowsyntax;
 pub mod mgmt;
 pub mod ofp;
 pub mod pipeline;

@@ -3,10 +3,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use fastpath::classify::{self, Decision, ForwardTable, SharedForwardTable};
+use fastpath::actions::DpAction;
+use fastpath::datapath::{self, Datapath, DpPort, SharedDatapath};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup, RxQueue, TxQueue};
+use fastpath::flow::{Field, FlowKey};
+use fastpath::meter::MeterTable;
 use fastpath::pmd::{assign_rx_queues, Pmd, PmdSpec};
 use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
+use fastpath::upcall::{Translator, Upcall};
 use fsconfig::{Config, Output, PortConfig};
 
 use crate::error::{Error, Result};
@@ -43,7 +47,7 @@ struct PmdView {
 pub struct Switch {
     pmds: Vec<Pmd>,
     view: Arc<SwitchView>,
-    _forward: SharedForwardTable,
+    _datapath: SharedDatapath,
     _pool: Mempool,
     eal: Eal,
 }
@@ -91,7 +95,7 @@ impl Switch {
             txqs.push(tx);
         }
 
-        let forward = classify::shared(forward_table(&ports));
+        let dp = datapath::shared(datapath_of(&cfg, &ports));
 
         // Every PMD gets its own tx queue (index = PMD index) on each port.
         let mut txq_by_pmd: Vec<Vec<TxQueue>> = (0..n_pmds).map(|_| Vec::new()).collect();
@@ -128,7 +132,7 @@ impl Switch {
         let mut pmds = Vec::with_capacity(n_pmds);
         for spec in specs {
             let core = spec.core;
-            let pmd = Pmd::spawn(&eal, spec, forward.clone())?;
+            let pmd = Pmd::spawn(&eal, spec, dp.clone())?;
             tracing::info!(
                 "PMD thread started on core {core} (lcore {})",
                 pmd.stats().snapshot().lcore
@@ -154,7 +158,7 @@ impl Switch {
         Ok(Switch {
             pmds,
             view,
-            _forward: forward,
+            _datapath: dp,
             _pool: pool,
             eal,
         })
@@ -196,25 +200,81 @@ fn base_of(stats: &PmdStats) -> PmdStatsSnapshot {
     }
 }
 
-fn forward_table(ports: &[SwitchPort]) -> ForwardTable {
+/// The config's per-port output map as a translator (replaced by the
+/// OpenFlow pipeline).
+struct OutputMap {
+    /// (ofport, actions) of this bridge's ports.
+    by_ofport: Vec<(u32, Arc<[DpAction]>)>,
+}
+
+impl Translator for OutputMap {
+    fn translate(&self, key: &FlowKey) -> Upcall {
+        let in_port = key.get(Field::InPort) as u32;
+        let actions = self
+            .by_ofport
+            .iter()
+            .find(|(o, _)| *o == in_port)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_else(|| Arc::from(Vec::new()));
+        Upcall {
+            actions,
+            mask: FlowKey::field_mask(Field::InPort),
+            credits: Arc::from(Vec::new()),
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        0
+    }
+}
+
+fn datapath_of(cfg: &Config, ports: &[SwitchPort]) -> Datapath {
     let index: HashMap<(&str, &str), u16> = ports
         .iter()
         .enumerate()
         .map(|(i, p)| ((p.bridge.as_str(), p.cfg.name.as_str()), i as u16))
         .collect();
-    ForwardTable::new(
-        ports
+    let bridges: Vec<Arc<dyn Translator>> = cfg
+        .bridges
+        .iter()
+        .map(|b| {
+            let by_ofport = ports
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.bridge == b.name)
+                .map(|(i, p)| {
+                    let out = match &p.cfg.output {
+                        Output::Drop => None,
+                        Output::InPort => Some(i as u16),
+                        Output::Port(name) => index.get(&(b.name.as_str(), name.as_str())).copied(),
+                    };
+                    (
+                        p.cfg.ofport,
+                        out.map(DpAction::Output)
+                            .into_iter()
+                            .collect::<Vec<_>>()
+                            .into(),
+                    )
+                })
+                .collect();
+            Arc::new(OutputMap { by_ofport }) as Arc<dyn Translator>
+        })
+        .collect();
+    Datapath {
+        ports: ports
             .iter()
-            .enumerate()
-            .map(|(i, p)| match &p.cfg.output {
-                Output::Drop => Decision::Drop,
-                Output::InPort => Decision::Output(i as u16),
-                Output::Port(name) => index
-                    .get(&(p.bridge.as_str(), name.as_str()))
-                    .map_or(Decision::Drop, |&o| Decision::Output(o)),
+            .map(|p| DpPort {
+                ofport: p.cfg.ofport,
+                bridge: cfg
+                    .bridges
+                    .iter()
+                    .position(|b| b.name == p.bridge)
+                    .unwrap_or(0) as u16,
             })
             .collect(),
-    )
+        bridges,
+        meters: Arc::new(MeterTable::new()),
+    }
 }
 
 fn output_name(o: &Output) -> String {
@@ -365,7 +425,11 @@ impl Handler for SwitchView {
             Request::Show => Body::Show(self.show()),
             Request::PortStats => Body::PortStats(self.port_stats()),
             Request::PmdStats { clear } => Body::PmdStats(self.pmd_stats(clear)),
-            _ => return Reply::Error("this command needs the OpenFlow pipeline, which is being wired in".into()),
+            _ => {
+                return Reply::Error(
+                    "this command needs the OpenFlow pipeline, which is being wired in".into(),
+                )
+            }
         })
     }
 }

@@ -31,13 +31,17 @@ pub struct Megaflow {
 
 impl Megaflow {
     /// Counts one packet; credited to the flow entries by `flush_credits`.
+    /// Returns true for the first pending hit (the caller remembers to
+    /// flush this megaflow's credits at the end of the burst).
     #[inline]
-    pub fn hit(&mut self, bytes: u64, now_tsc: u64) {
+    pub fn hit(&mut self, bytes: u64, now_tsc: u64) -> bool {
+        let first = self.pending_packets == 0;
         self.packets += 1;
         self.bytes += bytes;
         self.pending_packets += 1;
         self.pending_bytes += bytes;
         self.last_used_tsc = now_tsc;
+        first
     }
 
     /// Passes pending hits to the OpenFlow entries' counters.
@@ -246,7 +250,7 @@ impl MegaflowCache {
 
     /// Orders subtables by hits (most first) so lookups probe fewer.
     pub fn rank_subtables(&mut self) {
-        self.subtables.sort_by(|a, b| b.hits.cmp(&a.hits));
+        self.subtables.sort_by_key(|s| std::cmp::Reverse(s.hits));
         for s in &mut self.subtables {
             s.hits /= 2;
         }
@@ -293,7 +297,9 @@ mod tests {
         let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
         let mut cache = MegaflowCache::new(10);
         let m = FlowKey::field_mask(Field::InPort);
-        let i = cache.insert(&key(1, 5), &upcall(m, 2, c.clone()), 0).unwrap();
+        let i = cache
+            .insert(&key(1, 5), &upcall(m, 2, c.clone()), 0)
+            .unwrap();
         // Any packet from port 1 hits, whatever its destination.
         let (hit, probes) = cache.lookup(&key(1, 99));
         assert_eq!(hit, Some(i));
@@ -313,12 +319,18 @@ mod tests {
         let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
         let mut cache = MegaflowCache::new(10);
         cache.revalidate(1);
-        let i = cache.insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 0).unwrap();
+        let i = cache
+            .insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 0)
+            .unwrap();
         cache.get_mut(i).unwrap().hit(64, 1);
         assert!(!cache.revalidate(1));
         assert!(cache.revalidate(2));
         assert!(cache.is_empty());
-        assert_eq!(c.0.load(Ordering::Relaxed), 1, "pending hit credited before flush");
+        assert_eq!(
+            c.0.load(Ordering::Relaxed),
+            1,
+            "pending hit credited before flush"
+        );
     }
 
     #[test]
@@ -334,6 +346,9 @@ mod tests {
         assert_eq!(cache.len(), 1);
         assert!(cache.lookup(&key(1, 1)).0.is_none());
         assert!(cache.lookup(&key(1, 2)).0.is_some());
-        assert!(cache.insert(&key(1, 3), &up, 30).is_some(), "freed slot reused");
+        assert!(
+            cache.insert(&key(1, 3), &up, 30).is_some(),
+            "freed slot reused"
+        );
     }
 }

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;
 
+use crate::actions::DropReason;
+
 /// A monotonically increasing counter with a single writer.
 #[derive(Debug, Default)]
 pub struct Counter(AtomicU64);
@@ -90,6 +92,22 @@ pub struct PmdStats {
     pub busy_cycles: Counter,
     /// TSC cycles spent in iterations that received nothing.
     pub idle_cycles: Counter,
+    /// Packets whose flow was found in the megaflow cache.
+    pub megaflow_hits: Counter,
+    /// Subtables probed by megaflow lookups (hits and misses).
+    pub megaflow_lookups: Counter,
+    /// Cache misses translated through the pipeline.
+    pub upcalls: Counter,
+    /// Translations not cached because the megaflow limit was reached.
+    pub upcall_not_cached: Counter,
+    /// Packets dropped because their headers did not parse.
+    pub malformed: Counter,
+    /// Packets handed to the controller path.
+    pub controller: Counter,
+    /// Drops by the action executor, by `DropReason as usize`.
+    pub drops: [Counter; DropReason::COUNT],
+    /// Megaflows currently cached (all bridges).
+    pub megaflows: Counter,
     /// Indexed by the switch's dense port index.
     pub ports: Box<[CachePadded<PortCounters>]>,
 }
@@ -103,6 +121,14 @@ impl PmdStats {
             packets: Counter::default(),
             busy_cycles: Counter::default(),
             idle_cycles: Counter::default(),
+            megaflow_hits: Counter::default(),
+            megaflow_lookups: Counter::default(),
+            upcalls: Counter::default(),
+            upcall_not_cached: Counter::default(),
+            malformed: Counter::default(),
+            controller: Counter::default(),
+            drops: Default::default(),
+            megaflows: Counter::default(),
             ports: (0..n_ports)
                 .map(|_| CachePadded::new(PortCounters::default()))
                 .collect(),
@@ -117,6 +143,14 @@ impl PmdStats {
             packets: self.packets.get(),
             busy_cycles: self.busy_cycles.get(),
             idle_cycles: self.idle_cycles.get(),
+            megaflow_hits: self.megaflow_hits.get(),
+            megaflow_lookups: self.megaflow_lookups.get(),
+            upcalls: self.upcalls.get(),
+            upcall_not_cached: self.upcall_not_cached.get(),
+            malformed: self.malformed.get(),
+            controller: self.controller.get(),
+            drops: std::array::from_fn(|i| self.drops[i].get()),
+            megaflows: self.megaflows.get(),
         }
     }
 }
@@ -130,6 +164,15 @@ pub struct PmdStatsSnapshot {
     pub packets: u64,
     pub busy_cycles: u64,
     pub idle_cycles: u64,
+    pub megaflow_hits: u64,
+    pub megaflow_lookups: u64,
+    pub upcalls: u64,
+    pub upcall_not_cached: u64,
+    pub malformed: u64,
+    pub controller: u64,
+    pub drops: [u64; DropReason::COUNT],
+    /// A gauge, not a counter: `since` keeps the current value.
+    pub megaflows: u64,
 }
 
 impl PmdStatsSnapshot {
@@ -142,6 +185,26 @@ impl PmdStatsSnapshot {
             packets: self.packets.saturating_sub(base.packets),
             busy_cycles: self.busy_cycles.saturating_sub(base.busy_cycles),
             idle_cycles: self.idle_cycles.saturating_sub(base.idle_cycles),
+            megaflow_hits: self.megaflow_hits.saturating_sub(base.megaflow_hits),
+            megaflow_lookups: self.megaflow_lookups.saturating_sub(base.megaflow_lookups),
+            upcalls: self.upcalls.saturating_sub(base.upcalls),
+            upcall_not_cached: self
+                .upcall_not_cached
+                .saturating_sub(base.upcall_not_cached),
+            malformed: self.malformed.saturating_sub(base.malformed),
+            controller: self.controller.saturating_sub(base.controller),
+            drops: std::array::from_fn(|i| self.drops[i].saturating_sub(base.drops[i])),
+            megaflows: self.megaflows,
+        }
+    }
+
+    /// Average subtables probed per megaflow lookup.
+    pub fn lookups_per_packet(&self) -> f64 {
+        let n = self.megaflow_hits + self.upcalls;
+        if n == 0 {
+            0.0
+        } else {
+            self.megaflow_lookups as f64 / n as f64
         }
     }
 
@@ -192,7 +255,11 @@ mod tests {
         assert_eq!(base.busy_percent(), 50.0);
         s.packets.add(10);
         s.busy_cycles.add(200);
+        s.upcalls.add(2);
+        s.megaflow_hits.add(8);
+        s.megaflow_lookups.add(15);
         let d = s.snapshot().since(&base);
+        assert_eq!(d.lookups_per_packet(), 1.5);
         assert_eq!(d.packets, 10);
         assert_eq!(d.cycles_per_packet(), 20.0);
         assert_eq!(d.busy_percent(), 100.0);

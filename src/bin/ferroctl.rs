@@ -39,9 +39,15 @@ enum Command {
         clear: bool,
     },
     /// Add one flow (ovs-ofctl syntax).
-    AddFlow { bridge: String, flow: String },
+    AddFlow {
+        bridge: String,
+        flow: String,
+    },
     /// Add the flows in FILE, one per line ("-" reads stdin). All or nothing.
-    AddFlows { bridge: String, file: PathBuf },
+    AddFlows {
+        bridge: String,
+        file: PathBuf,
+    },
     /// Modify the actions of matching flows.
     ModFlows {
         bridge: String,
@@ -59,24 +65,52 @@ enum Command {
         strict: bool,
     },
     /// List flows with counters and durations (optionally those matching FILTER).
-    DumpFlows { bridge: String, filter: Option<String> },
+    DumpFlows {
+        bridge: String,
+        filter: Option<String>,
+    },
     /// Add one group (`group_id=1,type=all,bucket=actions=output:1,...`).
-    AddGroup { bridge: String, group: String },
+    AddGroup {
+        bridge: String,
+        group: String,
+    },
     /// Add the groups in FILE, one per line.
-    AddGroups { bridge: String, file: PathBuf },
+    AddGroups {
+        bridge: String,
+        file: PathBuf,
+    },
     /// Replace a group's type and buckets.
-    ModGroup { bridge: String, group: String },
+    ModGroup {
+        bridge: String,
+        group: String,
+    },
     /// Delete groups (`group_id=N`; all without FILTER).
-    DelGroups { bridge: String, filter: Option<String> },
-    DumpGroups { bridge: String },
+    DelGroups {
+        bridge: String,
+        filter: Option<String>,
+    },
+    DumpGroups {
+        bridge: String,
+    },
     /// Add one meter (`meter=1,kbps,bands=type=drop,rate=1000`).
-    AddMeter { bridge: String, meter: String },
+    AddMeter {
+        bridge: String,
+        meter: String,
+    },
     /// Delete meters (`meter=N`; all without FILTER).
-    DelMeters { bridge: String, filter: Option<String> },
-    DumpMeters { bridge: String },
+    DelMeters {
+        bridge: String,
+        filter: Option<String>,
+    },
+    DumpMeters {
+        bridge: String,
+    },
     /// Show how a packet would go through the pipeline, without sending it
     /// (e.g. `in_port=1,tcp,nw_dst=10.0.0.2,tp_dst=80`).
-    Trace { bridge: String, packet: String },
+    Trace {
+        bridge: String,
+        packet: String,
+    },
 }
 
 /// The lines of FILE ("-": standard input), kept as they are so the
@@ -95,13 +129,28 @@ fn request(c: Command) -> Result<Request, String> {
         Command::Show => Request::Show,
         Command::PortStats => Request::PortStats,
         Command::PmdStats { clear } => Request::PmdStats { clear },
-        Command::AddFlow { bridge, flow } => Request::AddFlows { bridge, flows: vec![flow] },
+        Command::AddFlow { bridge, flow } => Request::AddFlows {
+            bridge,
+            flows: vec![flow],
+        },
         Command::AddFlows { bridge, file } => Request::AddFlows {
             bridge,
             flows: read_lines(&file)?,
         },
-        Command::ModFlows { bridge, flow, strict } => Request::ModFlows { bridge, flow, strict },
-        Command::DelFlows { bridge, flow, strict } => Request::DelFlows {
+        Command::ModFlows {
+            bridge,
+            flow,
+            strict,
+        } => Request::ModFlows {
+            bridge,
+            flow,
+            strict,
+        },
+        Command::DelFlows {
+            bridge,
+            flow,
+            strict,
+        } => Request::DelFlows {
             bridge,
             filter: flow.unwrap_or_default(),
             strict,
@@ -110,7 +159,10 @@ fn request(c: Command) -> Result<Request, String> {
             bridge,
             filter: filter.unwrap_or_default(),
         },
-        Command::AddGroup { bridge, group } => Request::AddGroups { bridge, groups: vec![group] },
+        Command::AddGroup { bridge, group } => Request::AddGroups {
+            bridge,
+            groups: vec![group],
+        },
         Command::AddGroups { bridge, file } => Request::AddGroups {
             bridge,
             groups: read_lines(&file)?,
@@ -121,7 +173,10 @@ fn request(c: Command) -> Result<Request, String> {
             filter: filter.unwrap_or_default(),
         },
         Command::DumpGroups { bridge } => Request::DumpGroups { bridge },
-        Command::AddMeter { bridge, meter } => Request::AddMeters { bridge, meters: vec![meter] },
+        Command::AddMeter { bridge, meter } => Request::AddMeters {
+            bridge,
+            meters: vec![meter],
+        },
         Command::DelMeters { bridge, filter } => Request::DelMeters {
             bridge,
             filter: filter.unwrap_or_default(),

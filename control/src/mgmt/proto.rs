@@ -14,22 +14,58 @@ pub enum Request {
     },
     /// Flow lines in ovs-ofctl syntax (a file's lines: blank lines and
     /// `#` comments are skipped; errors name the line). All or nothing.
-    AddFlows { bridge: String, flows: Vec<String> },
-    ModFlows { bridge: String, flow: String, strict: bool },
+    AddFlows {
+        bridge: String,
+        flows: Vec<String>,
+    },
+    ModFlows {
+        bridge: String,
+        flow: String,
+        strict: bool,
+    },
     /// `filter` is a match (empty: every flow).
-    DelFlows { bridge: String, filter: String, strict: bool },
-    DumpFlows { bridge: String, filter: String },
-    AddGroups { bridge: String, groups: Vec<String> },
-    ModGroup { bridge: String, group: String },
+    DelFlows {
+        bridge: String,
+        filter: String,
+        strict: bool,
+    },
+    DumpFlows {
+        bridge: String,
+        filter: String,
+    },
+    AddGroups {
+        bridge: String,
+        groups: Vec<String>,
+    },
+    ModGroup {
+        bridge: String,
+        group: String,
+    },
     /// `filter` is `group_id=N` (empty: every group).
-    DelGroups { bridge: String, filter: String },
-    DumpGroups { bridge: String },
-    AddMeters { bridge: String, meters: Vec<String> },
+    DelGroups {
+        bridge: String,
+        filter: String,
+    },
+    DumpGroups {
+        bridge: String,
+    },
+    AddMeters {
+        bridge: String,
+        meters: Vec<String>,
+    },
     /// `filter` is `meter=N` (empty: every meter).
-    DelMeters { bridge: String, filter: String },
-    DumpMeters { bridge: String },
+    DelMeters {
+        bridge: String,
+        filter: String,
+    },
+    DumpMeters {
+        bridge: String,
+    },
     /// Translate a packet (flow syntax, exact fields) without sending it.
-    Trace { bridge: String, packet: String },
+    Trace {
+        bridge: String,
+        packet: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

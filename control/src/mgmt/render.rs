@@ -1,7 +1,9 @@
 //! Human-readable tables for ferroctl's default output.
 use std::fmt::Write;
 
-use super::proto::{FlowsReply, GroupsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply, TraceReply};
+use super::proto::{
+    FlowsReply, GroupsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply, TraceReply,
+};
 
 /// Left-aligned text columns, separated by two spaces.
 struct Table {
@@ -200,7 +202,11 @@ pub fn flows(r: &FlowsReply) -> String {
 pub fn groups(r: &GroupsReply) -> String {
     let mut out = String::new();
     for g in &r.groups {
-        let _ = writeln!(out, " {} (packets={}, bytes={})", g.desc, g.packets, g.bytes);
+        let _ = writeln!(
+            out,
+            " {} (packets={}, bytes={})",
+            g.desc, g.packets, g.bytes
+        );
     }
     out
 }
@@ -225,7 +231,12 @@ pub fn meters(r: &MetersReply) -> String {
 pub fn trace(r: &TraceReply) -> String {
     let mut out = format!("Flow: {}\n", r.flow);
     for s in &r.steps {
-        let _ = writeln!(out, "\n{}. {}", s.table, s.entry.as_deref().unwrap_or("No match (table miss)"));
+        let _ = writeln!(
+            out,
+            "\n{}. {}",
+            s.table,
+            s.entry.as_deref().unwrap_or("No match (table miss)")
+        );
         if !s.actions.is_empty() {
             let _ = writeln!(out, "    {}", s.actions);
         }

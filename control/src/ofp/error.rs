@@ -123,6 +123,64 @@ pub mod code {
     pub const BAD_BAND_VALUE: u16 = 9;
     pub const OUT_OF_METERS: u16 = 10;
     pub const OUT_OF_BANDS: u16 = 11;
+
+    // Added for the wire codec (control::ofp::codec).
+    // OFPBRC_*
+    pub const BAD_EXP_TYPE: u16 = 4;
+    pub const BRC_EPERM: u16 = 5;
+    pub const BUFFER_EMPTY: u16 = 7;
+    pub const IS_SLAVE: u16 = 10;
+    pub const BAD_PACKET: u16 = 12;
+    pub const MULTIPART_BUFFER_OVERFLOW: u16 = 13;
+    // OFPBAC_* (note OFPBAC_BAD_LEN is 1; 6 is OFPBAC_EPERM)
+    pub const BAD_ACTION_LEN: u16 = 1;
+    pub const BAD_ACTION_EXPERIMENTER: u16 = 2;
+    pub const BAD_ACTION_EXP_TYPE: u16 = 3;
+    pub const ACTION_EPERM: u16 = 6;
+    // OFPBIC_*
+    pub const BAD_INST_EXPERIMENTER: u16 = 5;
+    pub const BAD_INST_EXP_TYPE: u16 = 6;
+    pub const BAD_INST_LEN: u16 = 7;
+    pub const INST_EPERM: u16 = 8;
+    // OFPBMC_*
+    pub const MATCH_EPERM: u16 = 11;
+    // OFPFMFC_*
+    pub const FM_EPERM: u16 = 4;
+    // OFPGMFC_*
+    pub const WEIGHT_UNSUPPORTED: u16 = 2;
+    pub const GROUP_EPERM: u16 = 14;
+    // OFPPMFC_*
+    pub const PM_BAD_PORT: u16 = 0;
+    pub const PM_BAD_HW_ADDR: u16 = 1;
+    pub const PM_BAD_CONFIG: u16 = 2;
+    pub const PM_BAD_ADVERTISE: u16 = 3;
+    pub const PM_EPERM: u16 = 4;
+    // OFPTMFC_*
+    pub const TM_BAD_TABLE: u16 = 0;
+    pub const TM_BAD_CONFIG: u16 = 1;
+    pub const TM_EPERM: u16 = 2;
+    // OFPQOFC_*
+    pub const QO_BAD_PORT: u16 = 0;
+    pub const QO_BAD_QUEUE: u16 = 1;
+    pub const QO_EPERM: u16 = 2;
+    // OFPSCFC_*
+    pub const SC_BAD_FLAGS: u16 = 0;
+    pub const SC_BAD_LEN: u16 = 1;
+    pub const SC_EPERM: u16 = 2;
+    // OFPRRFC_*
+    pub const RR_STALE: u16 = 0;
+    pub const RR_UNSUP: u16 = 1;
+    pub const RR_BAD_ROLE: u16 = 2;
+    // OFPHFC_*
+    pub const HF_INCOMPATIBLE: u16 = 0;
+    pub const HF_EPERM: u16 = 1;
+    // OFPTFFC_*
+    pub const TF_BAD_TABLE: u16 = 0;
+    pub const TF_BAD_METADATA: u16 = 1;
+    pub const TF_BAD_TYPE: u16 = 2;
+    pub const TF_BAD_LEN: u16 = 3;
+    pub const TF_BAD_ARGUMENT: u16 = 4;
+    pub const TF_EPERM: u16 = 5;
 }
 
 /// A rejection: the spec's type/code plus a message for people.

@@ -2,7 +2,9 @@
 use std::fmt;
 
 /// An OpenFlow 1.3 port number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct PortNo(pub u32);
 
 impl PortNo {

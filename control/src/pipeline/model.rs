@@ -61,7 +61,10 @@ impl FlowMatch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// OFPAT_OUTPUT; `max_len` matters for CONTROLLER only.
-    Output { port: PortNo, max_len: u16 },
+    Output {
+        port: PortNo,
+        max_len: u16,
+    },
     CopyTtlOut,
     CopyTtlIn,
     SetMplsTtl(u8),
@@ -76,7 +79,10 @@ pub enum Action {
     SetNwTtl(u8),
     DecNwTtl,
     /// OFPAT_SET_FIELD (one OXM, no mask in OF1.3).
-    SetField { field: Field, value: u128 },
+    SetField {
+        field: Field,
+        value: u128,
+    },
     PushPbb(u16),
     PopPbb,
 }
@@ -201,7 +207,9 @@ pub mod meter_flags {
 pub enum MeterBandType {
     Drop,
     /// Raise the DSCP drop precedence by this much.
-    DscpRemark { prec_level: u8 },
+    DscpRemark {
+        prec_level: u8,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,16 @@
 //! Compiled datapath actions: the flat program an upcall's translation
 //! produces for a megaflow, and its executor. Executing never consults the
 //! OpenFlow pipeline again.
+mod csum;
+mod edit;
 mod exec;
+#[cfg(test)]
+pub(crate) mod testpkt;
 
-// exec: executor (in progress)
+pub use csum::{crc32c, internet_checksum, Checksum};
+pub use exec::{
+    execute, DropReason, Emitted, ExecContext, Outputs, PacketBuf, VecPacket, MAX_CLONE_DEPTH,
+};
 
 use crate::flow::Field;
 

@@ -52,6 +52,22 @@ impl Mbuf {
         }
     }
 
+    /// A copy of the packet (first segment) in a new mbuf from the same
+    /// pool; None when the pool is empty.
+    pub fn try_clone(&self) -> Option<Mbuf> {
+        // SAFETY: the mbuf is valid; its `pool` field names the live pool
+        // it came from (pools outlive their mbufs, see the type's
+        // invariant). A NULL result means the pool is empty.
+        let p = unsafe { dpdk_sys::fs_pktmbuf_alloc((*self.ptr.as_ptr()).pool) };
+        let mut copy = Mbuf {
+            ptr: NonNull::new(p)?,
+        };
+        let data = self.data();
+        let len = u16::try_from(data.len()).ok()?;
+        copy.append(len)?.copy_from_slice(data);
+        Some(copy)
+    }
+
     /// The packet bytes of the first segment.
     #[inline]
     pub fn data(&self) -> &[u8] {

@@ -1,8 +1,9 @@
 //! PMD worker threads: one per configured core, pinned, each polling the rx
 //! queues assigned to it.
 //!
-//! Packet path per iteration (`poll.rs`): rx burst → classify each packet
-//! (`classify.rs`) → batch per output port → tx burst per port → counters.
+//! Packet path per iteration (`poll.rs`): rx burst → parse → megaflow
+//! lookup / upcall → execute actions into per-port batches → tx bursts →
+//! counters.
 mod assign;
 mod poll;
 
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::classify::SharedForwardTable;
+use crate::datapath::SharedDatapath;
 use crate::dpdk::{Eal, RxQueue, TxQueue};
 use crate::error::{Error, Result};
 use crate::stats::PmdStats;
@@ -39,7 +40,7 @@ impl Pmd {
     /// Starts a PMD thread pinned to `spec.core`. Returns once the thread
     /// has pinned itself and registered with DPDK, or with the reason it
     /// could not.
-    pub fn spawn(eal: &Eal, spec: PmdSpec, forward: SharedForwardTable) -> Result<Pmd> {
+    pub fn spawn(eal: &Eal, spec: PmdSpec, datapath: SharedDatapath) -> Result<Pmd> {
         let core = spec.core;
         let n_ports = spec.txqs.len();
         let stats = Arc::new(PmdStats::new(core, n_ports));
@@ -76,7 +77,7 @@ impl Pmd {
                     };
                     stats.lcore.store(reg.lcore_id(), Ordering::Relaxed);
                     let _ = ready_tx.send(Ok(()));
-                    poll::run(spec, &forward, &stats, &stop);
+                    poll::run(spec, &datapath, &stats, &stop);
                     drop(reg);
                 })
                 .map_err(|e| Error::Pmd {

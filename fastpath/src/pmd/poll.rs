@@ -1,46 +1,165 @@
-//! The PMD poll loop. Per packet: no allocation, no locks, no syscalls.
+//! The PMD poll loop. Per packet: no allocation, no locks, no syscalls,
+//! except on a megaflow miss, where the upcall translates and caches.
+//!
+//! For each rx queue: rx burst → parse each packet into its flow key →
+//! megaflow lookup (upcall on a miss) → execute the compiled actions into
+//! per-port tx batches → one tx burst per port → counters and credits.
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::PmdSpec;
-use crate::classify::{Decision, SharedForwardTable};
-use crate::dpdk::{rdtsc, Burst, TxQueue};
+use crate::actions::{execute, DropReason, ExecContext, Outputs};
+use crate::datapath::SharedDatapath;
+use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, TxQueue};
+use crate::flow::FlowKey;
+use crate::megaflow::{MegaflowCache, DEFAULT_FLOW_LIMIT};
+use crate::parse::{parse, PacketMeta};
 use crate::stats::PmdStats;
 
-/// Output batches, one per port, flushed once per rx burst.
-struct TxBatches {
+/// Megaflows unused this long are removed.
+const MEGAFLOW_IDLE_SECS: u64 = 10;
+/// Housekeeping (expiry, subtable ranking) every this many iterations.
+const HOUSEKEEPING_EVERY: u64 = 1 << 16;
+
+/// Output side of one PMD: a batch per port, flushed once per rx burst
+/// (or when a batch fills up), plus per-burst drop tallies.
+struct TxStage<'a> {
+    txqs: &'a mut [TxQueue],
     bufs: Vec<Burst>,
     /// Bytes queued in each of `bufs`.
     bytes: Vec<u64>,
     /// Ports with packets waiting, in first-use order.
     dirty: Vec<u16>,
+    stats: &'a PmdStats,
+    drops: [u64; DropReason::COUNT],
+    controller: u64,
 }
 
-impl TxBatches {
-    fn new(n_ports: usize) -> Self {
-        TxBatches {
-            bufs: (0..n_ports).map(|_| Burst::new()).collect(),
-            bytes: vec![0; n_ports],
-            dirty: Vec::with_capacity(n_ports),
+impl<'a> TxStage<'a> {
+    fn new(txqs: &'a mut [TxQueue], stats: &'a PmdStats) -> Self {
+        let n = txqs.len();
+        TxStage {
+            txqs,
+            bufs: (0..n).map(|_| Burst::new()).collect(),
+            bytes: vec![0; n],
+            dirty: Vec::with_capacity(n),
+            stats,
+            drops: [0; DropReason::COUNT],
+            controller: 0,
         }
+    }
+
+    /// Sends one port's batch; what the driver refuses is freed and counted.
+    fn flush_port(&mut self, o: usize) {
+        let (Some(buf), Some(txq)) = (self.bufs.get_mut(o), self.txqs.get_mut(o)) else {
+            return;
+        };
+        let bytes = std::mem::take(&mut self.bytes[o]);
+        let queued = buf.len();
+        if queued == 0 {
+            return;
+        }
+        let sent = txq.send(buf);
+        let c = &self.stats.ports[o];
+        if sent == queued {
+            c.tx_packets.add(sent as u64);
+            c.tx_bytes.add(bytes);
+        } else {
+            let left_bytes = buf.bytes();
+            c.tx_packets.add(sent as u64);
+            c.tx_bytes.add(bytes.saturating_sub(left_bytes));
+            c.tx_dropped.add((queued - sent) as u64);
+            buf.clear();
+        }
+    }
+
+    fn flush(&mut self) {
+        while let Some(o) = self.dirty.pop() {
+            self.flush_port(usize::from(o));
+        }
+    }
+
+    /// Adds this burst's drop tallies to the PMD counters; returns how many
+    /// packets were dropped (for the input port's rx_dropped).
+    fn take_drops(&mut self) -> u64 {
+        let mut total = 0;
+        for (i, n) in self.drops.iter_mut().enumerate() {
+            if *n > 0 {
+                self.stats.drops[i].add(*n);
+                // A failed copy does not lose the packet itself.
+                if i != DropReason::NoBuffers as usize {
+                    total += *n;
+                }
+                *n = 0;
+            }
+        }
+        if self.controller > 0 {
+            self.stats
+                .controller
+                .add(std::mem::take(&mut self.controller));
+        }
+        total
+    }
+}
+
+impl Outputs<Mbuf> for TxStage<'_> {
+    #[inline]
+    fn output(&mut self, port: u16, pkt: Mbuf) {
+        let o = usize::from(port);
+        let Some(buf) = self.bufs.get_mut(o) else {
+            self.drops[DropReason::NoOutput as usize] += 1;
+            return;
+        };
+        if buf.is_empty() {
+            self.dirty.push(port);
+        } else if buf.is_full() {
+            self.flush_port(o);
+            self.dirty.push(port);
+        }
+        let len = u64::from(pkt.pkt_len());
+        if let Some(buf) = self.bufs.get_mut(o) {
+            if buf.push(pkt).is_ok() {
+                self.bytes[o] += len;
+            }
+        }
+    }
+
+    fn controller(&mut self, pkt: Mbuf, _max_len: u16, _reason: u8, _table_id: u8, _cookie: u64) {
+        // The OpenFlow channel (packet-in) is not connected yet: count it.
+        self.controller += 1;
+        drop(pkt);
+    }
+
+    #[inline]
+    fn dropped(&mut self, why: DropReason) {
+        self.drops[why as usize] += 1;
     }
 }
 
 pub(super) fn run(
     mut spec: PmdSpec,
-    forward: &SharedForwardTable,
+    datapath: &SharedDatapath,
     stats: &PmdStats,
     stop: &AtomicBool,
 ) {
+    let hz = tsc_hz();
     let mut rx = Burst::new();
-    let mut tx = TxBatches::new(spec.txqs.len());
+    let n_bridges = datapath.load().bridges.len();
+    let mut caches: Vec<MegaflowCache> = (0..n_bridges)
+        .map(|_| MegaflowCache::new(DEFAULT_FLOW_LIMIT))
+        .collect();
+    let mut hit_list: Vec<(u16, usize)> = Vec::with_capacity(crate::dpdk::BURST_SIZE);
+    let mut key = FlowKey::ZERO;
+    let mut tx = TxStage::new(&mut spec.txqs, stats);
+    let mut iterations = 0u64;
     tracing::info!(
         "PMD on core {} polling {} rx queue(s)",
         spec.core,
         spec.rxqs.len()
     );
+
     while !stop.load(Ordering::Relaxed) {
         let start = rdtsc();
-        let table = forward.load();
+        let dp = datapath.load();
         let mut got = 0u64;
         for (in_port, rxq) in spec.rxqs.iter_mut() {
             let n = rxq.recv(&mut rx);
@@ -48,36 +167,87 @@ pub(super) fn run(
                 continue;
             }
             got += n as u64;
-            let counters = &stats.ports[usize::from(*in_port)];
-            let mut bytes = 0u64;
-            let mut dropped = 0u64;
+            let in_idx = usize::from(*in_port);
+            let (Some(port), Some(counters)) = (dp.ports.get(in_idx), stats.ports.get(in_idx))
+            else {
+                rx.clear();
+                continue;
+            };
+            let b = usize::from(port.bridge);
+            let (Some(translator), Some(cache)) = (dp.bridges.get(b), caches.get_mut(b)) else {
+                rx.clear();
+                continue;
+            };
+            cache.revalidate(translator.generation());
+            let meta = PacketMeta {
+                in_port: port.ofport,
+                ..PacketMeta::default()
+            };
+            let ctx = ExecContext {
+                meters: &dp.meters,
+                now_tsc: start,
+                tsc_hz: hz,
+            };
+            let (mut bytes, mut malformed, mut hits, mut probes, mut upcalls, mut uncached) =
+                (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
             rx.prefetch_data();
             for m in rx.drain() {
                 let len = u64::from(m.pkt_len());
                 bytes += len;
-                match table.classify(*in_port, m.data()) {
-                    Decision::Output(out) => {
-                        let Some(buf) = tx.bufs.get_mut(usize::from(out)) else {
-                            dropped += 1;
-                            continue;
-                        };
-                        if buf.is_empty() {
-                            tx.dirty.push(out);
-                        }
-                        match buf.push(m) {
-                            Ok(()) => tx.bytes[usize::from(out)] += len,
-                            Err(_) => dropped += 1,
-                        }
+                let (mut layout, parsed) = parse(m.data(), &meta, &mut key);
+                if parsed.is_err() {
+                    malformed += 1;
+                    continue;
+                }
+                let (found, p) = cache.lookup(&key);
+                probes += u64::from(p);
+                let idx = match found {
+                    Some(i) => {
+                        hits += 1;
+                        Some(i)
                     }
-                    Decision::Drop => dropped += 1,
+                    None => {
+                        upcalls += 1;
+                        let up = translator.translate(&key);
+                        let i = cache.insert(&key, &up, start);
+                        if i.is_none() {
+                            uncached += 1;
+                            execute(&up.actions, m, &mut layout, &ctx, &mut tx);
+                            continue;
+                        }
+                        i
+                    }
+                };
+                let Some(mf) = idx.and_then(|i| cache.get_mut(i).map(|mf| (i, mf))) else {
+                    continue;
+                };
+                let (i, mf) = mf;
+                if mf.hit(len, start) {
+                    hit_list.push((port.bridge, i));
+                }
+                execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
+            }
+            tx.flush();
+            for (b, i) in hit_list.drain(..) {
+                if let Some(mf) = caches.get_mut(usize::from(b)).and_then(|c| c.get_mut(i)) {
+                    mf.flush_credits();
                 }
             }
+            let dropped = tx.take_drops() + malformed;
             counters.rx_packets.add(n as u64);
             counters.rx_bytes.add(bytes);
             if dropped > 0 {
                 counters.rx_dropped.add(dropped);
             }
-            flush(&mut spec.txqs, &mut tx, stats);
+            if malformed > 0 {
+                stats.malformed.add(malformed);
+            }
+            stats.megaflow_hits.add(hits);
+            stats.megaflow_lookups.add(probes);
+            if upcalls > 0 {
+                stats.upcalls.add(upcalls);
+                stats.upcall_not_cached.add(uncached);
+            }
         }
         let cycles = rdtsc().wrapping_sub(start);
         stats.iterations.add(1);
@@ -87,30 +257,26 @@ pub(super) fn run(
         } else {
             stats.idle_cycles.add(cycles);
         }
+        iterations += 1;
+        if iterations % HOUSEKEEPING_EVERY == 0 {
+            housekeeping(&mut caches, stats, start, hz);
+        }
+    }
+    for c in &mut caches {
+        c.flush_all_credits();
     }
 }
 
-/// Sends every waiting batch; what the driver refuses is freed and counted.
-fn flush(txqs: &mut [TxQueue], tx: &mut TxBatches, stats: &PmdStats) {
-    for out in tx.dirty.drain(..) {
-        let o = usize::from(out);
-        let (Some(buf), Some(txq)) = (tx.bufs.get_mut(o), txqs.get_mut(o)) else {
-            continue;
-        };
-        let bytes = std::mem::take(&mut tx.bytes[o]);
-        let queued = buf.len();
-        let sent = txq.send(buf);
-        let c = &stats.ports[o];
-        if sent == queued {
-            c.tx_packets.add(sent as u64);
-            c.tx_bytes.add(bytes);
-        } else {
-            // Rare path: count bytes of the ones that went.
-            let left_bytes = buf.bytes();
-            c.tx_packets.add(sent as u64);
-            c.tx_bytes.add(bytes - left_bytes);
-            c.tx_dropped.add((queued - sent) as u64);
-            buf.clear();
-        }
+/// Expires idle megaflows, re-ranks subtables and publishes the count.
+fn housekeeping(caches: &mut [MegaflowCache], stats: &PmdStats, now: u64, hz: u64) {
+    let idle = MEGAFLOW_IDLE_SECS.saturating_mul(hz);
+    let mut total = 0;
+    for c in caches.iter_mut() {
+        c.expire(now.saturating_sub(idle));
+        c.rank_subtables();
+        total += c.len() as u64;
     }
+    let cur = stats.megaflows.get();
+    // A gauge: store the difference through the single-writer counter.
+    stats.megaflows.add(total.wrapping_sub(cur));
 }

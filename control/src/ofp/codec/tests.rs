@@ -1,0 +1,1 @@
+//! Message-level tests: golden bytes, round trips, error codes, fuzzing.

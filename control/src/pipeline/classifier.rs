@@ -1,0 +1,424 @@
+//! One flow table's classifier: tuple-space search with staged lookup.
+//!
+//! Entries are grouped into *subtables*, one per distinct match mask. A
+//! subtable maps `key & mask` to the entries with that masked key (same
+//! match, different priorities), highest priority first. Subtables are kept
+//! sorted by the highest priority they hold, so a lookup can stop as soon
+//! as the best match found so far outranks every remaining subtable.
+//!
+//! Staged lookup (as in OVS): a subtable's mask is split into cumulative
+//! stages — metadata (in_port, metadata, registers, tunnel), then L2, then
+//! L3, then L4 — and every stage but the last has an index of the hashes
+//! of its entries' keys masked to that stage. A lookup checks the stages in
+//! order and gives up at the first stage whose masked packet hash is absent
+//! from the index: then *no* entry of the subtable can match any packet that
+//! agrees with this one on the stage's bits, so only those bits were
+//! consulted. A hash collision can only make a lookup go on to the next
+//! stage (consulting more bits), never give up wrongly, and is itself a
+//! function of the consulted bits, so the result stays deterministic on
+//! them.
+//!
+//! Copy-on-write: subtables, their stage indexes and their rule maps are
+//! `Arc`-shared between pipeline snapshots and sharded, so a flow mod
+//! copies only the shard it touches (plus small per-subtable metadata).
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use fastpath::flow::{Field, FlowKey, FlowMask, FIELDS, FLOW_WORDS};
+use hashbrown::HashTable;
+
+use super::model::FlowMatch;
+use super::table::Entry;
+
+/// Number of lookup stages (metadata, L2, L3, L4).
+pub(crate) const N_STAGES: usize = 4;
+
+/// Which lookup stage a field belongs to.
+fn stage_of(f: Field) -> usize {
+    use Field::*;
+    match f {
+        InPort | Metadata | Reg0 | Reg1 | Reg2 | Reg3 | Reg4 | Reg5 | Reg6 | Reg7 | TunnelId
+        | TunIpv4Src | TunIpv4Dst => 0,
+        EthDst | EthSrc | EthType | VlanVid | VlanPcp | VlanOuterTci => 1,
+        IpDscp | IpEcn | IpProto | NwTtl | IpFrag | Ipv4Src | Ipv4Dst | ArpOp | ArpSpa | ArpTpa
+        | Ipv6Src | Ipv6Dst | Ipv6Label => 2,
+        _ => 3,
+    }
+}
+
+/// The key bits of each stage. The four masks are disjoint and cover
+/// every bit of a key (bits no field uses belong to the last stage).
+pub(crate) fn stage_masks() -> &'static [FlowMask; N_STAGES] {
+    static MASKS: OnceLock<[FlowMask; N_STAGES]> = OnceLock::new();
+    MASKS.get_or_init(|| {
+        let mut m = [FlowMask::ZERO; N_STAGES];
+        for d in FIELDS {
+            let s = stage_of(d.field);
+            m[s].or_assign(&FlowMask::field_mask(d.field));
+        }
+        // Make them disjoint (shared storage is always within one stage,
+        // but be safe) and give unused bits to the last stage.
+        let mut seen = FlowMask::ZERO;
+        for s in m.iter_mut().take(N_STAGES - 1) {
+            and_not_assign(s, &seen);
+            seen.or_assign(s);
+        }
+        let mut last = FlowMask::ALL;
+        and_not_assign(&mut last, &seen);
+        m[N_STAGES - 1] = last;
+        m
+    })
+}
+
+/// `a &= !b`.
+#[inline]
+pub(crate) fn and_not_assign(a: &mut FlowMask, b: &FlowMask) {
+    let bw = b.words();
+    for (x, y) in a.words_mut().iter_mut().zip(bw.iter()) {
+        *x &= !*y;
+    }
+}
+
+/// `a & b`.
+#[inline]
+pub(crate) fn and(a: &FlowMask, b: &FlowMask) -> FlowMask {
+    a.masked(b)
+}
+
+/// Whether `a & b` is non-zero.
+#[inline]
+pub(crate) fn overlaps(a: &FlowMask, b: &FlowMask) -> bool {
+    let (aw, bw) = (a.words(), b.words());
+    (0..FLOW_WORDS).any(|i| aw[i] & bw[i] != 0)
+}
+
+const SHARD_BITS: u32 = 4;
+const N_SHARDS: usize = 1 << SHARD_BITS;
+
+/// Shard of a hash: middle bits, so that neither hashbrown's bucket index
+/// (low bits) nor its control byte (top 7 bits) loses entropy.
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    ((hash >> 40) as usize) & (N_SHARDS - 1)
+}
+
+/// One shard: values with their hashes.
+type Shard<T> = Arc<HashTable<(u64, T)>>;
+
+/// A hash table of `(hash, T)` split into `Arc`-shared shards.
+#[derive(Clone)]
+struct Shards<T: Clone> {
+    s: Box<[Shard<T>]>,
+}
+
+impl<T: Clone> Shards<T> {
+    fn new() -> Self {
+        Shards {
+            s: (0..N_SHARDS).map(|_| Arc::new(HashTable::new())).collect(),
+        }
+    }
+
+    #[inline]
+    fn find(&self, hash: u64, mut eq: impl FnMut(&T) -> bool) -> Option<&T> {
+        self.s[shard_of(hash)]
+            .find(hash, |(h, v)| *h == hash && eq(v))
+            .map(|(_, v)| v)
+    }
+
+    /// The value for `hash`/`eq`, inserting `make()` when absent.
+    fn get_or_insert(
+        &mut self,
+        hash: u64,
+        mut eq: impl FnMut(&T) -> bool,
+        make: impl FnOnce() -> T,
+    ) -> &mut T {
+        let t = Arc::make_mut(&mut self.s[shard_of(hash)]);
+        let e = t.entry(hash, |(h, v)| *h == hash && eq(v), |(h, _)| *h);
+        &mut e.or_insert_with(|| (hash, make())).into_mut().1
+    }
+
+    /// Applies `f` to the value for `hash`/`eq`; removes it when `f`
+    /// returns false. Returns whether a value was found.
+    fn update(
+        &mut self,
+        hash: u64,
+        mut eq: impl FnMut(&T) -> bool,
+        f: impl FnOnce(&mut T) -> bool,
+    ) -> bool {
+        let slot = &mut self.s[shard_of(hash)];
+        if slot.find(hash, |(h, v)| *h == hash && eq(v)).is_none() {
+            return false;
+        }
+        let t = Arc::make_mut(slot);
+        if let Ok(mut o) = t.find_entry(hash, |(h, v)| *h == hash && eq(v)) {
+            if !f(&mut o.get_mut().1) {
+                o.remove();
+            }
+        }
+        true
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.s.iter().flat_map(|t| t.iter().map(|(_, v)| v))
+    }
+}
+
+/// Entries sharing one mask.
+#[derive(Clone)]
+pub(crate) struct Subtable {
+    mask: FlowMask,
+    /// Cumulative stage masks; the last is `mask` itself.
+    stages: Box<[FlowMask]>,
+    /// For each stage but the last: hash of `key & stages[i]` → number of
+    /// entries whose key has it.
+    index: Box<[Shards<u32>]>,
+    /// `key & mask` → entries, highest priority first (ties: oldest first).
+    rules: Shards<Vec<Arc<Entry>>>,
+    /// Priority → number of entries, for `max_priority`.
+    prios: BTreeMap<u16, u32>,
+    max_priority: u16,
+    n: usize,
+}
+
+impl Subtable {
+    fn new(mask: FlowMask) -> Self {
+        let sm = stage_masks();
+        let mut stages = Vec::new();
+        let mut cum = FlowMask::ZERO;
+        for (i, s) in sm.iter().enumerate() {
+            let bits = and(&mask, s);
+            if bits.is_zero() && i + 1 < N_STAGES {
+                continue;
+            }
+            cum.or_assign(&bits);
+            stages.push(cum);
+        }
+        // The last stage is always pushed, and equals `mask`.
+        debug_assert_eq!(stages.last(), Some(&mask));
+        let index = (0..stages.len() - 1).map(|_| Shards::new()).collect();
+        Subtable {
+            mask,
+            stages: stages.into_boxed_slice(),
+            index,
+            rules: Shards::new(),
+            prios: BTreeMap::new(),
+            max_priority: 0,
+            n: 0,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn mask(&self) -> &FlowMask {
+        &self.mask
+    }
+
+    /// Number of lookup stages this subtable has (1 to 4).
+    #[cfg(test)]
+    pub(crate) fn n_stages(&self) -> usize {
+        self.stages.len()
+    }
+
+    /// The best entry of this subtable matching `key`, calling `consult`
+    /// with the key bits the answer depended on.
+    #[inline]
+    fn lookup(&self, key: &FlowKey, consult: &mut dyn FnMut(&FlowMask)) -> Option<&Arc<Entry>> {
+        let last = self.stages.len() - 1;
+        for (i, stage) in self.stages[..last].iter().enumerate() {
+            consult(stage);
+            let h = key.hash_masked(stage);
+            self.index[i].find(h, |_| true)?;
+        }
+        consult(&self.mask);
+        let h = key.hash_masked(&self.mask);
+        self.rules
+            .find(h, |v| key.eq_masked(&v[0].match_.key, &self.mask))
+            .map(|v| &v[0])
+    }
+
+    fn insert(&mut self, e: Arc<Entry>) {
+        let key = e.match_.key;
+        for (i, stage) in self.stages[..self.stages.len() - 1].iter().enumerate() {
+            *self.index[i].get_or_insert(key.hash_masked(stage), |_| true, || 0) += 1;
+        }
+        *self.prios.entry(e.priority).or_insert(0) += 1;
+        self.max_priority = self.max_priority.max(e.priority);
+        self.n += 1;
+        let mask = self.mask;
+        let v =
+            self.rules
+                .get_or_insert(key.hash_masked(&mask), |v| v[0].match_.key == key, Vec::new);
+        // Keep highest priority first; among equals, insertion order.
+        let pos = v.partition_point(|x| x.priority >= e.priority);
+        v.insert(pos, e);
+    }
+
+    /// Replaces the entry with `e`'s match and priority by `e`; returns
+    /// the old one.
+    fn replace(&mut self, e: Arc<Entry>) -> Option<Arc<Entry>> {
+        let key = e.match_.key;
+        let mut old = None;
+        self.rules.update(
+            key.hash_masked(&self.mask),
+            |v| v[0].match_.key == key,
+            |v| {
+                if let Some(x) = v.iter_mut().find(|x| x.priority == e.priority) {
+                    old = Some(std::mem::replace(x, e));
+                }
+                true
+            },
+        );
+        old
+    }
+
+    fn remove(&mut self, m: &FlowMatch, priority: u16) -> Option<Arc<Entry>> {
+        let key = m.key;
+        let mut old = None;
+        self.rules.update(
+            key.hash_masked(&self.mask),
+            |v| v[0].match_.key == key,
+            |v| {
+                if let Some(p) = v.iter().position(|x| x.priority == priority) {
+                    old = Some(v.remove(p));
+                }
+                !v.is_empty()
+            },
+        );
+        old.as_ref()?;
+        for (i, stage) in self.stages[..self.stages.len() - 1].iter().enumerate() {
+            self.index[i].update(
+                key.hash_masked(stage),
+                |_| true,
+                |c| {
+                    *c -= 1;
+                    *c > 0
+                },
+            );
+        }
+        if let Some(c) = self.prios.get_mut(&priority) {
+            *c -= 1;
+            if *c == 0 {
+                self.prios.remove(&priority);
+            }
+        }
+        self.max_priority = self.prios.keys().next_back().copied().unwrap_or(0);
+        self.n -= 1;
+        old
+    }
+
+    fn find_exact(&self, m: &FlowMatch, priority: u16) -> Option<&Arc<Entry>> {
+        let key = m.key;
+        self.rules
+            .find(key.hash_masked(&self.mask), |v| v[0].match_.key == key)
+            .and_then(|v| v.iter().find(|x| x.priority == priority))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.rules.iter().flat_map(|v| v.iter())
+    }
+}
+
+/// One table's entries.
+#[derive(Clone, Default)]
+pub(crate) struct Classifier {
+    /// Sorted by `max_priority`, highest first.
+    subtables: Vec<Arc<Subtable>>,
+    n: usize,
+}
+
+impl Classifier {
+    pub(crate) fn len(&self) -> usize {
+        self.n
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    #[cfg(test)]
+    pub(crate) fn subtables(&self) -> impl Iterator<Item = &Subtable> {
+        self.subtables.iter().map(|s| &**s)
+    }
+
+    /// The highest-priority entry matching `key`. `consult` is called with
+    /// every set of key bits the answer depended on (see the module docs):
+    /// the stages probed in each subtable that was searched. Subtables
+    /// whose entries cannot outrank the match found are not searched.
+    #[inline]
+    pub(crate) fn lookup(
+        &self,
+        key: &FlowKey,
+        consult: &mut dyn FnMut(&FlowMask),
+    ) -> Option<&Arc<Entry>> {
+        let mut best: Option<&Arc<Entry>> = None;
+        for st in &self.subtables {
+            if let Some(b) = best {
+                if b.priority >= st.max_priority {
+                    break;
+                }
+            }
+            if let Some(e) = st.lookup(key, consult) {
+                match best {
+                    Some(b) if b.priority >= e.priority => {}
+                    _ => best = Some(e),
+                }
+            }
+        }
+        best
+    }
+
+    /// The entry with exactly this match and priority.
+    pub(crate) fn find_exact(&self, m: &FlowMatch, priority: u16) -> Option<&Arc<Entry>> {
+        self.subtables
+            .iter()
+            .find(|s| s.mask == m.mask)
+            .and_then(|s| s.find_exact(m, priority))
+    }
+
+    /// Inserts `e`, replacing any entry with the same match and priority
+    /// (returned).
+    pub(crate) fn insert(&mut self, e: Arc<Entry>) -> Option<Arc<Entry>> {
+        let mask = e.match_.mask;
+        let idx = match self.subtables.iter().position(|s| s.mask == mask) {
+            Some(i) => i,
+            None => {
+                self.subtables.push(Arc::new(Subtable::new(mask)));
+                self.subtables.len() - 1
+            }
+        };
+        let st = Arc::make_mut(&mut self.subtables[idx]);
+        if st.find_exact(&e.match_, e.priority).is_some() {
+            return st.replace(e);
+        }
+        st.insert(e);
+        self.n += 1;
+        self.resort();
+        None
+    }
+
+    /// Removes the entry with exactly this match and priority.
+    pub(crate) fn remove(&mut self, m: &FlowMatch, priority: u16) -> Option<Arc<Entry>> {
+        let idx = self.subtables.iter().position(|s| s.mask == m.mask)?;
+        self.subtables[idx].find_exact(m, priority)?;
+        let st = Arc::make_mut(&mut self.subtables[idx]);
+        let old = st.remove(m, priority);
+        if old.is_some() {
+            self.n -= 1;
+            if st.n == 0 {
+                self.subtables.remove(idx);
+            }
+            self.resort();
+        }
+        old
+    }
+
+    fn resort(&mut self) {
+        // Stable, so equal-priority subtables keep their relative order.
+        self.subtables
+            .sort_by_key(|s| std::cmp::Reverse(s.max_priority));
+    }
+
+    /// Every entry (no particular order).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.subtables.iter().flat_map(|s| s.iter())
+    }
+}

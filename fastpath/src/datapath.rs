@@ -1,0 +1,31 @@
+//! What the PMDs need to know about the switch, as one RCU-style snapshot
+//! the control side replaces whole (`arc_swap`): ports by dense index, the
+//! pipeline of each bridge (behind the upcall interface) and the meters.
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::meter::MeterTable;
+use crate::upcall::Translator;
+
+/// A port as the datapath sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DpPort {
+    /// OpenFlow port number (the key's in_port).
+    pub ofport: u32,
+    /// Index into [`Datapath::bridges`].
+    pub bridge: u16,
+}
+
+pub struct Datapath {
+    /// By dense port index (the index in `DpAction::Output`).
+    pub ports: Vec<DpPort>,
+    pub bridges: Vec<Arc<dyn Translator>>,
+    pub meters: Arc<MeterTable>,
+}
+
+pub type SharedDatapath = Arc<ArcSwap<Datapath>>;
+
+pub fn shared(dp: Datapath) -> SharedDatapath {
+    Arc::new(ArcSwap::from_pointee(dp))
+}

@@ -1,0 +1,104 @@
+//! Golden packets for the parser's tests, as hex. Each was produced once
+//! by scapy 2.8.0 (an independent packet builder) with `raw(<expr>).hex()`
+//! for the expression in its doc comment (`from scapy.all import *`; AH and
+//! ESP from `scapy.layers.ipsec`).
+
+/// The bytes of a hex string (test helper; panics on bad hex).
+pub fn hex(s: &str) -> Vec<u8> {
+    assert!(s.len().is_multiple_of(2), "odd hex length");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
+        .collect()
+}
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IP(src="10.0.0.1", dst="192.168.1.254", tos=0xb9, ttl=63, id=1)/TCP(sport=49152, dport=80, flags="SAN", seq=1, ack=2, options=[("MSS", 1460)])/Raw(b"hello")`
+pub const TCP4: &str = "00112233445566778899aabb080045b90031000100003f06ae660a000001c0a801fec0000050000000010000000261122000a6440000020405b468656c6c6f";
+
+/// `Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:00:00:00:01")/IP(src="172.16.0.1", dst="172.16.0.2", tos=0x10, ttl=1)/UDP(sport=68, dport=67)/Raw(b"xxxx")`
+pub const UDP4: &str =
+    "ffffffffffff0200000000010800451000200001000001116199ac100001ac10000200440043000cb63a78787878";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IP(src="10.0.0.1", dst="10.0.0.2")/SCTP(sport=2905, dport=2944, tag=0x1234)/SCTPChunkData(data=b"abcd")`
+pub const SCTP4: &str = "00112233445566778899aabb08004500003400010000408466430a0000010a0000020b590b8000001234f9ecddc00000001400000000000000000000000061626364";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IP(src="10.1.1.1", dst="10.1.1.2", ttl=64)/ICMP(type=8, code=0, id=0x1234, seq=7)/Raw(b"ping")`
+pub const ICMP4_ECHO: &str =
+    "00112233445566778899aabb08004500002000010000400164d80a0101010a010102080006f41234000770696e67";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IP(src="10.1.1.2", dst="10.1.1.1")/ICMP(type=3, code=3)/IPerror(src="10.1.1.1", dst="10.1.1.2")/UDPerror(sport=1111, dport=2222)`
+pub const ICMP4_UNREACH: &str = "00112233445566778899aabb08004500003800010000400164c00a0101020a0101010303131b000000004500001c00010000401164cc0a0101010a010102045708ae0008dcd4";
+
+/// `Ether(dst="ff:ff:ff:ff:ff:ff", src="00:00:5e:00:53:01")/ARP(op=1, hwsrc="00:00:5e:00:53:01", psrc="192.0.2.1", hwdst="00:00:00:00:00:00", pdst="192.0.2.2")`
+pub const ARP_REQUEST: &str =
+    "ffffffffffff00005e0053010806000108000604000100005e005301c0000201000000000000c0000202";
+
+/// `Ether(dst="00:00:5e:00:53:01", src="00:00:5e:00:53:02")/ARP(op=2, hwsrc="00:00:5e:00:53:02", psrc="192.0.2.2", hwdst="00:00:5e:00:53:01", pdst="192.0.2.1")`
+pub const ARP_REPLY: &str =
+    "00005e00530100005e0053020806000108000604000200005e005302c000020200005e005301c0000201";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IPv6(src="2001:db8::1", dst="2001:db8::2", tc=0xb9, fl=0xabcde, hlim=64)/TCP(sport=443, dport=50000, flags="PA")/Raw(b"data")`
+pub const TCP6: &str = "00112233445566778899aabb86dd6b9abcde0018064020010db800000000000000000000000120010db800000000000000000000000201bbc3500000000000000000501820009685000064617461";
+
+/// `Ether(dst="33:33:00:00:00:fb", src="66:77:88:99:aa:bb")/IPv6(src="fe80::1", dst="ff02::fb", hlim=255)/UDP(sport=5353, dport=5353)/Raw(b"mdns")`
+pub const UDP6: &str = "3333000000fb66778899aabb86dd60000000000c11fffe800000000000000000000000000001ff0200000000000000000000000000fb14e914e9000cfbac6d646e73";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IPv6(src="2001:db8::1", dst="2001:db8::2")/IPv6ExtHdrHopByHop(options=[RouterAlert()])/IPv6ExtHdrFragment(id=0x1234, m=1, offset=0)/UDP(sport=1000, dport=2000)/Raw(b"x"*16)`
+pub const IPV6_HBH_FRAG: &str = "00112233445566778899aabb86dd600000000028004020010db800000000000000000000000120010db80000000000000000000000022c00050200000100110000010000123403e807d00018d4cd78787878787878787878787878787878";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IPv6(src="2001:db8::1", dst="2001:db8::2")/IPv6ExtHdrFragment(id=0x1234, m=0, offset=3, nh=17)/Raw(b"y"*24)`
+pub const IPV6_LATER_FRAG: &str = "00112233445566778899aabb86dd6000000000202c4020010db800000000000000000000000120010db80000000000000000000000021100001800001234797979797979797979797979797979797979797979797979";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IPv6(src="2001:db8::1", dst="2001:db8::2")/IPv6ExtHdrRouting(addresses=["2001:db8::3"])/IPv6ExtHdrDestOpt()/AH(nh=6, payloadlen=4, spi=0x100, seq=1, icv=b"\x00"*12)/TCP(sport=22, dport=40000, flags="A")`
+pub const IPV6_RT_DST_AH: &str = "00112233445566778899aabb86dd60000000004c2b4020010db800000000000000000000000120010db80000000000000000000000023c0200010000000020010db8000000000000000000000003330001040000000006040000000001000000000100000000000000000000000000169c4000000000000000005010200000000000";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IPv6(src="2001:db8::1", dst="2001:db8::2")/IPv6ExtHdrDestOpt()/ESP(spi=5, seq=1, data=b"encrypted!")`
+pub const IPV6_ESP: &str = "00112233445566778899aabb86dd60000000001a3c4020010db800000000000000000000000120010db800000000000000000000000232000104000000000000000500000001656e6372797074656421";
+
+/// `Ether(dst="33:33:ff:00:00:02", src="00:11:22:33:44:55")/IPv6(src="2001:db8::1", dst="ff02::1:ff00:2", hlim=255)/ICMPv6ND_NS(tgt="2001:db8::2")/ICMPv6NDOptSrcLLAddr(lladdr="00:11:22:33:44:55")`
+pub const ICMP6_NS: &str = "3333ff00000200112233445586dd6000000000203aff20010db8000000000000000000000001ff0200000000000000000001ff0000028700b78e0000000020010db80000000000000000000000020101001122334455";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IPv6(src="2001:db8::2", dst="2001:db8::1", hlim=255)/ICMPv6ND_NA(tgt="2001:db8::2", R=0, S=1, O=1)/ICMPv6NDOptDstLLAddr(lladdr="66:77:88:99:aa:bb")`
+pub const ICMP6_NA: &str = "00112233445566778899aabb86dd6000000000203aff20010db800000000000000000000000220010db80000000000000000000000018800f2a66000000020010db8000000000000000000000002020166778899aabb";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IPv6(src="2001:db8::1", dst="2001:db8::2")/ICMPv6EchoRequest(id=1, seq=2, data=b"ping")`
+pub const ICMP6_ECHO: &str = "00112233445566778899aabb86dd60000000000c3a4020010db800000000000000000000000120010db8000000000000000000000002800045700001000270696e67";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/Dot1Q(vlan=100, prio=5)/IP(src="10.0.0.1", dst="10.0.0.2")/UDP(sport=1, dport=2)`
+pub const VLAN1: &str =
+    "00112233445566778899aabb8100a06408004500001c00010000401166ce0a0000010a000002000100020008ebd8";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/Dot1AD(vlan=10, prio=3)/Dot1Q(vlan=20, prio=1)/IP(src="10.0.0.1", dst="10.0.0.2")/TCP(sport=1234, dport=5678, flags="S")`
+pub const VLAN2: &str = "00112233445566778899aabb88a8600a8100201408004500002800010000400666cd0a0000010a00000204d2162e00000000000000005002200060e00000";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/Dot1AD(vlan=1)/Dot1Q(vlan=2)/Dot1Q(vlan=3)/IP(src="10.0.0.1", dst="10.0.0.2")/UDP()`
+pub const VLAN3: &str = "00112233445566778899aabb88a80001810000028100000308004500001c00010000401166ce0a0000010a000002003500350008eb71";
+
+/// `Ether(dst="ff:ff:ff:ff:ff:ff", src="00:00:5e:00:53:01")/Dot1Q(vlan=4094, prio=7)/ARP(op=1, hwsrc="00:00:5e:00:53:01", psrc="192.0.2.1", pdst="192.0.2.2")`
+pub const VLAN_ARP: &str =
+    "ffffffffffff00005e0053018100effe0806000108000604000100005e005301c0000201000000000000c0000202";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/fragment(IP(src="10.0.0.1", dst="10.0.0.2", id=42)/UDP(sport=4000, dport=5000)/Raw(b"a"*40), fragsize=24)[0]`
+pub const IPV4_FIRST_FRAG: &str = "00112233445566778899aabb08004500002c002a2000401146950a0000010a0000020fa0138800302cc861616161616161616161616161616161";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/fragment(IP(src="10.0.0.1", dst="10.0.0.2", id=42)/UDP(sport=4000, dport=5000)/Raw(b"a"*40), fragsize=24)[1]`
+pub const IPV4_LATER_FRAG: &str = "00112233445566778899aabb08004500002c002a0003401166920a0000010a000002616161616161616161616161616161616161616161616161";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption_RR(routers=["1.2.3.4"])])/TCP(sport=80, dport=8080, flags="FA")`
+pub const IPV4_OPTIONS: &str = "00112233445566778899aabb08004700003000010000400653ba0a0000010a000002070704010203040000501f900000000000000000501120005bf10000";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IP(src="10.0.0.1", dst="10.0.0.2")/TCP(sport=80, dport=8080, flags="R")/Padding(load=b"\x00"*6)`
+pub const IPV4_PADDED: &str = "00112233445566778899aabb08004500002800010000400666cd0a0000010a00000200501f900000000000000000500420005bfe0000000000000000";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/IP(src="10.0.0.1", dst="10.0.0.2")/GRE()/IP(src="192.168.0.1", dst="192.168.0.2")/UDP(sport=7, dport=9)`
+pub const IPV4_GRE: &str = "00112233445566778899aabb08004500003400010000402f66980a0000010a000002000008004500001c000100004011f97cc0a80001c0a800020007000900087e7a";
+
+/// `Dot3(dst="01:80:c2:00:00:00", src="00:11:22:33:44:55")/LLC(dsap=0x42, ssap=0x42, ctrl=3)/STP()`
+pub const LLC: &str = "0180c200000000112233445500264242030000000000000000000000000000000000000000000000000000000100140002000f00";
+
+/// `Ether(dst="01:80:c2:00:00:0e", src="00:11:22:33:44:55", type=0x88cc)/Raw(b"\x02\x07\x04\x00\x11\x22\x33\x44\x55")`
+pub const LLDP_TYPE: &str = "0180c200000e00112233445588cc020704001122334455";
+
+/// `Ether(dst="00:11:22:33:44:55", src="66:77:88:99:aa:bb")/fragment(IP(src="10.0.0.1", dst="10.0.0.2", id=7)/TCP(sport=1234, dport=80, flags="S"), fragsize=8)[0]`
+pub const IPV4_TINY_FRAG: &str =
+    "00112233445566778899aabb08004500001c00072000400646d30a0000010a00000204d2005000000000";

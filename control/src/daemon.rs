@@ -64,9 +64,18 @@ pub fn run(cfg: Config) -> Result<()> {
             "ferroswitch ready; management socket {}",
             run_dir.socket_path().display()
         );
-        let handler: Arc<dyn server::Handler> = switch.view();
+        let view = switch.view();
+        let handler: Arc<dyn server::Handler> = view.clone();
+        let expiry = async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                view.expire_flows();
+            }
+        };
         tokio::select! {
             _ = server::serve(listener, handler) => {}
+            _ = expiry => {}
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
             _ = int.recv() => tracing::info!("SIGINT: shutting down"),
         }

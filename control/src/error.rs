@@ -19,6 +19,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Fastpath(#[from] fastpath::Error),
+    #[error("bridge {bridge:?}: {message}")]
+    Flows { bridge: String, message: String },
     #[error("management socket {path}: {source}")]
     Mgmt {
         path: PathBuf,

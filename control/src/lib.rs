@@ -4,6 +4,7 @@
 //! the run directory lock (`rundir`) and the ferroctl socket (`mgmt`).
 #![deny(unsafe_code)]
 
+pub mod bridge;
 pub mod daemon;
 pub mod eal_args;
 mod error;

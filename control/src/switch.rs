@@ -1,20 +1,20 @@
-//! The running datapath built from the configuration: EAL, mempool, ports,
-//! forwarding table and PMD threads, and the management view of them.
-use std::collections::HashMap;
+//! The running switch built from the configuration: EAL, mempool, ports,
+//! bridges (OpenFlow pipelines) and PMD threads, and the management view
+//! of them.
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use fastpath::actions::DpAction;
-use fastpath::datapath::{self, Datapath, DpPort, SharedDatapath};
+use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup, RxQueue, TxQueue};
-use fastpath::flow::{Field, FlowKey};
-use fastpath::meter::MeterTable;
 use fastpath::pmd::{assign_rx_queues, Pmd, PmdSpec};
 use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
-use fastpath::upcall::{Translator, Upcall};
+use fastpath::upcall::Translator;
 use fsconfig::{Config, Output, PortConfig};
 
+use crate::bridge::Bridge;
 use crate::error::{Error, Result};
 use crate::mgmt::proto::{self, Body, Reply, Request};
+use crate::pipeline::{BridgePorts, PortInfo};
 use crate::mgmt::server::Handler;
 
 /// One port of the switch, at its dense index.
@@ -31,6 +31,7 @@ pub struct SwitchView {
     hugepages: bool,
     dpdk_version: String,
     ports: Vec<SwitchPort>,
+    bridges: Vec<Bridge>,
     pmds: Vec<PmdView>,
     /// Counters at the last `pmd-stats --clear`.
     pmd_base: Mutex<Vec<PmdStatsSnapshot>>,
@@ -95,7 +96,11 @@ impl Switch {
             txqs.push(tx);
         }
 
-        let dp = datapath::shared(datapath_of(&cfg, &ports));
+        let bridges = bridges_of(&cfg, &ports);
+        for (bc, b) in cfg.bridges.iter().zip(&bridges) {
+            initial_flows(bc, b)?;
+        }
+        let dp = datapath::shared(datapath_of(&cfg, &ports, &bridges));
 
         // Every PMD gets its own tx queue (index = PMD index) on each port.
         let mut txq_by_pmd: Vec<Vec<TxQueue>> = (0..n_pmds).map(|_| Vec::new()).collect();
@@ -153,6 +158,7 @@ impl Switch {
                 })
                 .collect(),
             ports,
+            bridges,
             cfg,
         });
         Ok(Switch {
@@ -200,80 +206,67 @@ fn base_of(stats: &PmdStats) -> PmdStatsSnapshot {
     }
 }
 
-/// The config's per-port output map as a translator (replaced by the
-/// OpenFlow pipeline).
-struct OutputMap {
-    /// (ofport, actions) of this bridge's ports.
-    by_ofport: Vec<(u32, Arc<[DpAction]>)>,
-}
-
-impl Translator for OutputMap {
-    fn translate(&self, key: &FlowKey) -> Upcall {
-        let in_port = key.get(Field::InPort) as u32;
-        let actions = self
-            .by_ofport
-            .iter()
-            .find(|(o, _)| *o == in_port)
-            .map(|(_, a)| a.clone())
-            .unwrap_or_else(|| Arc::from(Vec::new()));
-        Upcall {
-            actions,
-            mask: FlowKey::field_mask(Field::InPort),
-            credits: Arc::from(Vec::new()),
-        }
-    }
-
-    fn generation(&self) -> u64 {
-        0
-    }
-}
-
-fn datapath_of(cfg: &Config, ports: &[SwitchPort]) -> Datapath {
-    let index: HashMap<(&str, &str), u16> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| ((p.bridge.as_str(), p.cfg.name.as_str()), i as u16))
-        .collect();
-    let bridges: Vec<Arc<dyn Translator>> = cfg
-        .bridges
+fn bridges_of(cfg: &Config, ports: &[SwitchPort]) -> Vec<Bridge> {
+    cfg.bridges
         .iter()
         .map(|b| {
-            let by_ofport = ports
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.bridge == b.name)
-                .map(|(i, p)| {
-                    let out = match &p.cfg.output {
-                        Output::Drop => None,
-                        Output::InPort => Some(i as u16),
-                        Output::Port(name) => index.get(&(b.name.as_str(), name.as_str())).copied(),
-                    };
-                    (
-                        p.cfg.ofport,
-                        out.map(DpAction::Output)
-                            .into_iter()
-                            .collect::<Vec<_>>()
-                            .into(),
-                    )
+            let mine = || ports.iter().enumerate().filter(|(_, p)| p.bridge == b.name);
+            let infos = mine()
+                .map(|(i, p)| PortInfo {
+                    ofport: p.cfg.ofport,
+                    index: i as u16,
+                    live: true,
+                    no_flood: false,
                 })
                 .collect();
-            Arc::new(OutputMap { by_ofport }) as Arc<dyn Translator>
+            let names = mine().map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport)).collect();
+            Bridge::new(&b.name, BridgePorts::new(infos), names)
+        })
+        .collect()
+}
+
+/// Installs a bridge's configured meters, groups and flows; the ports'
+/// `output` settings become priority-0 flows in table 0.
+fn initial_flows(cfg: &fsconfig::BridgeConfig, bridge: &Bridge) -> Result<()> {
+    let err = |what: &str, e: String| Error::Flows {
+        bridge: cfg.name.clone(),
+        message: format!("{what}: {e}"),
+    };
+    bridge.add_meters(&cfg.meters).map_err(|e| err("meters", e))?;
+    bridge.add_groups(&cfg.groups).map_err(|e| err("groups", e))?;
+    let mut flows: Vec<String> = cfg
+        .ports
+        .iter()
+        .filter_map(|p| {
+            let out = match &p.output {
+                Output::Drop => return None,
+                Output::InPort => "IN_PORT".to_string(),
+                Output::Port(name) => cfg.port(name)?.ofport.to_string(),
+            };
+            Some(format!("table=0,priority=0,in_port={},actions=output:{out}", p.ofport))
         })
         .collect();
+    flows.extend(cfg.flows.iter().cloned());
+    bridge.add_flows(&flows).map_err(|e| err("flows", e))?;
+    Ok(())
+}
+
+fn datapath_of(cfg: &Config, ports: &[SwitchPort], bridges: &[Bridge]) -> Datapath {
     Datapath {
         ports: ports
             .iter()
             .map(|p| DpPort {
                 ofport: p.cfg.ofport,
-                bridge: cfg
-                    .bridges
-                    .iter()
-                    .position(|b| b.name == p.bridge)
-                    .unwrap_or(0) as u16,
+                bridge: cfg.bridges.iter().position(|b| b.name == p.bridge).unwrap_or(0) as u16,
             })
             .collect(),
-        bridges,
-        meters: Arc::new(MeterTable::new()),
+        bridges: bridges
+            .iter()
+            .map(|b| DpBridge {
+                translator: b.translator.clone() as Arc<dyn Translator>,
+                meters: b.meters.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -419,17 +412,112 @@ impl SwitchView {
     }
 }
 
+impl SwitchView {
+    fn bridge(&self, name: &str) -> std::result::Result<&Bridge, String> {
+        self.bridges.iter().find(|b| b.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.bridges.iter().map(|b| b.name.as_str()).collect();
+            format!("no bridge named {name:?} (bridges: {})", names.join(", "))
+        })
+    }
+
+    /// Removes flows whose idle or hard timeout passed; called about once
+    /// a second by the daemon.
+    pub fn expire_flows(&self) {
+        let mut any = false;
+        for b in &self.bridges {
+            if !b.pipeline().expire(Instant::now()).is_empty() {
+                b.translator.publish();
+                any = true;
+            }
+        }
+        if any {
+            self.sync_pmds();
+        }
+    }
+
+    /// Waits until every PMD has started a loop iteration after this call,
+    /// so it has seen the latest pipeline generation and dropped stale
+    /// megaflows: once a change is acknowledged, the datapath obeys it.
+    fn sync_pmds(&self) {
+        let start: Vec<u64> = self.pmds.iter().map(|p| p.stats.iterations.get()).collect();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if self
+                .pmds
+                .iter()
+                .zip(&start)
+                .all(|(p, &s)| p.stats.iterations.get() >= s + 2)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        tracing::warn!("a PMD did not pick up a pipeline change within 2 s");
+    }
+
+    fn flows_request(&self, req: Request) -> std::result::Result<Body, String> {
+        let done = |message: String| Body::Done(proto::DoneReply { message });
+        let changed = |r: std::result::Result<Body, String>| {
+            if r.is_ok() {
+                self.sync_pmds();
+            }
+            r
+        };
+        match req {
+            Request::AddFlows { bridge, flows } => {
+                changed(self.bridge(&bridge)?.add_flows(&flows).map(|n| done(plural(n, "flow", "added"))))
+            }
+            Request::ModFlows { bridge, flow, strict } => {
+                changed(self.bridge(&bridge)?.mod_flows(&flow, strict).map(|()| done(String::new())))
+            }
+            Request::DelFlows { bridge, filter, strict } => changed(
+                self.bridge(&bridge)?
+                    .del_flows(&filter, strict)
+                    .map(|n| done(plural(n, "flow", "deleted"))),
+            ),
+            Request::DumpFlows { bridge, filter } => self.bridge(&bridge)?.dump_flows(&filter).map(Body::Flows),
+            Request::AddGroups { bridge, groups } => changed(
+                self.bridge(&bridge)?
+                    .add_groups(&groups)
+                    .map(|n| done(plural(n, "group", "added"))),
+            ),
+            Request::ModGroup { bridge, group } => {
+                changed(self.bridge(&bridge)?.mod_group(&group).map(|()| done(String::new())))
+            }
+            Request::DelGroups { bridge, filter } => {
+                changed(self.bridge(&bridge)?.del_groups(&filter).map(|()| done(String::new())))
+            }
+            Request::DumpGroups { bridge } => Ok(Body::Groups(self.bridge(&bridge)?.dump_groups())),
+            Request::AddMeters { bridge, meters } => changed(
+                self.bridge(&bridge)?
+                    .add_meters(&meters)
+                    .map(|n| done(plural(n, "meter", "added"))),
+            ),
+            Request::DelMeters { bridge, filter } => {
+                changed(self.bridge(&bridge)?.del_meters(&filter).map(|()| done(String::new())))
+            }
+            Request::DumpMeters { bridge } => Ok(Body::Meters(self.bridge(&bridge)?.dump_meters())),
+            Request::Trace { bridge, packet } => self.bridge(&bridge)?.trace(&packet).map(Body::Trace),
+            Request::Show | Request::PortStats | Request::PmdStats { .. } => Err("not a flow request".into()),
+        }
+    }
+}
+
+fn plural(n: usize, what: &str, verb: &str) -> String {
+    format!("{n} {what}{} {verb}", if n == 1 { "" } else { "s" })
+}
+
 impl Handler for SwitchView {
     fn handle(&self, req: Request) -> Reply {
-        Reply::Ok(match req {
-            Request::Show => Body::Show(self.show()),
-            Request::PortStats => Body::PortStats(self.port_stats()),
-            Request::PmdStats { clear } => Body::PmdStats(self.pmd_stats(clear)),
-            _ => {
-                return Reply::Error(
-                    "this command needs the OpenFlow pipeline, which is being wired in".into(),
-                )
-            }
-        })
+        let body = match req {
+            Request::Show => Ok(Body::Show(self.show())),
+            Request::PortStats => Ok(Body::PortStats(self.port_stats())),
+            Request::PmdStats { clear } => Ok(Body::PmdStats(self.pmd_stats(clear))),
+            other => self.flows_request(other),
+        };
+        match body {
+            Ok(b) => Reply::Ok(b),
+            Err(e) => Reply::Error(e),
+        }
     }
 }

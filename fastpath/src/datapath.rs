@@ -17,11 +17,19 @@ pub struct DpPort {
     pub bridge: u16,
 }
 
+/// A bridge as the datapath sees it.
+#[derive(Clone)]
+pub struct DpBridge {
+    /// Its OpenFlow pipeline, for upcalls.
+    pub translator: Arc<dyn Translator>,
+    /// Its meters (meter ids are per bridge).
+    pub meters: Arc<MeterTable>,
+}
+
 pub struct Datapath {
     /// By dense port index (the index in `DpAction::Output`).
     pub ports: Vec<DpPort>,
-    pub bridges: Vec<Arc<dyn Translator>>,
-    pub meters: Arc<MeterTable>,
+    pub bridges: Vec<DpBridge>,
 }
 
 pub type SharedDatapath = Arc<ArcSwap<Datapath>>;

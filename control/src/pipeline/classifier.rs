@@ -92,74 +92,134 @@ pub(crate) fn overlaps(a: &FlowMask, b: &FlowMask) -> bool {
     (0..FLOW_WORDS).any(|i| aw[i] & bw[i] != 0)
 }
 
-const SHARD_BITS: u32 = 4;
-const N_SHARDS: usize = 1 << SHARD_BITS;
-
-/// Shard of a hash: middle bits, so that neither hashbrown's bucket index
-/// (low bits) nor its control byte (top 7 bits) loses entropy.
-#[inline]
-fn shard_of(hash: u64) -> usize {
-    ((hash >> 40) as usize) & (N_SHARDS - 1)
-}
+/// A shard holds about this many values on average before the shard
+/// count grows (×8), which bounds what one mod copies.
+const SHARD_TARGET: usize = 2048;
+const MAX_SHARDS: usize = 4096;
 
 /// One shard: values with their hashes.
 type Shard<T> = Arc<HashTable<(u64, T)>>;
 
-/// A hash table of `(hash, T)` split into `Arc`-shared shards.
+/// A hash table of `(hash, T)` split into `Arc`-shared shards. A mod
+/// copies one shard (`Arc::make_mut`); the shard count grows with the
+/// number of values, so that copy stays small. `T` should be cheap to
+/// clone (counts, `Arc`s).
 #[derive(Clone)]
 struct Shards<T: Clone> {
     s: Box<[Shard<T>]>,
+    n: usize,
 }
 
 impl<T: Clone> Shards<T> {
     fn new() -> Self {
         Shards {
-            s: (0..N_SHARDS).map(|_| Arc::new(HashTable::new())).collect(),
+            s: Box::new([Arc::new(HashTable::new())]),
+            n: 0,
         }
+    }
+
+    /// Shard of a hash: middle bits, so that neither hashbrown's bucket
+    /// index (low bits) nor its control byte (top 7 bits) loses entropy.
+    #[inline]
+    fn shard_of(&self, hash: u64) -> usize {
+        ((hash >> 40) as usize) & (self.s.len() - 1)
     }
 
     #[inline]
     fn find(&self, hash: u64, mut eq: impl FnMut(&T) -> bool) -> Option<&T> {
-        self.s[shard_of(hash)]
+        self.s[self.shard_of(hash)]
             .find(hash, |(h, v)| *h == hash && eq(v))
             .map(|(_, v)| v)
     }
 
-    /// The value for `hash`/`eq`, inserting `make()` when absent.
-    fn get_or_insert(
+    /// Calls `f` with the value for `hash`/`eq` (`None` when absent);
+    /// stores what `f` returns (removing the value on `None`).
+    fn upsert(
         &mut self,
         hash: u64,
         mut eq: impl FnMut(&T) -> bool,
-        make: impl FnOnce() -> T,
-    ) -> &mut T {
-        let t = Arc::make_mut(&mut self.s[shard_of(hash)]);
-        let e = t.entry(hash, |(h, v)| *h == hash && eq(v), |(h, _)| *h);
-        &mut e.or_insert_with(|| (hash, make())).into_mut().1
-    }
-
-    /// Applies `f` to the value for `hash`/`eq`; removes it when `f`
-    /// returns false. Returns whether a value was found.
-    fn update(
-        &mut self,
-        hash: u64,
-        mut eq: impl FnMut(&T) -> bool,
-        f: impl FnOnce(&mut T) -> bool,
-    ) -> bool {
-        let slot = &mut self.s[shard_of(hash)];
-        if slot.find(hash, |(h, v)| *h == hash && eq(v)).is_none() {
-            return false;
-        }
-        let t = Arc::make_mut(slot);
-        if let Ok(mut o) = t.find_entry(hash, |(h, v)| *h == hash && eq(v)) {
-            if !f(&mut o.get_mut().1) {
-                o.remove();
+        f: impl FnOnce(Option<&T>) -> Option<T>,
+    ) {
+        let i = self.shard_of(hash);
+        let t = Arc::make_mut(&mut self.s[i]);
+        match t.find_entry(hash, |(h, v)| *h == hash && eq(v)) {
+            Ok(o) => {
+                let (_, v) = o.get();
+                match f(Some(v)) {
+                    Some(nv) => {
+                        let mut o = o;
+                        o.get_mut().1 = nv;
+                    }
+                    None => {
+                        o.remove();
+                        self.n -= 1;
+                    }
+                }
+            }
+            Err(_) => {
+                if let Some(nv) = f(None) {
+                    t.insert_unique(hash, (hash, nv), |(h, _)| *h);
+                    self.n += 1;
+                    self.grow();
+                }
             }
         }
-        true
+    }
+
+    /// Redistributes into 8× more shards when they are too full.
+    fn grow(&mut self) {
+        let len = self.s.len();
+        if len >= MAX_SHARDS || self.n <= len * SHARD_TARGET {
+            return;
+        }
+        let new_len = len * 8;
+        let mut tables: Vec<HashTable<(u64, T)>> = (0..new_len).map(|_| HashTable::new()).collect();
+        for t in self.s.iter() {
+            for (h, v) in t.iter() {
+                let i = ((*h >> 40) as usize) & (new_len - 1);
+                tables[i].insert_unique(*h, (*h, v.clone()), |(h, _)| *h);
+            }
+        }
+        self.s = tables.into_iter().map(Arc::new).collect();
     }
 
     fn iter(&self) -> impl Iterator<Item = &T> {
         self.s.iter().flat_map(|t| t.iter().map(|(_, v)| v))
+    }
+}
+
+/// The entries of one subtable with the same masked key (same match,
+/// different priorities), highest priority first (ties: oldest first).
+/// Cheap to clone: shard copies never allocate per bucket.
+#[derive(Clone)]
+enum Bucket {
+    One(Arc<Entry>),
+    Many(Arc<[Arc<Entry>]>),
+}
+
+impl Bucket {
+    fn from_vec(mut v: Vec<Arc<Entry>>) -> Option<Bucket> {
+        match v.len() {
+            0 => None,
+            1 => v.pop().map(Bucket::One),
+            _ => Some(Bucket::Many(v.into())),
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[Arc<Entry>] {
+        match self {
+            Bucket::One(e) => std::slice::from_ref(e),
+            Bucket::Many(v) => v,
+        }
+    }
+
+    #[inline]
+    fn first(&self) -> &Arc<Entry> {
+        match self {
+            Bucket::One(e) => e,
+            Bucket::Many(v) => &v[0],
+        }
     }
 }
 
@@ -172,8 +232,8 @@ pub(crate) struct Subtable {
     /// For each stage but the last: hash of `key & stages[i]` → number of
     /// entries whose key has it.
     index: Box<[Shards<u32>]>,
-    /// `key & mask` → entries, highest priority first (ties: oldest first).
-    rules: Shards<Vec<Arc<Entry>>>,
+    /// `key & mask` → entries.
+    rules: Shards<Bucket>,
     /// Priority → number of entries, for `max_priority`.
     prios: BTreeMap<u16, u32>,
     max_priority: u16,
@@ -231,25 +291,41 @@ impl Subtable {
         consult(&self.mask);
         let h = key.hash_masked(&self.mask);
         self.rules
-            .find(h, |v| key.eq_masked(&v[0].match_.key, &self.mask))
-            .map(|v| &v[0])
+            .find(h, |b| key.eq_masked(&b.first().match_.key, &self.mask))
+            .map(Bucket::first)
+    }
+
+    /// Edits the bucket of `key` (which must be masked).
+    fn edit_bucket(&mut self, key: &FlowKey, f: impl FnOnce(&mut Vec<Arc<Entry>>)) {
+        let h = key.hash_masked(&self.mask);
+        self.rules.upsert(
+            h,
+            |b| b.first().match_.key == *key,
+            |b| {
+                let mut v = b.map_or_else(Vec::new, |b| b.as_slice().to_vec());
+                f(&mut v);
+                Bucket::from_vec(v)
+            },
+        );
     }
 
     fn insert(&mut self, e: Arc<Entry>) {
         let key = e.match_.key;
         for (i, stage) in self.stages[..self.stages.len() - 1].iter().enumerate() {
-            *self.index[i].get_or_insert(key.hash_masked(stage), |_| true, || 0) += 1;
+            self.index[i].upsert(
+                key.hash_masked(stage),
+                |_| true,
+                |c| Some(c.copied().unwrap_or(0) + 1),
+            );
         }
         *self.prios.entry(e.priority).or_insert(0) += 1;
         self.max_priority = self.max_priority.max(e.priority);
         self.n += 1;
-        let mask = self.mask;
-        let v =
-            self.rules
-                .get_or_insert(key.hash_masked(&mask), |v| v[0].match_.key == key, Vec::new);
-        // Keep highest priority first; among equals, insertion order.
-        let pos = v.partition_point(|x| x.priority >= e.priority);
-        v.insert(pos, e);
+        self.edit_bucket(&key, |v| {
+            // Highest priority first; among equals, insertion order.
+            let pos = v.partition_point(|x| x.priority >= e.priority);
+            v.insert(pos, e);
+        });
     }
 
     /// Replaces the entry with `e`'s match and priority by `e`; returns
@@ -257,41 +333,28 @@ impl Subtable {
     fn replace(&mut self, e: Arc<Entry>) -> Option<Arc<Entry>> {
         let key = e.match_.key;
         let mut old = None;
-        self.rules.update(
-            key.hash_masked(&self.mask),
-            |v| v[0].match_.key == key,
-            |v| {
-                if let Some(x) = v.iter_mut().find(|x| x.priority == e.priority) {
-                    old = Some(std::mem::replace(x, e));
-                }
-                true
-            },
-        );
+        self.edit_bucket(&key, |v| {
+            if let Some(x) = v.iter_mut().find(|x| x.priority == e.priority) {
+                old = Some(std::mem::replace(x, e));
+            }
+        });
         old
     }
 
     fn remove(&mut self, m: &FlowMatch, priority: u16) -> Option<Arc<Entry>> {
         let key = m.key;
+        self.find_exact(m, priority)?;
         let mut old = None;
-        self.rules.update(
-            key.hash_masked(&self.mask),
-            |v| v[0].match_.key == key,
-            |v| {
-                if let Some(p) = v.iter().position(|x| x.priority == priority) {
-                    old = Some(v.remove(p));
-                }
-                !v.is_empty()
-            },
-        );
-        old.as_ref()?;
+        self.edit_bucket(&key, |v| {
+            if let Some(p) = v.iter().position(|x| x.priority == priority) {
+                old = Some(v.remove(p));
+            }
+        });
         for (i, stage) in self.stages[..self.stages.len() - 1].iter().enumerate() {
-            self.index[i].update(
+            self.index[i].upsert(
                 key.hash_masked(stage),
                 |_| true,
-                |c| {
-                    *c -= 1;
-                    *c > 0
-                },
+                |c| c.copied().filter(|&c| c > 1).map(|c| c - 1),
             );
         }
         if let Some(c) = self.prios.get_mut(&priority) {
@@ -308,12 +371,12 @@ impl Subtable {
     fn find_exact(&self, m: &FlowMatch, priority: u16) -> Option<&Arc<Entry>> {
         let key = m.key;
         self.rules
-            .find(key.hash_masked(&self.mask), |v| v[0].match_.key == key)
-            .and_then(|v| v.iter().find(|x| x.priority == priority))
+            .find(key.hash_masked(&self.mask), |b| b.first().match_.key == key)
+            .and_then(|b| b.as_slice().iter().find(|x| x.priority == priority))
     }
 
     fn iter(&self) -> impl Iterator<Item = &Arc<Entry>> {
-        self.rules.iter().flat_map(|v| v.iter())
+        self.rules.iter().flat_map(|b| b.as_slice().iter())
     }
 }
 

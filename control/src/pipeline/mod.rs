@@ -48,8 +48,9 @@
 //!   than one bucket is eligible; set-field reads the bits of its
 //!   prerequisites (eth_type, ip_proto, VLAN present bit), checked at run
 //!   time since group buckets and the action set are not tied to a match.
-//!   Writing actions read nothing: set_field, set_nw_ttl and dec_ttl emit
-//!   fixed programs.
+//!   Actions that only write (set_field beyond its prerequisites,
+//!   set_nw_ttl, push/pop VLAN, write_metadata, meter) read nothing: their
+//!   datapath actions do not depend on the packet.
 //! * **Modified fields.** Translation works on a copy of the key, and later
 //!   tables look up modified values. Bits overwritten with a constant
 //!   (set_field, write_metadata, set_nw_ttl, the decremented TTL after its
@@ -385,6 +386,35 @@ impl Pipeline {
             c.reset();
         }
         Ok(applied.outcome)
+    }
+
+    /// Applies several flow mods as one change: all of them or, when one
+    /// fails, none (the error carries its index). Readers see either the
+    /// old tables or the new ones.
+    pub fn flow_mods(&self, fms: &[FlowMod], now: Instant) -> Result<Vec<FlowModOutcome>, (usize, OfpError)> {
+        let mut w = self.lock();
+        let cur = self.current.load_full();
+        let mut work = cur.clone();
+        let mut next_id = w.next_entry_id;
+        let mut outcomes = Vec::with_capacity(fms.len());
+        let mut resets = Vec::new();
+        for (i, fm) in fms.iter().enumerate() {
+            let applied =
+                table::apply_flow_mod(&work, fm, now, &self.config, &mut next_id).map_err(|e| (i, e))?;
+            if let Some(next) = applied.next {
+                work = Arc::new(next);
+            }
+            resets.extend(applied.resets);
+            outcomes.push(applied.outcome);
+        }
+        w.next_entry_id = next_id;
+        if !Arc::ptr_eq(&work, &cur) {
+            self.publish(&cur, (*work).clone());
+        }
+        for c in resets {
+            c.reset();
+        }
+        Ok(outcomes)
     }
 
     /// Applies a group mod.

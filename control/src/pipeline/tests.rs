@@ -141,7 +141,9 @@ fn xl_trace(p: &Pipeline, k: &FlowKey) -> Translation {
 /// Everything observable about the tables except times and counters.
 type FlowView = Vec<(u8, u16, u64, FlowMatch, Vec<Instruction>, u16)>;
 
-fn view(p: &Pipeline) -> (u64, FlowView, Vec<(u32, Vec<Bucket>)>, Vec<MeterMod>) {
+type GroupView = Vec<(u32, Vec<Bucket>)>;
+
+fn view(p: &Pipeline) -> (u64, FlowView, GroupView, Vec<MeterMod>) {
     let s = p.snapshot();
     (
         s.version(),
@@ -173,6 +175,17 @@ fn rejected(p: &Pipeline, fm: &FlowMod, kind: OfpErrorKind) -> OfpError {
     assert_eq!(e.kind, kind, "{e}");
     assert_eq!(view(p), before, "tables changed after a failed mod");
     e
+}
+
+/// Runs a mod that must fail; asserts nothing changed; returns the error.
+fn unchanged<T: std::fmt::Debug>(
+    p: &Pipeline,
+    f: impl FnOnce() -> Result<T, OfpError>,
+) -> OfpErrorKind {
+    let before = view(p);
+    let e = f().expect_err("mod should fail");
+    assert_eq!(view(p), before, "state changed after a failed mod: {e}");
+    e.kind
 }
 
 fn bucket(actions: Vec<Action>) -> Bucket {
@@ -1144,21 +1157,20 @@ fn group_mod_errors() {
     let g = |id, t, b| group(id, t, b);
     p.group_mod(&g(1, GroupType::All, vec![bucket(vec![out(2)])]))
         .unwrap();
-    let kind = |r: Result<(), OfpError>| r.unwrap_err().kind;
     let gm = OfpErrorKind::GroupModFailed;
     assert_eq!(
-        kind(p.group_mod(&g(1, GroupType::All, vec![]))),
+        unchanged(&p, || p.group_mod(&g(1, GroupType::All, vec![]))),
         gm(code::GROUP_EXISTS)
     );
     assert_eq!(
-        kind(p.group_mod(&GroupMod {
+        unchanged(&p, || p.group_mod(&GroupMod {
             command: GroupModCommand::Modify,
             ..g(2, GroupType::All, vec![])
         })),
         gm(code::UNKNOWN_GROUP)
     );
     assert_eq!(
-        kind(p.group_mod(&g(
+        unchanged(&p, || p.group_mod(&g(
             3,
             GroupType::Indirect,
             vec![bucket(vec![out(2)]), bucket(vec![out(3)])]
@@ -1166,35 +1178,47 @@ fn group_mod_errors() {
         gm(code::INVALID_GROUP)
     );
     assert_eq!(
-        kind(p.group_mod(&g(3, GroupType::Indirect, vec![]))),
+        unchanged(&p, || p.group_mod(&g(3, GroupType::Indirect, vec![]))),
         gm(code::INVALID_GROUP)
     );
     let mut wb = bucket(vec![out(2)]);
     wb.weight = 5;
     assert_eq!(
-        kind(p.group_mod(&g(3, GroupType::All, vec![wb]))),
+        unchanged(&p, || p.group_mod(&g(3, GroupType::All, vec![wb]))),
         gm(code::BAD_BUCKET)
     );
     assert_eq!(
-        kind(p.group_mod(&g(GROUP_ALL, GroupType::All, vec![]))),
+        unchanged(&p, || p.group_mod(&g(GROUP_ALL, GroupType::All, vec![]))),
         gm(code::INVALID_GROUP)
     );
     assert_eq!(
-        kind(p.group_mod(&g(3, GroupType::All, vec![bucket(vec![Action::Group(3)])]))),
+        unchanged(&p, || p.group_mod(&g(
+            3,
+            GroupType::All,
+            vec![bucket(vec![Action::Group(3)])]
+        ))),
         gm(code::LOOP)
     );
     assert_eq!(
-        kind(p.group_mod(&g(3, GroupType::All, vec![bucket(vec![Action::Group(8)])]))),
+        unchanged(&p, || p.group_mod(&g(
+            3,
+            GroupType::All,
+            vec![bucket(vec![Action::Group(8)])]
+        ))),
         OfpErrorKind::BadAction(code::BAD_OUT_GROUP)
     );
     assert_eq!(
-        kind(p.group_mod(&g(3, GroupType::All, vec![bucket(vec![out(99)])]))),
+        unchanged(&p, || p.group_mod(&g(
+            3,
+            GroupType::All,
+            vec![bucket(vec![out(99)])]
+        ))),
         OfpErrorKind::BadAction(code::BAD_OUT_PORT)
     );
     let mut bw = bucket(vec![out(2)]);
     bw.watch_group = 77;
     assert_eq!(
-        kind(p.group_mod(&g(3, GroupType::FastFailover, vec![bw]))),
+        unchanged(&p, || p.group_mod(&g(3, GroupType::FastFailover, vec![bw]))),
         gm(code::BAD_WATCH)
     );
     // A loop through a modify: 2 -> 1, then 1 -> 2.
@@ -1202,7 +1226,7 @@ fn group_mod_errors() {
         .unwrap();
     let before = view(&p);
     assert_eq!(
-        kind(p.group_mod(&GroupMod {
+        unchanged(&p, || p.group_mod(&GroupMod {
             command: GroupModCommand::Modify,
             ..g(1, GroupType::All, vec![bucket(vec![Action::Group(2)])])
         })),
@@ -1211,7 +1235,7 @@ fn group_mod_errors() {
     assert_eq!(view(&p), before);
     // Group 1 is used by group 2.
     assert_eq!(
-        kind(p.group_mod(&GroupMod {
+        unchanged(&p, || p.group_mod(&GroupMod {
             command: GroupModCommand::Delete,
             ..g(1, GroupType::All, vec![])
         })),
@@ -1353,27 +1377,37 @@ fn group_counters_are_credited_through_hits() {
 #[test]
 fn meter_mod_validation() {
     let p = pipeline();
-    let mk = |r: Result<(), OfpError>| r.unwrap_err().kind;
     let mm = OfpErrorKind::MeterModFailed;
-    assert_eq!(mk(p.meter_mod(&meter(1, 0, 10))), mm(code::BAD_METER_FLAGS));
     assert_eq!(
-        mk(p.meter_mod(&meter(1, meter_flags::KBPS | meter_flags::PKTPS, 10))),
+        unchanged(&p, || p.meter_mod(&meter(1, 0, 10))),
         mm(code::BAD_METER_FLAGS)
     );
     assert_eq!(
-        mk(p.meter_mod(&meter(1, meter_flags::KBPS | 0x100, 10))),
+        unchanged(&p, || p.meter_mod(&meter(
+            1,
+            meter_flags::KBPS | meter_flags::PKTPS,
+            10
+        ))),
         mm(code::BAD_METER_FLAGS)
     );
     assert_eq!(
-        mk(p.meter_mod(&meter(1, meter_flags::KBPS, 0))),
+        unchanged(&p, || p.meter_mod(&meter(1, meter_flags::KBPS | 0x100, 10))),
+        mm(code::BAD_METER_FLAGS)
+    );
+    assert_eq!(
+        unchanged(&p, || p.meter_mod(&meter(1, meter_flags::KBPS, 0))),
         mm(code::BAD_RATE)
     );
     assert_eq!(
-        mk(p.meter_mod(&meter(0, meter_flags::KBPS, 1))),
+        unchanged(&p, || p.meter_mod(&meter(0, meter_flags::KBPS, 1))),
         mm(code::INVALID_METER)
     );
     assert_eq!(
-        mk(p.meter_mod(&meter(METER_MAX + 1, meter_flags::KBPS, 1))),
+        unchanged(&p, || p.meter_mod(&meter(
+            METER_MAX + 1,
+            meter_flags::KBPS,
+            1
+        ))),
         mm(code::INVALID_METER)
     );
     p.meter_mod(&meter(METER_CONTROLLER, meter_flags::PKTPS, 100))
@@ -1383,11 +1417,11 @@ fn meter_mod_validation() {
     p.meter_mod(&meter(1, meter_flags::KBPS | meter_flags::BURST, 1000))
         .unwrap();
     assert_eq!(
-        mk(p.meter_mod(&meter(1, meter_flags::KBPS, 5))),
+        unchanged(&p, || p.meter_mod(&meter(1, meter_flags::KBPS, 5))),
         mm(code::METER_EXISTS)
     );
     assert_eq!(
-        mk(p.meter_mod(&MeterMod {
+        unchanged(&p, || p.meter_mod(&MeterMod {
             command: MeterModCommand::Modify,
             ..meter(2, meter_flags::KBPS, 5)
         })),
@@ -1407,7 +1441,7 @@ fn meter_mod_validation() {
     assert_eq!(cfgs[0].command, MeterModCommand::Add);
     let mut many = meter(3, meter_flags::KBPS, 5);
     many.bands = vec![many.bands[0]; 9];
-    assert_eq!(mk(p.meter_mod(&many)), mm(code::OUT_OF_BANDS));
+    assert_eq!(unchanged(&p, || p.meter_mod(&many)), mm(code::OUT_OF_BANDS));
     // DSCP remark: rejected when the datapath lacks it.
     let q = Pipeline::with_config(
         ports(),
@@ -1418,7 +1452,7 @@ fn meter_mod_validation() {
     );
     let mut remark = meter(3, meter_flags::KBPS, 5);
     remark.bands[0].band_type = MeterBandType::DscpRemark { prec_level: 1 };
-    assert_eq!(mk(q.meter_mod(&remark)), mm(code::BAD_BAND));
+    assert_eq!(unchanged(&q, || q.meter_mod(&remark)), mm(code::BAD_BAND));
     p.meter_mod(&remark).unwrap();
 }
 
@@ -2196,9 +2230,9 @@ fn flow_mod_copies_only_the_table_it_touches() {
 #[test]
 fn concurrent_translation_sees_only_whole_states() {
     let p = Arc::new(pipeline());
-    // Two rules flipped together by each mod: table 0 sends in_port=1 to
-    // table 1 with reg0=n (written with the same mod's instructions); the
-    // output port encodes n as well. A torn state would mix them.
+    // Each mod replaces the entry with one whose three actions all encode
+    // n (eth_dst, output port, eth_src): a reader seeing a half-applied
+    // mod, or mixing two states, would see them disagree.
     let fm = |n: u32| FlowMod {
         command: FlowModCommand::Add,
         ..flow(
@@ -2254,4 +2288,88 @@ fn concurrent_translation_sees_only_whole_states() {
         assert!(r.join().expect("reader panicked") > 0);
     }
     assert_eq!(p.snapshot().n_flows(), 1);
+}
+
+#[test]
+fn large_subtable_grows_shards_and_stays_consistent() {
+    let p = pipeline();
+    let n = 6_000u128; // > SHARD_TARGET: the rule map and index grow
+    for i in 0..n {
+        add(
+            &p,
+            flow(
+                0,
+                100,
+                ip_match(&[(F::Ipv4Dst, i)]),
+                vec![apply(vec![out(2 + (i % 3) as u32)])],
+            ),
+        );
+    }
+    // Same match at another priority shares the bucket.
+    add(
+        &p,
+        flow(
+            0,
+            200,
+            ip_match(&[(F::Ipv4Dst, 7)]),
+            vec![apply(vec![out(4)])],
+        ),
+    );
+    let s = p.snapshot();
+    assert_eq!(s.table_len(0), n as usize + 1);
+    for i in (0..n).step_by(97) {
+        let want = if i == 7 { 3 } else { 1 + (i % 3) as u16 };
+        assert_eq!(
+            xl(&p, &tcp_pkt(1, 1, i, 3, 4)).actions,
+            vec![DpAction::Output(want)]
+        );
+    }
+    assert!(xl(&p, &tcp_pkt(1, 1, n + 1, 3, 4)).actions.is_empty());
+    // Delete the even ones; the others still match.
+    for i in (0..n).step_by(2) {
+        p.flow_mod(
+            &FlowMod {
+                command: FlowModCommand::DeleteStrict,
+                ..flow(0, 100, ip_match(&[(F::Ipv4Dst, i)]), vec![])
+            },
+            now(),
+        )
+        .unwrap();
+    }
+    assert_eq!(p.snapshot().table_len(0), n as usize / 2 + 1);
+    assert_eq!(
+        xl(&p, &tcp_pkt(1, 1, 7, 3, 4)).actions,
+        vec![DpAction::Output(3)]
+    );
+    assert_eq!(
+        xl(&p, &tcp_pkt(1, 1, 9, 3, 4)).actions,
+        vec![DpAction::Output(1)]
+    );
+    assert!(xl(&p, &tcp_pkt(1, 1, 10, 3, 4)).actions.is_empty());
+    // The old snapshot is untouched.
+    assert_eq!(s.table_len(0), n as usize + 1);
+    assert_eq!(
+        s.translate(&tcp_pkt(1, 1, 10, 3, 4), &TranslateOptions::default())
+            .actions,
+        vec![DpAction::Output(2)]
+    );
+}
+
+#[test]
+fn flow_mods_batch_is_all_or_nothing() {
+    let p = pipeline();
+    let before = view(&p);
+    let good = flow(0, 10, FlowMatch::ANY, vec![apply(vec![out(1)])]);
+    let mut bad = flow(1, 10, FlowMatch::ANY, vec![Instruction::GotoTable(0)]);
+    bad.table_id = 1;
+    let (i, e) = p.flow_mods(&[good.clone(), bad], now()).unwrap_err();
+    assert_eq!(i, 1, "the failing mod's index");
+    assert_eq!(e.kind, OfpErrorKind::BadInstruction(code::BAD_INST_TABLE_ID));
+    assert_eq!(view(&p), before, "nothing applied");
+    let v0 = p.snapshot().version();
+    let out2 = flow(0, 20, FlowMatch::ANY, vec![apply(vec![out(2)])]);
+    let outcomes = p.flow_mods(&[good, out2], now()).unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(p.snapshot().n_flows(), 2);
+    assert_eq!(p.snapshot().version(), v0 + 1, "one new version for the batch");
 }

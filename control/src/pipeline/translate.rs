@@ -50,7 +50,8 @@ pub struct Translation {
     /// Per-table steps, when [`TranslateOptions::trace`] is set.
     pub trace: Vec<TraceStep>,
     /// Counters to credit for every packet the program handles: the flow
-    /// entries matched, then groups and buckets used, in pipeline order.
+    /// entries matched and the groups and buckets used, in the order
+    /// translation reached them.
     pub hits: Vec<EntryRef>,
     /// Version of the snapshot translated against (changes with every
     /// applied mod or port change: megaflows from older versions need

@@ -174,17 +174,18 @@ pub(super) fn run(
                 continue;
             };
             let b = usize::from(port.bridge);
-            let (Some(translator), Some(cache)) = (dp.bridges.get(b), caches.get_mut(b)) else {
+            let (Some(bridge), Some(cache)) = (dp.bridges.get(b), caches.get_mut(b)) else {
                 rx.clear();
                 continue;
             };
+            let translator = &bridge.translator;
             cache.revalidate(translator.generation());
             let meta = PacketMeta {
                 in_port: port.ofport,
                 ..PacketMeta::default()
             };
             let ctx = ExecContext {
-                meters: &dp.meters,
+                meters: &bridge.meters,
                 now_tsc: start,
                 tsc_hz: hz,
             };

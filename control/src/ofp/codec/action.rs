@@ -3,7 +3,7 @@
 //! implement (it rejects those itself); the codec checks syntax only.
 use fastpath::flow::Field;
 
-use super::buf::{be_uint, err, round8, Put, Reader, Res};
+use super::buf::{be_uint, err, multiple_of, round8, Put, Reader, Res};
 use super::oxm::{field_header, label, on_wire, OFPXMC_EXPERIMENTER};
 use crate::ofp::error::code;
 use crate::ofp::{OfpError, OfpErrorKind, PortNo};
@@ -151,7 +151,7 @@ pub fn decode_actions(bytes: &[u8]) -> Res<Vec<Action>> {
         let n = r.remaining();
         let t = r.u16().map_err(|_| short(n))?;
         let len = usize::from(r.u16().map_err(|_| short(n))?);
-        if len < 8 || len % 8 != 0 {
+        if len < 8 || !multiple_of(len, 8) {
             return Err(bad_action(
                 code::BAD_ACTION_LEN,
                 format!(
@@ -398,11 +398,11 @@ pub(crate) mod tests {
             v
         };
         assert_eq!(
-            kind(&sf(0x8000_0004, &[0, 0, 0, 1])),
+            kind(&sf(0x8000_0004, &[0, 0, 0, 1, 0, 0, 0, 0])),
             BadAction(code::BAD_SET_TYPE)
         );
         assert_eq!(
-            kind(&sf(0x8000_4404, &[0, 0, 0, 1])),
+            kind(&sf(0x8000_4404, &[0, 0, 0, 1, 0, 0, 0, 0])),
             BadAction(code::BAD_SET_TYPE)
         );
         assert_eq!(
@@ -413,15 +413,18 @@ pub(crate) mod tests {
             BadAction(code::BAD_SET_ARGUMENT)
         );
         assert_eq!(
-            kind(&sf(0x8000_1802, &[10, 0, 0, 0])),
+            kind(&sf(0x8000_1802, &[10, 0, 0, 0, 0, 0, 0, 0])),
             BadAction(code::BAD_SET_LEN)
         );
         assert_eq!(
-            kind(&sf(0x8000_1804, &[10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])),
+            kind(&sf(
+                0x8000_1804,
+                &[10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+            )),
             BadAction(code::BAD_SET_LEN)
         );
         assert_eq!(
-            kind(&sf(0x8000_0c02, &[0x20, 0, 0, 0])),
+            kind(&sf(0x8000_0c02, &[0x20, 0, 0, 0, 0, 0, 0, 0])),
             BadAction(code::BAD_SET_ARGUMENT)
         );
         assert_eq!(

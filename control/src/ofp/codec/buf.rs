@@ -126,6 +126,11 @@ pub(crate) fn be_uint(b: &[u8]) -> u128 {
     b.iter().fold(0u128, |acc, &x| (acc << 8) | u128::from(x))
 }
 
+/// Whether `a` is a multiple of `b` (false for `b == 0`).
+pub(crate) fn multiple_of(a: usize, b: usize) -> bool {
+    a.checked_rem(b) == Some(0)
+}
+
 /// Rounds up to a multiple of 8.
 pub(crate) fn round8(n: usize) -> usize {
     n.saturating_add(7) & !7

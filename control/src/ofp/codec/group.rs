@@ -1,6 +1,6 @@
 //! OFPT_GROUP_MOD and `ofp_bucket` lists (shared with GROUP_DESC replies).
 use super::action::{actions_len, decode_actions, encode_actions};
-use super::buf::{bad_len, err, OrErr, Put, Reader, Res};
+use super::buf::{bad_len, err, multiple_of, OrErr, Put, Reader, Res};
 use crate::ofp::error::code;
 use crate::ofp::{OfpError, OfpErrorKind, PortNo};
 use crate::pipeline::model::{Bucket, GroupMod, GroupModCommand, GroupType};
@@ -69,7 +69,7 @@ pub(crate) fn decode_buckets(bytes: &[u8]) -> Res<Vec<Bucket>> {
             )));
         }
         let len = usize::from(r.peek_u16(0).or_len("bucket")?);
-        if len < BUCKET_LEN || len % 8 != 0 {
+        if len < BUCKET_LEN || !multiple_of(len, 8) {
             return Err(bad_bucket(format!(
                 "bucket length {len}: must be a multiple of 8 and at least {BUCKET_LEN}"
             )));

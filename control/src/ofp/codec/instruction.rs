@@ -1,6 +1,6 @@
 //! OpenFlow 1.3 instructions (OFPIT_*, §7.2.4) ⇄ [`Instruction`].
 use super::action::{actions_len, decode_actions, encode_actions};
-use super::buf::{err, Put, Reader, Res};
+use super::buf::{err, multiple_of, Put, Reader, Res};
 use crate::ofp::error::code;
 use crate::ofp::{OfpError, OfpErrorKind};
 use crate::pipeline::model::Instruction;
@@ -102,7 +102,7 @@ pub fn decode_instructions(bytes: &[u8]) -> Res<Vec<Instruction>> {
         let t = r.u16().map_err(short)?;
         let len = usize::from(r.u16().map_err(short)?);
         let name = type_name(t);
-        if len < 8 || len % 8 != 0 {
+        if len < 8 || !multiple_of(len, 8) {
             return Err(bad_inst(
                 code::BAD_INST_LEN,
                 format!(

@@ -1,7 +1,7 @@
 //! The small messages: HELLO, ERROR, EXPERIMENTER, FEATURES_REPLY,
 //! GET_CONFIG_REPLY/SET_CONFIG, TABLE_MOD, QUEUE_GET_CONFIG, ROLE and
 //! ASYNC.
-use super::buf::{bad_len, err, len16, round8, OrErr, Put, Reader, Res};
+use super::buf::{bad_len, err, len16, multiple_of, round8, OrErr, Put, Reader, Res};
 use super::{msg_type, AsyncConfig, Message, OFP_VERSION};
 use crate::ofp::error::code;
 use crate::ofp::{OfpErrorKind, PortNo};
@@ -71,7 +71,7 @@ pub(crate) fn decode_hello(version: u8, r: &mut Reader<'_>) -> Res<Message> {
         r.skip(round8(len) - len)
             .map_err(|_| bad_len(format!("hello element of length {len} is missing padding")))?;
         if t == hello_elem::VERSIONBITMAP {
-            if body.is_empty() || body.len() % 4 != 0 {
+            if body.is_empty() || !multiple_of(body.len(), 4) {
                 return Err(bad_len(format!(
                     "version bitmap element length {len} is not 4 plus a multiple of 4"
                 )));
@@ -229,7 +229,7 @@ fn decode_queue_props(bytes: &[u8]) -> Res<Vec<QueueProp>> {
         let w = "queue property";
         let t = r.u16().or_len(w)?;
         let len = usize::from(r.u16().or_len(w)?);
-        if len < 8 || len % 8 != 0 {
+        if len < 8 || !multiple_of(len, 8) {
             return Err(bad_len(format!("queue property length {len} is invalid")));
         }
         let mut p = r
@@ -291,7 +291,7 @@ pub(crate) fn decode_queue_get_config_reply(r: &mut Reader<'_>) -> Res<Message> 
         let qport = PortNo(r.u32().or_len(w)?);
         let len = usize::from(r.u16().or_len(w)?);
         r.skip(6).or_len(w)?;
-        if len < 16 || len % 8 != 0 {
+        if len < 16 || !multiple_of(len, 8) {
             return Err(bad_len(format!("queue length {len} is invalid")));
         }
         let props = r

@@ -2,7 +2,7 @@
 //! large replies and reassembly of requests sent in parts.
 use hashbrown::HashMap;
 
-use super::buf::{bad_len, err, get_str, len16, OrErr, Put, Reader, Res};
+use super::buf::{bad_len, err, get_str, len16, multiple_of, OrErr, Put, Reader, Res};
 use super::group::{buckets_len, decode_buckets, encode_buckets, group_type, group_type_code};
 use super::instruction::{decode_instructions, encode_instructions};
 use super::meter::{decode_bands, encode_bands, BAND_LEN};
@@ -667,7 +667,7 @@ fn encode_group_stats(out: &mut Vec<u8>, g: &GroupStats) {
 fn decode_group_stats(r: &mut Reader<'_>) -> Res<GroupStats> {
     let w = "ofp_group_stats";
     let len = usize::from(r.peek_u16(0).or_len(w)?);
-    if len < 40 || (len - 40) % 16 != 0 {
+    if len < 40 || !multiple_of(len - 40, 16) {
         return Err(bad_len(format!(
             "{w} length {len} is not 40 plus 16 per bucket"
         )));
@@ -747,7 +747,7 @@ fn encode_meter_stats(out: &mut Vec<u8>, m: &MeterStats) {
 fn decode_meter_stats(r: &mut Reader<'_>) -> Res<MeterStats> {
     let w = "ofp_meter_stats";
     let len = usize::from(r.peek_u16(4).or_len(w)?);
-    if len < 40 || (len - 40) % 16 != 0 {
+    if len < 40 || !multiple_of(len - 40, 16) {
         return Err(bad_len(format!(
             "{w} length {len} is not 40 plus 16 per band"
         )));
@@ -824,7 +824,7 @@ fn decode_list<T>(
     what: &str,
 ) -> Res<Vec<T>> {
     if let Some(n) = fixed {
-        if r.remaining() % n != 0 {
+        if !multiple_of(r.remaining(), n) {
             return Err(bad_len(format!(
                 "{what} reply body of {} bytes is not a multiple of {n}",
                 r.remaining()

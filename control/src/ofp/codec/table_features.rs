@@ -147,9 +147,18 @@ impl TableFeatureProp {
             Self::Match(ids)
             | Self::Wildcards(ids)
             | Self::WriteSetfield { oxm_ids: ids, .. }
-            | Self::ApplySetfield { oxm_ids: ids, .. } => 4 * ids.len(),
+            | Self::ApplySetfield { oxm_ids: ids, .. } => ids.iter().map(|&h| oxm_id_len(h)).sum(),
             Self::Experimenter { data, .. } => 8 + data.len(),
         }
+    }
+}
+
+/// Bytes of an OXM id: experimenter ones carry a 32-bit experimenter id.
+fn oxm_id_len(h: u32) -> usize {
+    if (h >> 16) as u16 == OFPXMC_EXPERIMENTER {
+        8
+    } else {
+        4
     }
 }
 
@@ -183,6 +192,11 @@ pub(crate) fn encode_table_features(out: &mut Vec<u8>, tf: &TableFeatures) {
             | TableFeatureProp::ApplySetfield { oxm_ids: ids, .. } => {
                 for id in ids {
                     out.put_u32(*id);
+                    if oxm_id_len(*id) == 8 {
+                        // An experimenter OXM id carries its experimenter
+                        // id, which is not kept.
+                        out.put_u32(0);
+                    }
                 }
             }
             TableFeatureProp::Experimenter {

@@ -8,6 +8,7 @@ use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup, RxQueue, TxQueue};
 use fastpath::pmd::{assign_rx_queues, Pmd, PmdSpec};
 use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
+use fastpath::punt::Punt;
 use fastpath::upcall::Translator;
 use fsconfig::{Config, Output, PortConfig};
 
@@ -35,6 +36,20 @@ pub struct SwitchView {
     pmds: Vec<PmdView>,
     /// Counters at the last `pmd-stats --clear`.
     pmd_base: Mutex<Vec<PmdStatsSnapshot>>,
+    punt: Arc<Punt>,
+    pool: Mempool,
+}
+
+/// A port as management and OpenFlow see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortView {
+    pub name: String,
+    pub ofport: u32,
+    /// Dense datapath index.
+    pub index: u16,
+    pub mac: [u8; 6],
+    pub link: fastpath::dpdk::Link,
+    pub stats: proto::PortStats,
 }
 
 struct PmdView {
@@ -100,7 +115,8 @@ impl Switch {
         for (bc, b) in cfg.bridges.iter().zip(&bridges) {
             initial_flows(bc, b)?;
         }
-        let dp = datapath::shared(datapath_of(&cfg, &ports, &bridges));
+        let punt = Arc::new(Punt::default());
+        let dp = datapath::shared(datapath_of(&cfg, &ports, &bridges, &punt));
 
         // Every PMD gets its own tx queue (index = PMD index) on each port.
         let mut txq_by_pmd: Vec<Vec<TxQueue>> = (0..n_pmds).map(|_| Vec::new()).collect();
@@ -160,6 +176,8 @@ impl Switch {
             ports,
             bridges,
             cfg,
+            punt,
+            pool: pool.clone(),
         });
         Ok(Switch {
             pmds,
@@ -251,7 +269,7 @@ fn initial_flows(cfg: &fsconfig::BridgeConfig, bridge: &Bridge) -> Result<()> {
     Ok(())
 }
 
-fn datapath_of(cfg: &Config, ports: &[SwitchPort], bridges: &[Bridge]) -> Datapath {
+fn datapath_of(cfg: &Config, ports: &[SwitchPort], bridges: &[Bridge], punt: &Arc<Punt>) -> Datapath {
     Datapath {
         ports: ports
             .iter()
@@ -267,6 +285,7 @@ fn datapath_of(cfg: &Config, ports: &[SwitchPort], bridges: &[Bridge]) -> Datapa
                 meters: b.meters.clone(),
             })
             .collect(),
+        punt: punt.clone(),
     }
 }
 
@@ -413,6 +432,70 @@ impl SwitchView {
 }
 
 impl SwitchView {
+    /// The bridges, in configuration order (their index is the datapath's
+    /// bridge index).
+    pub fn bridges(&self) -> &[Bridge] {
+        &self.bridges
+    }
+
+    /// The bridge's OpenFlow datapath id.
+    pub fn datapath_id(&self, bridge: usize) -> u64 {
+        self.cfg.bridges.get(bridge).map_or(0, |b| b.datapath_id)
+    }
+
+    /// The configured OpenFlow listen and controller addresses of a bridge.
+    pub fn bridge_config(&self, bridge: usize) -> Option<&fsconfig::BridgeConfig> {
+        self.cfg.bridges.get(bridge)
+    }
+
+    /// A bridge's ports with link state and counters.
+    pub fn ports_of(&self, bridge: usize) -> Vec<PortView> {
+        let Some(b) = self.cfg.bridges.get(bridge) else {
+            return Vec::new();
+        };
+        let stats = self.port_stats().ports;
+        self.ports
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.bridge == b.name)
+            .map(|(i, p)| PortView {
+                name: p.cfg.name.clone(),
+                ofport: p.cfg.ofport,
+                index: i as u16,
+                mac: p.port.mac(),
+                link: p.port.link(),
+                stats: stats[i].clone(),
+            })
+            .collect()
+    }
+
+    /// Queues `data` to be run through `actions` by a PMD, as if received
+    /// on OpenFlow port `in_port` of bridge `bridge` (OpenFlow packet-out).
+    pub fn packet_out(
+        &self,
+        bridge: u16,
+        in_port: u32,
+        actions: Vec<fastpath::actions::DpAction>,
+        data: &[u8],
+    ) -> std::result::Result<(), String> {
+        let packet = fastpath::dpdk::Mbuf::from_slice(&self.pool, data)
+            .ok_or_else(|| "no packet buffer free (or packet too large) for packet-out".to_string())?;
+        self.punt
+            .packet_out
+            .push(fastpath::punt::PacketOut {
+                bridge,
+                in_port,
+                actions: actions.into(),
+                packet,
+            })
+            .map_err(|_| "packet-out queue full".to_string())
+    }
+
+    /// Takes the packet-ins the PMDs queued (at most `max`).
+    pub fn take_packet_ins(&self, max: usize) -> Vec<fastpath::punt::PacketIn> {
+        std::iter::from_fn(|| self.punt.packet_in.pop()).take(max).collect()
+    }
+
     fn bridge(&self, name: &str) -> std::result::Result<&Bridge, String> {
         self.bridges.iter().find(|b| b.name == name).ok_or_else(|| {
             let names: Vec<&str> = self.bridges.iter().map(|b| b.name.as_str()).collect();
@@ -438,7 +521,7 @@ impl SwitchView {
     /// Waits until every PMD has started a loop iteration after this call,
     /// so it has seen the latest pipeline generation and dropped stale
     /// megaflows: once a change is acknowledged, the datapath obeys it.
-    fn sync_pmds(&self) {
+    pub fn sync_pmds(&self) {
         let start: Vec<u64> = self.pmds.iter().map(|p| p.stats.iterations.get()).collect();
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::meter::MeterTable;
+use crate::punt::Punt;
 use crate::upcall::Translator;
 
 /// A port as the datapath sees it.
@@ -30,6 +31,9 @@ pub struct Datapath {
     /// By dense port index (the index in `DpAction::Output`).
     pub ports: Vec<DpPort>,
     pub bridges: Vec<DpBridge>,
+    /// Packet-in and packet-out queues (shared by all PMDs; packet-outs
+    /// are taken by whichever PMD polls first).
+    pub punt: Arc<Punt>,
 }
 
 pub type SharedDatapath = Arc<ArcSwap<Datapath>>;

@@ -18,6 +18,7 @@ pub mod megaflow;
 pub mod meter;
 pub mod parse;
 pub mod pmd;
+pub mod punt;
 pub mod stats;
 pub mod upcall;
 

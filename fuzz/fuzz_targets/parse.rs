@@ -54,8 +54,10 @@ fuzz_target!(|data: &[u8]| {
     for d in FIELDS {
         if key.get(d.field) != 0 {
             assert!(
-                FIELDS.iter().any(|g| (g.field == d.field || g.shares_storage_with(d))
-                    && prereq_holds(&key, g.prereq)),
+                FIELDS
+                    .iter()
+                    .any(|g| (g.field == d.field || g.shares_storage_with(d))
+                        && prereq_holds(&key, g.prereq)),
                 "{} without its prerequisites: {key:?}",
                 d.name
             );

@@ -10,8 +10,8 @@ use fastpath::flow::{Field, Prereq};
 
 use super::lexer::{err, Delim, Lexer, PResult, Pair, Tok};
 use super::matches::{
-    lookup, parse_field_value, parse_mac, parse_port, parse_uint, parse_uint_bits,
-    requirement, FlowState, Key, ETH_IPV6, ETH_MPLS, ETH_MPLS_MCAST, VID_PRESENT,
+    lookup, parse_field_value, parse_mac, parse_port, parse_uint, parse_uint_bits, requirement,
+    FlowState, Key, ETH_IPV6, ETH_MPLS, ETH_MPLS_MCAST, VID_PRESENT,
 };
 use super::PortNames;
 use crate::ofp::PortNo;
@@ -468,7 +468,10 @@ impl<'a> Parser<'a, '_> {
                 if e != 0x8100 && e != 0x88a8 {
                     return err(
                         v.pos,
-                        format!("push_vlan: {} is not a VLAN ethertype (0x8100 or 0x88a8)", v.text),
+                        format!(
+                            "push_vlan: {} is not a VLAN ethertype (0x8100 or 0x88a8)",
+                            v.text
+                        ),
                     );
                 }
                 state.vlan = true;
@@ -487,7 +490,10 @@ impl<'a> Parser<'a, '_> {
                     if vid > 0xfff {
                         return err(
                             v.pos,
-                            format!("mod_vlan_vid: VLAN ID {} is out of range (0 to 4095)", v.text),
+                            format!(
+                                "mod_vlan_vid: VLAN ID {} is out of range (0 to 4095)",
+                                v.text
+                            ),
                         );
                     }
                     (Field::VlanVid, vid | VID_PRESENT)
@@ -607,14 +613,19 @@ impl<'a> Parser<'a, '_> {
                     );
                 }
                 let value = match xf {
-                    Xform::None => parse_field_value(field, val, dst.text, "set_field:", self.names)?,
+                    Xform::None => {
+                        parse_field_value(field, val, dst.text, "set_field:", self.names)?
+                    }
                     Xform::Vid => parse_uint_bits(val, "set_field:", dst.text, 12)? | VID_PRESENT,
                     Xform::Tos => {
                         let tos = parse_uint_bits(val, "set_field:", dst.text, 8)?;
                         if tos & 3 != 0 {
                             return err(
                                 val.pos,
-                                format!("{} is not a valid ToS for nw_tos (its low 2 bits are ECN)", val.text),
+                                format!(
+                                    "{} is not a valid ToS for nw_tos (its low 2 bits are ECN)",
+                                    val.text
+                                ),
                             );
                         }
                         tos >> 2
@@ -650,7 +661,10 @@ impl<'a> Parser<'a, '_> {
                     }
                     Xform::Vid => {
                         if raw > 0xfff {
-                            return err(val.pos, format!("value {} is too large for a 12-bit VLAN ID", val.text));
+                            return err(
+                                val.pos,
+                                format!("value {} is too large for a 12-bit VLAN ID", val.text),
+                            );
                         }
                         raw | VID_PRESENT
                     }
@@ -688,7 +702,10 @@ impl<'a> Parser<'a, '_> {
                 if e != ETH_MPLS && e != ETH_MPLS_MCAST {
                     return err(
                         v.pos,
-                        format!("push_mpls: {} is not an MPLS ethertype (0x8847 or 0x8848)", v.text),
+                        format!(
+                            "push_mpls: {} is not an MPLS ethertype (0x8847 or 0x8848)",
+                            v.text
+                        ),
                     );
                 }
                 *state = FlowState {
@@ -715,7 +732,10 @@ impl<'a> Parser<'a, '_> {
                 let v = need_value(p, name)?;
                 let e = ethertype(v, &after)?;
                 if e != 0x88e7 {
-                    return err(v.pos, format!("push_pbb: {} is not the PBB ethertype 0x88e7", v.text));
+                    return err(
+                        v.pos,
+                        format!("push_pbb: {} is not the PBB ethertype 0x88e7", v.text),
+                    );
                 }
                 single(Action::PushPbb(e))
             }
@@ -782,14 +802,20 @@ impl<'a> Parser<'a, '_> {
                 if t > u128::from(TABLE_MAX) {
                     return err(
                         v.pos,
-                        format!("goto_table: table {} does not exist (tables are 0 to {TABLE_MAX})", v.text),
+                        format!(
+                            "goto_table: table {} does not exist (tables are 0 to {TABLE_MAX})",
+                            v.text
+                        ),
                     );
                 }
                 let t = t as u8;
                 if place == Place::Flow && self.check && t <= self.table {
                     return err(
                         v.pos,
-                        format!("goto_table:{t} must name a later table than this flow's table {}", self.table),
+                        format!(
+                            "goto_table:{t} must name a later table than this flow's table {}",
+                            self.table
+                        ),
                     );
                 }
                 Ok(Item::Goto(t))
@@ -805,7 +831,7 @@ impl<'a> Parser<'a, '_> {
                 if p.delim == Delim::None {
                     // A bare port: "2", "LOCAL", "in_port", a port name.
                     let k = p.key;
-                    let numeric = k.text.starts_with(|c: char| c.is_ascii_digit());
+                    let numeric = super::matches::is_number(k.text);
                     let known = numeric
                         || k.text.starts_with('"')
                         || PortNo::from_reserved_name(k.text).is_some()
@@ -823,7 +849,10 @@ impl<'a> Parser<'a, '_> {
     fn output_port(&self, tok: Tok<'_>, after: &str) -> PResult<PortNo> {
         let port = parse_port(tok, after, self.names)?;
         if port == PortNo::ANY {
-            return err(tok.pos, format!("{} is not a port a packet can be output to", tok.text));
+            return err(
+                tok.pos,
+                format!("{} is not a port a packet can be output to", tok.text),
+            );
         }
         Ok(port)
     }

@@ -106,7 +106,7 @@ pub(crate) fn parse_flow_mod(
                 if t == u128::from(TABLE_ALL) && !del {
                     return err(
                         v.pos,
-                        format!("table=255 (all tables) is only valid when deleting flows; tables are 0 to 254"),
+                        "table=255 (all tables) is only valid when deleting flows; tables are 0 to 254",
                     );
                 }
                 fm.table_id = t as u8;
@@ -125,10 +125,7 @@ pub(crate) fn parse_flow_mod(
                 match v.split_once("/") {
                     Some((c, m)) => {
                         if add {
-                            return err(
-                                m.pos - 1,
-                                "flow additions cannot use a cookie mask",
-                            );
+                            return err(m.pos - 1, "flow additions cannot use a cookie mask");
                         }
                         fm.cookie = parse_uint_bits(c, "cookie=", "cookie", 64)? as u64;
                         fm.cookie_mask = if m.text == "-1" {
@@ -189,7 +186,10 @@ pub(crate) fn parse_flow_mod(
                 fm.buffer_id = parse_uint_bits(value(&p)?, "buffer_id=", "buffer_id", 32)? as u32;
             }
             "importance" => {
-                return err(key.pos, "importance is OpenFlow 1.4+ (not available in OpenFlow 1.3)");
+                return err(
+                    key.pos,
+                    "importance is OpenFlow 1.4+ (not available in OpenFlow 1.3)",
+                );
             }
             // Statistics pasted from dump-flows: ignored, as by ovs-ofctl.
             _ if STATS_KEYS.contains(&k) => {}
@@ -218,7 +218,10 @@ pub(crate) fn parse_flow_mod(
         None if !del => {
             return err(
                 lx.end_pos(),
-                format!("{} needs actions (add actions=... at the end, or actions=drop)", command_name(cmd)),
+                format!(
+                    "{} needs actions (add actions=... at the end, or actions=drop)",
+                    command_name(cmd)
+                ),
             );
         }
         None => {}

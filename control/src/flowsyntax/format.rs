@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use fastpath::flow::{Field, FlowKey, FIELDS};
 
 use super::matches::{
-    ovs_name, syntax, Syntax, ETH_ARP, ETH_IP, ETH_IPV6, ETH_MPLS, ETH_MPLS_MCAST, ETH_RARP,
-    FRAGS, TCP_FLAG_NAMES,
+    ovs_name, syntax, Syntax, ETH_ARP, ETH_IP, ETH_IPV6, ETH_MPLS, ETH_MPLS_MCAST, ETH_RARP, FRAGS,
+    TCP_FLAG_NAMES,
 };
 use super::PortNames;
 use crate::ofp::PortNo;
@@ -110,8 +110,7 @@ fn cidr_len(mask: u128, width: u32) -> Option<u32> {
 fn plain_name(n: &str) -> bool {
     !n.is_empty()
         && !n.starts_with(|c: char| c.is_ascii_digit())
-        && n
-            .chars()
+        && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && PortNo::from_reserved_name(n).is_none()
 }
@@ -531,9 +530,7 @@ pub(crate) fn format_instructions(insts: &[Instruction], names: &dyn PortNames) 
     for i in insts {
         match i {
             Instruction::Meter(m) => parts.push(format!("meter:{m}")),
-            Instruction::ApplyActions(a) => {
-                parts.extend(a.iter().map(|a| format_action(a, names)))
-            }
+            Instruction::ApplyActions(a) => parts.extend(a.iter().map(|a| format_action(a, names))),
             Instruction::ClearActions => parts.push("clear_actions".into()),
             Instruction::WriteActions(a) => {
                 parts.push(format!("write_actions({})", format_action_list(a, names)))

@@ -7,7 +7,9 @@ use super::lexer::{err, split_keyword, Delim, Lexer, PResult, Tok};
 use super::matches::{parse_port, parse_uint_bits};
 use super::PortNames;
 use crate::ofp::PortNo;
-use crate::pipeline::{Bucket, GroupMod, GroupModCommand, GroupType, GROUP_ALL, GROUP_ANY, GROUP_MAX};
+use crate::pipeline::{
+    Bucket, GroupMod, GroupModCommand, GroupType, GROUP_ALL, GROUP_ANY, GROUP_MAX,
+};
 
 const TYPES: &[(&str, GroupType)] = &[
     ("all", GroupType::All),
@@ -64,7 +66,7 @@ pub(crate) fn parse_group_mod(
         group_id: GROUP_ALL,
         buckets: Vec::new(),
     };
-    let mut have_id = false;
+    let mut id_at: Option<Tok<'_>> = None;
     let mut type_at: Option<Tok<'_>> = None;
     let mut lx = Lexer::sub(input, head);
     while let Some(p) = lx.next_pair()? {
@@ -78,11 +80,12 @@ pub(crate) fn parse_group_mod(
         };
         match k {
             "group_id" => {
-                if have_id {
+                if id_at.is_some() {
                     return err(p.key.pos, "group_id is given twice");
                 }
-                gm.group_id = group_id(need()?, del)?;
-                have_id = true;
+                let v = need()?;
+                gm.group_id = group_id(v, del)?;
+                id_at = Some(v);
             }
             "type" => {
                 if del {
@@ -109,23 +112,31 @@ pub(crate) fn parse_group_mod(
             "selection_method" | "selection_method_param" | "fields" | "command_bucket_id" => {
                 return err(
                     p.key.pos,
-                    format!("{k} is OpenFlow 1.5 / an OVS extension (not available in OpenFlow 1.3)"),
+                    format!(
+                        "{k} is OpenFlow 1.5 / an OVS extension (not available in OpenFlow 1.3)"
+                    ),
                 )
             }
             _ => return err(p.key.pos, format!("unknown keyword '{k}'")),
         }
     }
     if !del {
-        if !have_id {
-            return err(input.len(), format!("{} needs group_id=ID", command_name(cmd)));
-        }
+        let Some(id_at) = id_at else {
+            return err(
+                input.len(),
+                format!("{} needs group_id=ID", command_name(cmd)),
+            );
+        };
         if gm.group_id == GROUP_ALL {
-            return err(0, format!("group_id=all is only valid in del-groups"));
+            return err(id_at.pos, "group_id=all is only valid in del-groups");
         }
         if type_at.is_none() {
             return err(
                 input.len(),
-                format!("{} needs type=all, select, indirect or ff", command_name(cmd)),
+                format!(
+                    "{} needs type=all, select, indirect or ff",
+                    command_name(cmd)
+                ),
             );
         }
     }
@@ -187,17 +198,26 @@ fn parse_bucket(
             }
             "watch_port" => {
                 if !matches!(ty, GroupType::FastFailover | GroupType::Select) {
-                    return err(key.pos, "watch_port is only for fast_failover (ff) and select groups");
+                    return err(
+                        key.pos,
+                        "watch_port is only for fast_failover (ff) and select groups",
+                    );
                 }
                 let p = parse_port(v, "watch_port:", names)?;
                 if p.is_reserved() && p != PortNo::ANY {
-                    return err(v.pos, format!("{} is not a port that can be watched", v.text));
+                    return err(
+                        v.pos,
+                        format!("{} is not a port that can be watched", v.text),
+                    );
                 }
                 b.watch_port = p;
             }
             "watch_group" => {
                 if !matches!(ty, GroupType::FastFailover | GroupType::Select) {
-                    return err(key.pos, "watch_group is only for fast_failover (ff) and select groups");
+                    return err(
+                        key.pos,
+                        "watch_group is only for fast_failover (ff) and select groups",
+                    );
                 }
                 let g = parse_uint_bits(v, "watch_group:", "watch_group", 32)? as u32;
                 if g > GROUP_MAX && g != GROUP_ANY {
@@ -214,7 +234,10 @@ fn parse_bucket(
         }
     }
     if ty == GroupType::FastFailover && b.watch_port == PortNo::ANY && b.watch_group == GROUP_ANY {
-        return err(kw.pos, "a fast_failover bucket needs watch_port or watch_group");
+        return err(
+            kw.pos,
+            "a fast_failover bucket needs watch_port or watch_group",
+        );
     }
     if let Some(tok) = actions {
         b.actions = parse_bucket_actions(input, tok, names)?;

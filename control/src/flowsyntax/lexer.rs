@@ -252,10 +252,7 @@ impl<'a> Lexer<'a> {
                 self.pos = self.end;
                 Ok(Tok::new(&self.src[start..self.end], start))
             }
-            _ => err(
-                self.pos,
-                format!("expected '=' after {}", key.text),
-            ),
+            _ => err(self.pos, format!("expected '=' after {}", key.text)),
         }
     }
 
@@ -270,11 +267,10 @@ impl<'a> Lexer<'a> {
                     continue;
                 }
                 b'(' => opens.push(i),
-                b')' => {
-                    if opens.pop().is_none() {
-                        return err(i, "unbalanced parentheses: unexpected ')'");
-                    }
-                }
+                b')' => match opens.pop() {
+                    Some(_) => {}
+                    None => return err(i, "unbalanced parentheses: unexpected ')'"),
+                },
                 b if is_sep(b) && opens.is_empty() => break,
                 _ => {}
             }
@@ -414,7 +410,10 @@ pub(crate) fn unquote(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn pairs(s: &str) -> PResult<Vec<(String, Delim, String, usize, usize)>> {
+    /// (key, delimiter, value, key offset, value offset)
+    type Lexed = (String, Delim, String, usize, usize);
+
+    fn pairs(s: &str) -> PResult<Vec<Lexed>> {
         let mut lx = Lexer::new(s);
         let mut out = Vec::new();
         while let Some(p) = lx.next_pair()? {

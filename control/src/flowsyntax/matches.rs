@@ -161,7 +161,12 @@ pub(crate) fn lookup(name: &str) -> Option<Key> {
         "nw_tos" => return Some(Key::NwTos),
         // reg0..reg7, tcp_src, arp_spa, ipv6_src, nd_target, ...: the
         // catalogue's own names.
-        _ => fastpath::flow::FIELDS.iter().find(|d| d.name == name)?.field,
+        _ => {
+            fastpath::flow::FIELDS
+                .iter()
+                .find(|d| d.name == name)?
+                .field
+        }
     };
     Some(Key::Field(f))
 }
@@ -221,9 +226,9 @@ pub(crate) fn parse_mac(tok: Tok<'_>, after: &str) -> PResult<u128> {
     if !ok {
         return expected(tok, "an Ethernet address", after);
     }
-    Ok(parts
-        .iter()
-        .fold(0u128, |acc, p| (acc << 8) | u128::from_str_radix(p, 16).unwrap_or(0)))
+    Ok(parts.iter().fold(0u128, |acc, p| {
+        (acc << 8) | u128::from_str_radix(p, 16).unwrap_or(0)
+    }))
 }
 
 pub(crate) fn parse_ipv4(tok: Tok<'_>, after: &str) -> PResult<u128> {
@@ -260,7 +265,7 @@ pub(crate) fn parse_port(tok: Tok<'_>, after: &str, names: &dyn PortNames) -> PR
     if t.is_empty() {
         return expected(tok, "a port", after);
     }
-    if t.starts_with(|c: char| c.is_ascii_digit()) {
+    if is_number(t) {
         let v = parse_uint(tok, after)?;
         let Ok(n) = u32::try_from(v) else {
             return err(tok.pos, format!("port {t} is out of range"));
@@ -286,6 +291,14 @@ pub(crate) fn parse_port(tok: Tok<'_>, after: &str, names: &dyn PortNames) -> PR
     match names.number(&name) {
         Some(n) => Ok(PortNo(n)),
         None => err(tok.pos, format!("unknown port {t} after {after}")),
+    }
+}
+
+/// Decimal digits, or `0x` and hex digits.
+pub(crate) fn is_number(t: &str) -> bool {
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()),
+        None => !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()),
     }
 }
 
@@ -323,14 +336,20 @@ pub(crate) fn parse_field_value(
         Syntax::Frag => {
             let (v, m) = parse_frag(tok, after)?;
             if m != f.max_value() & 3 {
-                return err(tok.pos, format!("{name}={} is not an exact value", tok.text));
+                return err(
+                    tok.pos,
+                    format!("{name}={} is not an exact value", tok.text),
+                );
             }
             Ok(v)
         }
         Syntax::TcpFlags => {
             let (v, m) = parse_tcp_flags(tok, name)?;
             if m != f.max_value() {
-                return err(tok.pos, format!("{name}={} is not an exact value", tok.text));
+                return err(
+                    tok.pos,
+                    format!("{name}={} is not an exact value", tok.text),
+                );
             }
             Ok(v)
         }
@@ -361,56 +380,58 @@ pub(crate) fn parse_field_masked(
     };
     let bits = u32::from(f.def().bits);
     let mask_after = format!("{after}{}/", vt.text);
-    let m = match syntax(f) {
-        Syntax::Ipv4 | Syntax::Ipv6 => {
-            let width = if syntax(f) == Syntax::Ipv4 { 32 } else { 128 };
-            if !mt.text.is_empty() && mt.text.chars().all(|c| c.is_ascii_digit()) {
-                match mt.text.parse::<u32>() {
-                    Ok(n) if n <= width => prefix_mask(n, width),
-                    _ => {
-                        return err(
-                            mt.pos,
-                            format!(
-                                "prefix length {} is out of range for {name} (0 to {width})",
-                                mt.text
-                            ),
-                        )
+    let m =
+        match syntax(f) {
+            Syntax::Ipv4 | Syntax::Ipv6 => {
+                let width = if syntax(f) == Syntax::Ipv4 { 32 } else { 128 };
+                if !mt.text.is_empty() && mt.text.chars().all(|c| c.is_ascii_digit()) {
+                    match mt.text.parse::<u32>() {
+                        Ok(n) if n <= width => prefix_mask(n, width),
+                        _ => {
+                            return err(
+                                mt.pos,
+                                format!(
+                                    "prefix length {} is out of range for {name} (0 to {width})",
+                                    mt.text
+                                ),
+                            )
+                        }
                     }
-                }
-            } else if width == 32 {
-                parse_ipv4(mt, &mask_after).map_err(|mut e| {
-                    e.msg = format!(
+                } else if width == 32 {
+                    parse_ipv4(mt, &mask_after).map_err(|mut e| {
+                        e.msg = format!(
                         "expected a prefix length or an IPv4 netmask after {mask_after}, found {}",
                         if mt.text.is_empty() { "nothing" } else { mt.text }
                     );
-                    e
-                })?
-            } else {
-                parse_ipv6(mt, &mask_after).map_err(|mut e| {
-                    e.msg = format!(
+                        e
+                    })?
+                } else {
+                    parse_ipv6(mt, &mask_after).map_err(|mut e| {
+                        e.msg =
+                            format!(
                         "expected a prefix length or an IPv6 mask after {mask_after}, found {}",
                         if mt.text.is_empty() { "nothing" } else { mt.text }
                     );
-                    e
-                })?
+                        e
+                    })?
+                }
             }
-        }
-        Syntax::Mac => parse_mac(mt, &mask_after)?,
-        _ => {
-            let m = parse_uint(mt, &mask_after)?;
-            if bits < 128 && m >> bits != 0 {
-                return err(
-                    mt.pos,
-                    format!(
-                        "mask {} is too large for {name}, {} field",
-                        mt.text,
-                        bits_phrase(bits)
-                    ),
-                );
+            Syntax::Mac => parse_mac(mt, &mask_after)?,
+            _ => {
+                let m = parse_uint(mt, &mask_after)?;
+                if bits < 128 && m >> bits != 0 {
+                    return err(
+                        mt.pos,
+                        format!(
+                            "mask {} is too large for {name}, {} field",
+                            mt.text,
+                            bits_phrase(bits)
+                        ),
+                    );
+                }
+                m
             }
-            m
-        }
-    };
+        };
     if !f.def().maskable && m != full {
         return err(mt.pos - 1, format!("{name} does not accept a mask"));
     }
@@ -497,7 +518,9 @@ fn parse_tcp_flags(tok: Tok<'_>, name: &str) -> PResult<(u128, u128)> {
                 _ => {
                     return err(
                         tok.pos + i,
-                        format!("each flag in {name} must be preceded by '+' (set) or '-' (not set)"),
+                        format!(
+                            "each flag in {name} must be preceded by '+' (set) or '-' (not set)"
+                        ),
                     )
                 }
             };
@@ -563,9 +586,7 @@ impl FlowState {
     pub fn from_match(m: &FlowMatch) -> Self {
         let eth_type = exact(m, Field::EthType).map(|v| v as u16);
         let is_ip = matches!(eth_type, Some(ETH_IP | ETH_IPV6));
-        let ip_proto = exact(m, Field::IpProto)
-            .filter(|_| is_ip)
-            .map(|v| v as u8);
+        let ip_proto = exact(m, Field::IpProto).filter(|_| is_ip).map(|v| v as u8);
         let icmpv6_type = exact(m, Field::Icmpv6Type)
             .filter(|_| eth_type == Some(ETH_IPV6) && ip_proto == Some(58))
             .map(|v| v as u8);
@@ -630,25 +651,27 @@ pub(crate) fn requirement(p: Prereq) -> (String, String) {
                 .map_or_else(|| format!("dl_type=0x{t:04x}"), |s| format!("'{}'", s.0));
             (format!("eth_type=0x{t:04x}"), sh)
         }
-        Prereq::Ip => (
-            "eth_type=0x0800 or 0x86dd".into(),
-            "'ip' or 'ipv6'".into(),
-        ),
+        Prereq::Ip => ("eth_type=0x0800 or 0x86dd".into(), "'ip' or 'ipv6'".into()),
         Prereq::IpProto(p) => {
             let sh = proto_shorthand(ETH_IP, p)
                 .map_or_else(|| format!("'ip,nw_proto={p}'"), |s| format!("'{s}'"));
             (format!("ip_proto={p}"), sh)
         }
         Prereq::EthProto(t, p) => {
-            let sh = proto_shorthand(t, p)
-                .map_or_else(|| format!("dl_type=0x{t:04x},nw_proto={p}"), |s| format!("'{s}'"));
+            let sh = proto_shorthand(t, p).map_or_else(
+                || format!("dl_type=0x{t:04x},nw_proto={p}"),
+                |s| format!("'{s}'"),
+            );
             (format!("eth_type=0x{t:04x} and ip_proto={p}"), sh)
         }
         Prereq::Icmpv6Type(types) => {
             let list: Vec<String> = types.iter().map(|t| t.to_string()).collect();
             (
                 format!("icmpv6_type={}", list.join(" or ")),
-                format!("'icmp6,icmp_type={}'", types.first().copied().unwrap_or(135)),
+                format!(
+                    "'icmp6,icmp_type={}'",
+                    types.first().copied().unwrap_or(135)
+                ),
             )
         }
     }
@@ -697,7 +720,14 @@ impl<'a, 'n> MatchBuilder<'a, 'n> {
         }
     }
 
-    fn push(&mut self, key: Key, field: Option<Field>, vm: (u128, u128), p: &Pair<'a>, explicit: bool) {
+    fn push(
+        &mut self,
+        key: Key,
+        field: Option<Field>,
+        vm: (u128, u128),
+        p: &Pair<'a>,
+        explicit: bool,
+    ) {
         self.entries.push(Entry {
             key,
             field,
@@ -719,12 +749,27 @@ impl<'a, 'n> MatchBuilder<'a, 'n> {
             if p.has_value() {
                 return err(
                     p.key.pos,
-                    format!("{name} takes no value (it is shorthand for {})", shorthand_meaning(eth, proto)),
+                    format!(
+                        "{name} takes no value (it is shorthand for {})",
+                        shorthand_meaning(eth, proto)
+                    ),
                 );
             }
-            self.push(key, Some(Field::EthType), (u128::from(eth), 0xffff), p, false);
+            self.push(
+                key,
+                Some(Field::EthType),
+                (u128::from(eth), 0xffff),
+                p,
+                false,
+            );
             if let Some(proto) = proto {
-                self.push(key, Some(Field::IpProto), (u128::from(proto), 0xff), p, false);
+                self.push(
+                    key,
+                    Some(Field::IpProto),
+                    (u128::from(proto), 0xff),
+                    p,
+                    false,
+                );
             }
             return Ok(true);
         }
@@ -745,7 +790,10 @@ impl<'a, 'n> MatchBuilder<'a, 'n> {
             Key::Field(f) => {
                 let vm = parse_field_masked(f, v, name, &after, names)?;
                 if f == Field::InPort && vm.0 == u128::from(PortNo::ANY.0) {
-                    return err(v.pos, format!("{name}={} is not a port a packet can arrive on", v.text));
+                    return err(
+                        v.pos,
+                        format!("{name}={} is not a port a packet can arrive on", v.text),
+                    );
                 }
                 self.push(key, Some(f), vm, p, true);
             }
@@ -789,7 +837,13 @@ impl<'a, 'n> MatchBuilder<'a, 'n> {
                 let vm = parse_field_masked(Field::VlanPcp, v, name, &after, names)?;
                 self.push(key, Some(Field::VlanPcp), vm, p, true);
                 // As in ovs-ofctl, matching a PCP implies that a tag is present.
-                self.push(key, Some(Field::VlanVid), (VID_PRESENT, VID_PRESENT), p, false);
+                self.push(
+                    key,
+                    Some(Field::VlanVid),
+                    (VID_PRESENT, VID_PRESENT),
+                    p,
+                    false,
+                );
             }
             Key::VlanTci => {
                 let (vt, mt) = match v.split_once("/") {
@@ -927,7 +981,11 @@ impl<'a, 'n> MatchBuilder<'a, 'n> {
                 if e.mask != f.max_value() && e.mask != 0xffff {
                     return err(
                         e.val.pos,
-                        format!("{} does not accept a mask here ({} is not maskable)", e.name.text, f.name()),
+                        format!(
+                            "{} does not accept a mask here ({} is not maskable)",
+                            e.name.text,
+                            f.name()
+                        ),
                     );
                 }
                 e.mask = f.max_value();
@@ -958,7 +1016,11 @@ impl<'a, 'n> MatchBuilder<'a, 'n> {
                 if g != f || (value ^ gv) & e.mask & gm != 0 {
                     return err(
                         e.name.pos,
-                        format!("{} conflicts with {} given earlier", e.shown(), prev.shown()),
+                        format!(
+                            "{} conflicts with {} given earlier",
+                            e.shown(),
+                            prev.shown()
+                        ),
                     );
                 }
                 slot = Some(j);
@@ -1022,11 +1084,7 @@ fn shorthand_meaning(eth: u16, proto: Option<u8>) -> String {
 }
 
 /// Parses a whole match (no other keywords).
-pub(crate) fn parse_match(
-    input: &str,
-    names: &dyn PortNames,
-    packet: bool,
-) -> PResult<FlowMatch> {
+pub(crate) fn parse_match(input: &str, names: &dyn PortNames, packet: bool) -> PResult<FlowMatch> {
     let mut lx = super::lexer::Lexer::new(input);
     let mut mb = MatchBuilder::new(names, packet);
     while let Some(p) = lx.next_pair()? {

@@ -4,8 +4,8 @@
 use super::lexer::{err, split_keyword, Delim, Lexer, PResult, Tok};
 use super::matches::parse_uint_bits;
 use crate::pipeline::{
-    meter_flags, MeterBand, MeterBandType, MeterMod, MeterModCommand, METER_ALL,
-    METER_CONTROLLER, METER_MAX, METER_SLOWPATH,
+    meter_flags, MeterBand, MeterBandType, MeterMod, MeterModCommand, METER_ALL, METER_CONTROLLER,
+    METER_MAX, METER_SLOWPATH,
 };
 
 const FLAGS: [(&str, u16); 4] = [
@@ -174,18 +174,27 @@ fn parse_bands(input: &str, body: Tok<'_>, flags: u16) -> PResult<Vec<MeterBand>
                 if flags & meter_flags::BURST == 0 {
                     return err(p.key.pos, "burst_size needs the meter's 'burst' flag");
                 }
-                d.burst = Some((parse_uint_bits(v, "burst_size=", "burst_size", 32)? as u32, p.key));
+                d.burst = Some((
+                    parse_uint_bits(v, "burst_size=", "burst_size", 32)? as u32,
+                    p.key,
+                ));
             }
             _ => {
                 if d.ty != Some("dscp_remark") {
                     return err(p.key.pos, "only a dscp_remark band may have prec_level");
                 }
-                d.prec = Some((parse_uint_bits(v, "prec_level=", "prec_level", 8)? as u8, p.key));
+                d.prec = Some((
+                    parse_uint_bits(v, "prec_level=", "prec_level", 8)? as u8,
+                    p.key,
+                ));
             }
         }
     }
     if drafts.is_empty() {
-        return err(body.pos, "a meter needs at least one band (type=drop,rate=N)");
+        return err(
+            body.pos,
+            "a meter needs at least one band (type=drop,rate=N)",
+        );
     }
     let mut out = Vec::new();
     for d in drafts {
@@ -193,7 +202,10 @@ fn parse_bands(input: &str, body: Tok<'_>, flags: u16) -> PResult<Vec<MeterBand>
             return err(d.at.pos, "a band needs rate=");
         };
         if flags & meter_flags::BURST != 0 && d.burst.is_none() {
-            return err(d.at.pos, "a band needs burst_size= when the meter has the 'burst' flag");
+            return err(
+                d.at.pos,
+                "a band needs burst_size= when the meter has the 'burst' flag",
+            );
         }
         let band_type = if d.ty == Some("dscp_remark") {
             let Some((prec_level, _)) = d.prec else {

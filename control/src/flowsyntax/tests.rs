@@ -129,10 +129,7 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"table=1,priority=5,cookie=0x5,idle_timeout=10,hard_timeout=20,send_flow_rem,check_overlap,reset_counts,no_packet_counts,no_byte_counts,actions=drop",
         r"ADD table:1 priority=5 cookie:0x5 idle:10 hard:20 send_flow_rem check_overlap reset_counts no_packet_counts no_byte_counts actions=drop",
     ),
-    (
-        r"priority=0x8000,actions=output:1",
-        r"ADD actions=output:1",
-    ),
+    (r"priority=0x8000,actions=output:1", r"ADD actions=output:1"),
     (
         r"priority=0,actions=CONTROLLER:65535",
         r"ADD priority=0 actions=CONTROLLER:65535",
@@ -185,30 +182,18 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"dl_type=0x88cc,actions=drop",
         r"ADD dl_type=0x88cc actions=drop",
     ),
-    (
-        r"eth_type=0x0800,actions=drop",
-        r"ADD ip actions=drop",
-    ),
+    (r"eth_type=0x0800,actions=drop", r"ADD ip actions=drop"),
     (
         r"dl_type=0x86dd,nw_proto=58,actions=drop",
         r"ADD icmp6 actions=drop",
     ),
-    (
-        r"dl_type=0x8035,actions=drop",
-        r"ADD rarp actions=drop",
-    ),
-    (
-        r"mplsm,actions=drop",
-        r"ADD mplsm actions=drop",
-    ),
+    (r"dl_type=0x8035,actions=drop", r"ADD rarp actions=drop"),
+    (r"mplsm,actions=drop", r"ADD mplsm actions=drop"),
     (
         r"dl_vlan=0xffff,actions=drop",
         r"ADD vlan_tci=0x0000/0x1fff actions=drop",
     ),
-    (
-        r"dl_vlan=5,actions=drop",
-        r"ADD dl_vlan=5 actions=drop",
-    ),
+    (r"dl_vlan=5,actions=drop", r"ADD dl_vlan=5 actions=drop"),
     (
         r"vlan_vid=5,actions=drop",
         r"ADD vlan_tci=0x0005/0x1fff actions=drop",
@@ -285,18 +270,9 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"ip,nw_proto=47,actions=drop",
         r"ADD ip,nw_proto=47 actions=drop",
     ),
-    (
-        r"ip,ip_proto=6,actions=drop",
-        r"ADD tcp actions=drop",
-    ),
-    (
-        r"ip,tcp,actions=drop",
-        r"ADD tcp actions=drop",
-    ),
-    (
-        r"tcp,nw_proto=6,actions=drop",
-        r"ADD tcp actions=drop",
-    ),
+    (r"ip,ip_proto=6,actions=drop", r"ADD tcp actions=drop"),
+    (r"ip,tcp,actions=drop", r"ADD tcp actions=drop"),
+    (r"tcp,nw_proto=6,actions=drop", r"ADD tcp actions=drop"),
     (
         r"ip,nw_tos=32,nw_ecn=3,nw_ttl=64,actions=drop",
         r"ADD ip,nw_tos=32,nw_ecn=3,nw_ttl=64 actions=drop",
@@ -389,14 +365,8 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"tcp6,tp_dst=22,actions=drop",
         r"ADD tcp6,tp_dst=22 actions=drop",
     ),
-    (
-        r"udp6,actions=drop",
-        r"ADD udp6 actions=drop",
-    ),
-    (
-        r"sctp6,actions=drop",
-        r"ADD sctp6 actions=drop",
-    ),
+    (r"udp6,actions=drop", r"ADD udp6 actions=drop"),
+    (r"sctp6,actions=drop", r"ADD sctp6 actions=drop"),
     (
         r"icmp,icmp_type=8,icmp_code=0,actions=drop",
         r"ADD icmp,icmp_type=8,icmp_code=0 actions=drop",
@@ -461,10 +431,7 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"actions=output:1,2,in_port,IN_PORT,all,flood,local,normal,controller,LOCAL,table",
         r"ADD actions=output:1,output:2,IN_PORT,IN_PORT,ALL,FLOOD,LOCAL,NORMAL,CONTROLLER:65535,LOCAL,TABLE",
     ),
-    (
-        r"actions=controller:100",
-        r"ADD actions=CONTROLLER:100",
-    ),
+    (r"actions=controller:100", r"ADD actions=CONTROLLER:100"),
     (
         r"actions=controller(max_len=200)",
         r"ADD actions=CONTROLLER:200",
@@ -473,22 +440,13 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"actions=CONTROLLER(max_len=5)",
         r"ADD actions=CONTROLLER:5",
     ),
-    (
-        r"actions=controller()",
-        r"ADD actions=CONTROLLER:65535",
-    ),
+    (r"actions=controller()", r"ADD actions=CONTROLLER:65535"),
     (
         r"actions=output:CONTROLLER",
         r"ADD actions=CONTROLLER:65535",
     ),
-    (
-        r"actions=drop",
-        r"ADD actions=drop",
-    ),
-    (
-        r"actions=",
-        r"ADD actions=drop",
-    ),
+    (r"actions=drop", r"ADD actions=drop"),
+    (r"actions=", r"ADD actions=drop"),
     (
         r"actions=group:5,set_queue:3",
         r"ADD actions=group:5,set_queue:3",
@@ -593,10 +551,7 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"actions=push_mpls:0x8847,set_mpls_ttl(5),pop_mpls:0x0800",
         r"ADD actions=push_mpls:0x8847,set_mpls_ttl(5),pop_mpls:0x0800",
     ),
-    (
-        r"actions=push_mpls:0x8848",
-        r"ADD actions=push_mpls:0x8848",
-    ),
+    (r"actions=push_mpls:0x8848", r"ADD actions=push_mpls:0x8848"),
     (
         r"dl_type=0x8847,actions=pop_mpls:0x86dd,dec_ttl",
         r"ADD mpls actions=pop_mpls:0x86dd,dec_ttl",
@@ -629,14 +584,8 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         r"table=3,actions=goto_table:4",
         r"ADD table:3 actions=goto_table:4",
     ),
-    (
-        r"actions=goto_table:254",
-        r"ADD actions=goto_table:254",
-    ),
-    (
-        r"actions=meter:4294901760",
-        r"ADD actions=meter:4294901760",
-    ),
+    (r"actions=goto_table:254", r"ADD actions=goto_table:254"),
+    (r"actions=meter:4294901760", r"ADD actions=meter:4294901760"),
     (
         r"actions=set_tunnel:5,set_tunnel64:6",
         r"ADD actions=set_field:0x5->tun_id,set_field:0x6->tun_id",
@@ -653,26 +602,17 @@ const OVS_CORPUS: &[(&str, &str)] = &[
         // OVS: "ADD ip actions=load:0xa000001->NXM_OF_IP_DST[]" (as above, deliberate).
         r"ADD ip actions=set_field:10.0.0.1->ip_dst",
     ),
-    (
-        r"ip, actions = drop",
-        r"ADD ip actions=drop",
-    ),
+    (r"ip, actions = drop", r"ADD ip actions=drop"),
     (
         r"ip actions=output:1 , output:2",
         r"ADD ip actions=output:1,output:2",
     ),
-    (
-        r"ip action=drop",
-        r"ADD ip actions=drop",
-    ),
+    (r"ip action=drop", r"ADD ip actions=drop"),
     (
         r"cookie=0x1234567890abcdef,actions=drop",
         r"ADD cookie:0x1234567890abcdef actions=drop",
     ),
-    (
-        r"in_port=1 actions=drop",
-        r"ADD in_port=1 actions=drop",
-    ),
+    (r"in_port=1 actions=drop", r"ADD in_port=1 actions=drop"),
 ];
 
 #[test]
@@ -699,7 +639,11 @@ fn modify_and_delete_like_ovs_ofctl() {
     use FlowModCommand::*;
     let cases: &[(FlowModCommand, &str, &str)] = &[
         (Modify, "ip,actions=output:1", "MOD ip actions=output:1"),
-        (Modify, "table=2,ip,actions=output:1", "MOD table:2 ip actions=output:1"),
+        (
+            Modify,
+            "table=2,ip,actions=output:1",
+            "MOD table:2 ip actions=output:1",
+        ),
         (
             Modify,
             "cookie=0x5/0xff,ip,actions=output:1",
@@ -717,7 +661,11 @@ fn modify_and_delete_like_ovs_ofctl() {
             "cookie=0x5/-1",
             "DEL table:255 cookie:0x5/0xffffffffffffffff actions=drop",
         ),
-        (Delete, "out_port=2", "DEL table:255 out_port:2 actions=drop"),
+        (
+            Delete,
+            "out_port=2",
+            "DEL table:255 out_port:2 actions=drop",
+        ),
         (
             DeleteStrict,
             "table=1,priority=5,tcp,tp_dst=80,out_port=LOCAL",
@@ -743,7 +691,10 @@ fn modify_and_delete_like_ovs_ofctl() {
     let d = parse_flow_mod("", Delete, N).unwrap();
     assert_eq!(d.table_id, TABLE_ALL);
     assert_eq!(d.match_, FlowMatch::ANY);
-    assert_eq!(parse_flow_mod(" ", DeleteStrict, N).unwrap().table_id, TABLE_ALL);
+    assert_eq!(
+        parse_flow_mod(" ", DeleteStrict, N).unwrap().table_id,
+        TABLE_ALL
+    );
 }
 
 #[test]
@@ -793,7 +744,8 @@ fn flow_mod_keywords() {
 #[test]
 fn match_fields() {
     use Field as F;
-    let cases: &[(&str, &[(Field, u128, u128)])] = &[
+    type Expected<'a> = &'a [(Field, u128, u128)];
+    let cases: &[(&str, Expected)] = &[
         ("in_port=1", &[(F::InPort, 1, E32)]),
         ("in_port=LOCAL", &[(F::InPort, 0xffff_fffe, E32)]),
         ("in_port=controller", &[(F::InPort, 0xffff_fffd, E32)]),
@@ -801,12 +753,21 @@ fn match_fields() {
         ("metadata=0x5/0xff", &[(F::Metadata, 5, 0xff)]),
         ("metadata=18446744073709551615", &[(F::Metadata, E64, E64)]),
         ("reg0=5", &[(F::Reg0, 5, E32)]),
-        ("reg3=0x10/0xf0,reg7=0xffffffff", &[(F::Reg3, 0x10, 0xf0), (F::Reg7, E32, E32)]),
+        (
+            "reg3=0x10/0xf0,reg7=0xffffffff",
+            &[(F::Reg3, 0x10, 0xf0), (F::Reg7, E32, E32)],
+        ),
         ("tun_id=0x2a", &[(F::TunnelId, 0x2a, E64)]),
         ("tunnel_id=42/0xff", &[(F::TunnelId, 42, 0xff)]),
         ("tun_src=1.2.3.4", &[(F::TunIpv4Src, 0x0102_0304, E32)]),
-        ("tun_dst=5.6.7.0/24", &[(F::TunIpv4Dst, 0x0506_0700, 0xffff_ff00)]),
-        ("dl_src=00:11:22:33:44:55", &[(F::EthSrc, 0x0011_2233_4455, E48)]),
+        (
+            "tun_dst=5.6.7.0/24",
+            &[(F::TunIpv4Dst, 0x0506_0700, 0xffff_ff00)],
+        ),
+        (
+            "dl_src=00:11:22:33:44:55",
+            &[(F::EthSrc, 0x0011_2233_4455, E48)],
+        ),
         ("eth_src=0:1:2:3:4:5", &[(F::EthSrc, 0x0001_0203_0405, E48)]),
         (
             "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00",
@@ -824,19 +785,29 @@ fn match_fields() {
         ("vlan_vid=0x1005", &[(F::VlanVid, 0x1005, 0x1fff)]),
         ("vlan_vid=0x1000/0x1000", &[(F::VlanVid, 0x1000, 0x1000)]),
         ("vlan_vid=5", &[(F::VlanVid, 5, 0x1fff)]),
-        ("dl_vlan_pcp=3", &[(F::VlanPcp, 3, 7), (F::VlanVid, 0x1000, 0x1000)]),
+        (
+            "dl_vlan_pcp=3",
+            &[(F::VlanPcp, 3, 7), (F::VlanVid, 0x1000, 0x1000)],
+        ),
         (
             "vlan_pcp=3,dl_vlan=5",
             &[(F::VlanPcp, 3, 7), (F::VlanVid, 0x1005, 0x1fff)],
         ),
-        ("vlan_tci=0xf005", &[(F::VlanVid, 0x1005, 0x1fff), (F::VlanPcp, 7, 7)]),
+        (
+            "vlan_tci=0xf005",
+            &[(F::VlanVid, 0x1005, 0x1fff), (F::VlanPcp, 7, 7)],
+        ),
         ("vlan_tci=0x1005/0x1fff", &[(F::VlanVid, 0x1005, 0x1fff)]),
         ("vlan_tci=0x1000/0x1000", &[(F::VlanVid, 0x1000, 0x1000)]),
         ("vlan_tci=0x0000", &[(F::VlanVid, 0, 0x1fff)]),
         ("vlan_tci=0x1005/0x0fff", &[(F::VlanVid, 5, 0xfff)]),
         (
             "ip,nw_src=10.0.0.0/24,nw_dst=10.1.2.3",
-            &[IP, (F::Ipv4Src, 0x0a00_0000, 0xffff_ff00), (F::Ipv4Dst, 0x0a01_0203, E32)],
+            &[
+                IP,
+                (F::Ipv4Src, 0x0a00_0000, 0xffff_ff00),
+                (F::Ipv4Dst, 0x0a01_0203, E32),
+            ],
         ),
         (
             "ip,ip_src=10.0.0.1/255.255.0.255,ip_dst=1.2.3.4/0",
@@ -845,18 +816,30 @@ fn match_fields() {
         ("ip,ipv4_dst=1.2.3.4", &[IP, (F::Ipv4Dst, 0x0102_0304, E32)]),
         (
             "arp,arp_spa=10.0.0.0/8,arp_tpa=10.0.0.1,arp_op=2",
-            &[ARP, (F::ArpSpa, 0x0a00_0000, 0xff00_0000), (F::ArpTpa, 0x0a00_0001, E32), (F::ArpOp, 2, 0xff)],
+            &[
+                ARP,
+                (F::ArpSpa, 0x0a00_0000, 0xff00_0000),
+                (F::ArpTpa, 0x0a00_0001, E32),
+                (F::ArpOp, 2, 0xff),
+            ],
         ),
         (
             "arp,arp_sha=00:11:22:33:44:55,arp_tha=ff:ff:ff:ff:ff:ff/ff:00:00:00:00:00",
-            &[ARP, (F::ArpSha, 0x0011_2233_4455, E48), (F::ArpTha, 0xff00_0000_0000, 0xff00_0000_0000)],
+            &[
+                ARP,
+                (F::ArpSha, 0x0011_2233_4455, E48),
+                (F::ArpTha, 0xff00_0000_0000, 0xff00_0000_0000),
+            ],
         ),
         // ovs-ofctl's old names: nw_src / nw_proto mean the ARP fields for ARP.
         (
             "arp,nw_src=10.0.0.1,nw_proto=1",
             &[ARP, (F::ArpSpa, 0x0a00_0001, E32), (F::ArpOp, 1, 0xff)],
         ),
-        ("rarp,arp_op=3", &[(F::EthType, 0x8035, E16), (F::ArpOp, 3, 0xff)]),
+        (
+            "rarp,arp_op=3",
+            &[(F::EthType, 0x8035, E16), (F::ArpOp, 3, 0xff)],
+        ),
         ("ip,nw_proto=47", &[IP, proto(47)]),
         ("ipv6,ip_proto=47", &[IP6, proto(47)]),
         ("ip,nw_tos=32", &[IP, (F::IpDscp, 8, 0x3f)]),
@@ -874,18 +857,31 @@ fn match_fields() {
             "ipv6,ipv6_src=2001:db8::1,ipv6_dst=2001:db8::/32,ipv6_label=0x12345",
             &[
                 IP6,
-                (F::Ipv6Src, 0x2001_0db8_0000_0000_0000_0000_0000_0001, u128::MAX),
+                (
+                    F::Ipv6Src,
+                    0x2001_0db8_0000_0000_0000_0000_0000_0001,
+                    u128::MAX,
+                ),
                 (F::Ipv6Dst, 0x2001_0db8 << 96, 0xffff_ffff << 96),
                 (F::Ipv6Label, 0x12345, 0xfffff),
             ],
         ),
         (
             "ipv6,ipv6_src=::1/ffff::1,ipv6_label=0x5/0xf",
-            &[IP6, (F::Ipv6Src, 1, (0xffff << 112) | 1), (F::Ipv6Label, 5, 0xf)],
+            &[
+                IP6,
+                (F::Ipv6Src, 1, (0xffff << 112) | 1),
+                (F::Ipv6Label, 5, 0xf),
+            ],
         ),
         (
             "tcp,tp_src=80,tp_dst=0x100/0xff00",
-            &[IP, proto(6), (F::TcpSrc, 80, E16), (F::TcpDst, 0x100, 0xff00)],
+            &[
+                IP,
+                proto(6),
+                (F::TcpSrc, 80, E16),
+                (F::TcpDst, 0x100, 0xff00),
+            ],
         ),
         (
             "tcp,tcp_src=1,tcp_dst=2",
@@ -893,28 +889,55 @@ fn match_fields() {
         ),
         ("udp,udp_src=53", &[IP, proto(17), (F::UdpSrc, 53, E16)]),
         ("tp_dst=53,udp", &[IP, proto(17), (F::UdpDst, 53, E16)]),
-        ("sctp,sctp_dst=9/0xf", &[IP, proto(132), (F::SctpDst, 9, 0xf)]),
+        (
+            "sctp,sctp_dst=9/0xf",
+            &[IP, proto(132), (F::SctpDst, 9, 0xf)],
+        ),
         ("sctp6,tp_src=1", &[IP6, proto(132), (F::SctpSrc, 1, E16)]),
         ("tcp6,tcp_dst=22", &[IP6, proto(6), (F::TcpDst, 22, E16)]),
         ("udp6,udp_dst=22", &[IP6, proto(17), (F::UdpDst, 22, E16)]),
-        ("tcp,tcp_flags=+syn-ack", &[IP, proto(6), (F::TcpFlags, 2, 0x12)]),
-        ("tcp,tcp_flags=syn|ack", &[IP, proto(6), (F::TcpFlags, 0x12, 0xfff)]),
-        ("tcp,tcp_flags=0x12/0x12", &[IP, proto(6), (F::TcpFlags, 0x12, 0x12)]),
+        (
+            "tcp,tcp_flags=+syn-ack",
+            &[IP, proto(6), (F::TcpFlags, 2, 0x12)],
+        ),
+        (
+            "tcp,tcp_flags=syn|ack",
+            &[IP, proto(6), (F::TcpFlags, 0x12, 0xfff)],
+        ),
+        (
+            "tcp,tcp_flags=0x12/0x12",
+            &[IP, proto(6), (F::TcpFlags, 0x12, 0x12)],
+        ),
         ("tcp,tcp_flags=0", &[IP, proto(6), (F::TcpFlags, 0, 0xfff)]),
-        ("tcp,tcp_flags=+[200]-ns", &[IP, proto(6), (F::TcpFlags, 0x200, 0x300)]),
+        (
+            "tcp,tcp_flags=+[200]-ns",
+            &[IP, proto(6), (F::TcpFlags, 0x200, 0x300)],
+        ),
         (
             "icmp,icmp_type=8,icmp_code=0",
-            &[IP, proto(1), (F::Icmpv4Type, 8, 0xff), (F::Icmpv4Code, 0, 0xff)],
+            &[
+                IP,
+                proto(1),
+                (F::Icmpv4Type, 8, 0xff),
+                (F::Icmpv4Code, 0, 0xff),
+            ],
         ),
         ("icmp,tp_src=3", &[IP, proto(1), (F::Icmpv4Type, 3, 0xff)]),
-        ("icmp,icmpv4_code=3", &[IP, proto(1), (F::Icmpv4Code, 3, 0xff)]),
+        (
+            "icmp,icmpv4_code=3",
+            &[IP, proto(1), (F::Icmpv4Code, 3, 0xff)],
+        ),
         (
             "icmp6,icmp_type=135,nd_target=2001:db8::1,nd_sll=00:11:22:33:44:55",
             &[
                 IP6,
                 proto(58),
                 (F::Icmpv6Type, 135, 0xff),
-                (F::Ipv6NdTarget, 0x2001_0db8_0000_0000_0000_0000_0000_0001, u128::MAX),
+                (
+                    F::Ipv6NdTarget,
+                    0x2001_0db8_0000_0000_0000_0000_0000_0001,
+                    u128::MAX,
+                ),
                 (F::Ipv6NdSll, 0x0011_2233_4455, E48),
             ],
         ),
@@ -951,7 +974,11 @@ fn match_fields() {
         assert_eq!(m, matching(fields), "{input}");
         // Printed and parsed back: the same match.
         let printed = format_match(&m, N);
-        assert_eq!(parse_match(&printed, N), Ok(m), "{input} printed as {printed}");
+        assert_eq!(
+            parse_match(&printed, N),
+            Ok(m),
+            "{input} printed as {printed}"
+        );
     }
 }
 
@@ -964,7 +991,12 @@ fn port_names() {
     let m = parse_match("in_port=\"my port\"", &Names).unwrap();
     assert_eq!(format_match(&m, &Names), "in_port=\"my port\"");
     // A name that looks like a number is quoted when printed.
-    let fm = parse_flow_mod("in_port=\"10g\",actions=output:eth0,\"my port\",output:\"10g\"", FlowModCommand::Add, &Names).unwrap();
+    let fm = parse_flow_mod(
+        "in_port=\"10g\",actions=output:eth0,\"my port\",output:\"10g\"",
+        FlowModCommand::Add,
+        &Names,
+    )
+    .unwrap();
     assert_eq!(
         fm.instructions,
         vec![Instruction::ApplyActions(vec![out(1), out(3), out(4)])]
@@ -980,6 +1012,14 @@ fn port_names() {
     assert_eq!((e.column, e.message.as_str()), (16, "unknown field 'foo'"));
     let m = parse_match("in_port=é", &Names).unwrap();
     assert_eq!(format_match(&m, &Names), "in_port=\"é\"");
+    // Names that start with a digit need no quotes when parsing.
+    assert_eq!(parse_match("in_port=10g", &Names), Ok(matching(&[(Field::InPort, 4, E32)])));
+    assert_eq!(
+        parse_flow_mod("actions=10g", FlowModCommand::Add, &Names).unwrap().instructions,
+        apply(vec![out(4)])
+    );
+    let e = parse_match("in_port=10x", &Names).unwrap_err();
+    assert_eq!((e.column, e.message.as_str()), (9, "unknown port 10x after in_port="));
     let e = parse_match("in_port=eth9", &Names).unwrap_err();
     assert_eq!(e.column, 9);
     assert_eq!(e.message, "unknown port eth9 after in_port=");
@@ -987,11 +1027,7 @@ fn port_names() {
 
 #[test]
 fn packets() {
-    let k = parse_packet(
-        "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=80",
-        N,
-    )
-    .unwrap();
+    let k = parse_packet("in_port=1,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=80", N).unwrap();
     assert_eq!(k.get(Field::InPort), 1);
     assert_eq!(k.get(Field::EthType), 0x0800);
     assert_eq!(k.get(Field::IpProto), 6);
@@ -1028,7 +1064,11 @@ fn packets() {
             15,
             "tcp_flags=+syn is not an exact value; a packet needs exact values",
         ),
-        ("tcp,tp_dst=99999", 12, "value 99999 is too large for tp_dst, a 16-bit field"),
+        (
+            "tcp,tp_dst=99999",
+            12,
+            "value 99999 is too large for tp_dst, a 16-bit field",
+        ),
     ] {
         let e = parse_packet(input, N).unwrap_err();
         assert_eq!((e.column, e.message.as_str()), (column, message), "{input}");
@@ -1061,7 +1101,10 @@ fn actions() {
         port: PortNo::CONTROLLER,
         max_len,
     };
-    let reserved = |p: PortNo| A::Output { port: p, max_len: 0 };
+    let reserved = |p: PortNo| A::Output {
+        port: p,
+        max_len: 0,
+    };
     let cases: Vec<(&str, Vec<Instruction>)> = vec![
         ("actions=output:1", apply(vec![out(1)])),
         ("actions=2,OUTPUT:3", apply(vec![out(2), out(3)])),
@@ -1230,7 +1273,10 @@ fn formats_actions_like_ovs() {
         Instruction::ApplyActions(vec![out(1), set(Field::VlanVid, 0x1005)]),
         Instruction::ClearActions,
         Instruction::WriteActions(vec![Action::Group(2)]),
-        Instruction::WriteMetadata { value: 1, mask: 0xff },
+        Instruction::WriteMetadata {
+            value: 1,
+            mask: 0xff,
+        },
         Instruction::GotoTable(1),
     ];
     assert_eq!(
@@ -1238,10 +1284,16 @@ fn formats_actions_like_ovs() {
         "meter:1,output:1,set_field:4101->vlan_vid,clear_actions,write_actions(group:2),write_metadata:0x1/0xff,goto_table:1"
     );
     assert_eq!(format_actions(&[], N), "drop");
-    assert_eq!(format_actions(&[Instruction::ApplyActions(vec![])], N), "drop");
+    assert_eq!(
+        format_actions(&[Instruction::ApplyActions(vec![])], N),
+        "drop"
+    );
     assert_eq!(
         format_actions(
-            &[Instruction::WriteMetadata { value: 0, mask: 0 }, Instruction::WriteActions(vec![])],
+            &[
+                Instruction::WriteMetadata { value: 0, mask: 0 },
+                Instruction::WriteActions(vec![])
+            ],
             N
         ),
         "write_metadata:0/0,write_actions()"
@@ -1750,7 +1802,8 @@ fn groups_print_like_ovs() {
         ),
     ];
     for (input, ovs) in cases {
-        let g = parse_group_mod(input, GroupModCommand::Add, N).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let g = parse_group_mod(input, GroupModCommand::Add, N)
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
         assert_eq!(format_group(&g, N), ovs, "{input}");
     }
     // OVS prints deletes as "DEL group_id=4294967292,type=all"; the type
@@ -1811,11 +1864,16 @@ fn group_errors() {
             "mod_tp_src needs the protocol from a flow's match; here use set_field:PORT->tcp_src, udp_src or sctp_src",
         ),
         (Delete, "group_id=1,type=all", 12, "type is not needed in del-groups"),
+        (Add, "type=all,group_id=all", 19, "group_id=all is only valid in del-groups"),
         (Delete, "group_id=1,bucket=output:1", 12, "buckets are not allowed in del-groups"),
     ];
     for (cmd, input, column, message) in cases {
         let e = parse_group_mod(input, *cmd, N).expect_err(input);
-        assert_eq!((e.column, e.message.as_str()), (*column, *message), "{input}");
+        assert_eq!(
+            (e.column, e.message.as_str()),
+            (*column, *message),
+            "{input}"
+        );
     }
 }
 
@@ -1830,7 +1888,11 @@ fn meters() {
         rate,
         burst_size,
     };
-    let m = parse_meter_mod("meter=1,kbps,burst,stats,bands=type=drop,rate=1000,burst_size=100", Add).unwrap();
+    let m = parse_meter_mod(
+        "meter=1,kbps,burst,stats,bands=type=drop,rate=1000,burst_size=100",
+        Add,
+    )
+    .unwrap();
     assert_eq!(
         m,
         MeterMod {
@@ -1860,7 +1922,10 @@ fn meters() {
     let d = parse_meter_mod("", Delete).unwrap();
     assert_eq!(d.meter_id, METER_ALL);
     assert_eq!(format_meter(&d), "meter=all");
-    assert_eq!(format_meter(&parse_meter_mod("meter=5", Delete).unwrap()), "meter=5");
+    assert_eq!(
+        format_meter(&parse_meter_mod("meter=5", Delete).unwrap()),
+        "meter=5"
+    );
 }
 
 /// Meters as ovs-ofctl prints them: from `ovs-ofctl -O OpenFlow13
@@ -1893,10 +1958,19 @@ fn meters_print_like_ovs() {
         ),
     ];
     for (input, ovs) in cases {
-        let m = parse_meter_mod(input, MeterModCommand::Add).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let m =
+            parse_meter_mod(input, MeterModCommand::Add).unwrap_or_else(|e| panic!("{input}: {e}"));
         let printed = format_meter(&m);
-        assert_eq!(printed, ovs.replace("=\n", "=").replace('\n', " "), "{input}");
-        assert_eq!(parse_meter_mod(&printed, MeterModCommand::Add), Ok(m), "{printed}");
+        assert_eq!(
+            printed,
+            ovs.replace("=\n", "=").replace('\n', " "),
+            "{input}"
+        );
+        assert_eq!(
+            parse_meter_mod(&printed, MeterModCommand::Add),
+            Ok(m),
+            "{printed}"
+        );
     }
 }
 
@@ -1904,34 +1978,93 @@ fn meters_print_like_ovs() {
 fn meter_errors() {
     use MeterModCommand::*;
     let cases: &[(MeterModCommand, &str, usize, &str)] = &[
-        (Add, "meter=4,bands=type=drop,rate=1000", 34, "a meter must specify either 'kbps' or 'pktps'"),
-        (Add, "meter=5,kbps", 13, "a meter needs bands=type=...,rate=..."),
-        (Add, "meter=6,kbps,stats,bands=type=drop,rate=0", 41, "a band's rate must not be 0"),
+        (
+            Add,
+            "meter=4,bands=type=drop,rate=1000",
+            34,
+            "a meter must specify either 'kbps' or 'pktps'",
+        ),
+        (
+            Add,
+            "meter=5,kbps",
+            13,
+            "a meter needs bands=type=...,rate=...",
+        ),
+        (
+            Add,
+            "meter=6,kbps,stats,bands=type=drop,rate=0",
+            41,
+            "a band's rate must not be 0",
+        ),
         (
             Add,
             "meter=0xffff0001,kbps,bands=type=drop,rate=10",
             7,
             "meter 0xffff0001 is not a valid meter id (1 to 4294901760, slowpath or controller)",
         ),
-        (Add, "meter=1,kbps,pktps,bands=type=drop,rate=10", 14, "kbps and pktps are mutually exclusive"),
+        (
+            Add,
+            "meter=1,kbps,pktps,bands=type=drop,rate=10",
+            14,
+            "kbps and pktps are mutually exclusive",
+        ),
         (Add, "kbps,bands=type=drop,rate=10", 29, "needs meter=ID"),
-        (Add, "meter=1,kbps,bands=type=foo,rate=10", 25, "unknown band type 'foo' (drop or dscp_remark)"),
-        (Add, "meter=1,kbps,bands=rate=10", 20, "a band must start with type="),
-        (Add, "meter=1,kbps,bands=type=dscp_remark,rate=5", 20, "a dscp_remark band needs prec_level="),
-        (Add, "meter=1,kbps,bands=type=drop,rate=5,prec_level=3", 37, "only a dscp_remark band may have prec_level"),
+        (
+            Add,
+            "meter=1,kbps,bands=type=foo,rate=10",
+            25,
+            "unknown band type 'foo' (drop or dscp_remark)",
+        ),
+        (
+            Add,
+            "meter=1,kbps,bands=rate=10",
+            20,
+            "a band must start with type=",
+        ),
+        (
+            Add,
+            "meter=1,kbps,bands=type=dscp_remark,rate=5",
+            20,
+            "a dscp_remark band needs prec_level=",
+        ),
+        (
+            Add,
+            "meter=1,kbps,bands=type=drop,rate=5,prec_level=3",
+            37,
+            "only a dscp_remark band may have prec_level",
+        ),
         (
             Add,
             "meter=1,kbps,burst,bands=type=drop,rate=5",
             26,
             "a band needs burst_size= when the meter has the 'burst' flag",
         ),
-        (Add, "meter=1,kbps,bands=type=drop,rate=5,burst_size=3", 37, "burst_size needs the meter's 'burst' flag"),
-        (Delete, "meter=1,kbps", 9, "kbps is not allowed in del-meters"),
-        (Add, "meter=all,kbps,bands=type=drop,rate=5", 7, "meter all is not a valid meter id (1 to 4294901760, slowpath or controller)"),
+        (
+            Add,
+            "meter=1,kbps,bands=type=drop,rate=5,burst_size=3",
+            37,
+            "burst_size needs the meter's 'burst' flag",
+        ),
+        (
+            Delete,
+            "meter=1,kbps",
+            9,
+            "kbps is not allowed in del-meters",
+        ),
+        (
+            Add,
+            "meter=all,kbps,bands=type=drop,rate=5",
+            7,
+            "meter all is not a valid meter id (1 to 4294901760, slowpath or controller)",
+        ),
     ];
     for (cmd, input, column, message) in cases {
         let e = parse_meter_mod(input, *cmd).expect_err(input);
-        assert_eq!((e.column, e.message.as_str()), (*column, *message), "{input}");
+        assert_eq!(
+            (e.column, e.message.as_str()),
+            (*column, *message),
+            "{input}"
+        );
     }
 }
 
@@ -1939,7 +2072,11 @@ fn meter_errors() {
 // Property: parse(format(fm)) == fm for generated flow mods.
 
 fn prefix(len: u32, bits: u32) -> u128 {
-    let all = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
+    let all = if bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    };
     if len == 0 {
         0
     } else {
@@ -1995,7 +2132,12 @@ impl Gen {
     }
     fn port(&mut self) -> PortNo {
         match self.pick(6) {
-            0 => [PortNo::LOCAL, PortNo::CONTROLLER, PortNo::NORMAL, PortNo::IN_PORT][self.pick(4) as usize],
+            0 => [
+                PortNo::LOCAL,
+                PortNo::CONTROLLER,
+                PortNo::NORMAL,
+                PortNo::IN_PORT,
+            ][self.pick(4) as usize],
             _ => PortNo(self.pick(u128::from(PortNo::MAX.0) + 1) as u32),
         }
     }
@@ -2007,7 +2149,16 @@ fn gen_match(g: &mut Gen) -> FlowMatch {
     if g.chance(30) {
         m.set(F::InPort, u128::from(g.port().0), E32);
     }
-    for f in [F::Metadata, F::Reg0, F::Reg5, F::TunnelId, F::TunIpv4Src, F::TunIpv4Dst, F::EthSrc, F::EthDst] {
+    for f in [
+        F::Metadata,
+        F::Reg0,
+        F::Reg5,
+        F::TunnelId,
+        F::TunIpv4Src,
+        F::TunIpv4Dst,
+        F::EthSrc,
+        F::EthDst,
+    ] {
         if g.chance(20) {
             g.field(&mut m, f);
         }
@@ -2142,7 +2293,10 @@ fn gen_actions(g: &mut Gen, st: &mut FlowState, n: usize) -> Vec<Action> {
     };
     for _ in 0..n {
         let a = match g.pick(16) {
-            0 => Action::Output { port: g.port(), max_len: 0 },
+            0 => Action::Output {
+                port: g.port(),
+                max_len: 0,
+            },
             1 => Action::Output {
                 port: PortNo::CONTROLLER,
                 max_len: g.pick(0x10000) as u16,
@@ -2157,10 +2311,25 @@ fn gen_actions(g: &mut Gen, st: &mut FlowState, n: usize) -> Vec<Action> {
                 st.vlan = false;
                 Action::PopVlan
             }
-            6 => { let f = g.one_of(&[F::EthSrc, F::EthDst, F::Metadata, F::Reg1, F::Reg7, F::TunnelId, F::TunIpv4Src, F::TunIpv4Dst]); setf(g, f) },
+            6 => {
+                let f = g.one_of(&[
+                    F::EthSrc,
+                    F::EthDst,
+                    F::Metadata,
+                    F::Reg1,
+                    F::Reg7,
+                    F::TunnelId,
+                    F::TunIpv4Src,
+                    F::TunIpv4Dst,
+                ]);
+                setf(g, f)
+            }
             7 if st.vlan => {
                 if g.chance(50) {
-                    Action::SetField { field: F::VlanVid, value: 0x1000 | g.pick(0x1000) }
+                    Action::SetField {
+                        field: F::VlanVid,
+                        value: 0x1000 | g.pick(0x1000),
+                    }
                 } else {
                     setf(g, F::VlanPcp)
                 }
@@ -2168,9 +2337,15 @@ fn gen_actions(g: &mut Gen, st: &mut FlowState, n: usize) -> Vec<Action> {
             8 if st.eth_type == Some(0x0800) => match g.pick(6) {
                 0 => Action::SetNwTtl(g.next() as u8),
                 1 => Action::DecNwTtl,
-                n => setf(g, [F::Ipv4Src, F::Ipv4Dst, F::IpDscp, F::IpEcn][n as usize - 2]),
+                n => setf(
+                    g,
+                    [F::Ipv4Src, F::Ipv4Dst, F::IpDscp, F::IpEcn][n as usize - 2],
+                ),
             },
-            8 if st.eth_type == Some(0x86dd) => { let f = g.one_of(&[F::Ipv6Src, F::Ipv6Dst, F::Ipv6Label, F::NwTtl]); setf(g, f) },
+            8 if st.eth_type == Some(0x86dd) => {
+                let f = g.one_of(&[F::Ipv6Src, F::Ipv6Dst, F::Ipv6Label, F::NwTtl]);
+                setf(g, f)
+            }
             9 if st.is_ip() && matches!(st.ip_proto, Some(6 | 17 | 132)) => {
                 let i = g.pick(2) as usize;
                 let f = match st.ip_proto {
@@ -2180,27 +2355,47 @@ fn gen_actions(g: &mut Gen, st: &mut FlowState, n: usize) -> Vec<Action> {
                 };
                 setf(g, f)
             }
-            9 if st.eth_type == Some(0x0800) && st.ip_proto == Some(1) => { let f = g.one_of(&[F::Icmpv4Type, F::Icmpv4Code]); setf(g, f) },
-            9 if st.eth_type == Some(0x86dd) && st.ip_proto == Some(58) => { let f = g.one_of(&[F::Icmpv6Type, F::Icmpv6Code]); setf(g, f) },
+            9 if st.eth_type == Some(0x0800) && st.ip_proto == Some(1) => {
+                let f = g.one_of(&[F::Icmpv4Type, F::Icmpv4Code]);
+                setf(g, f)
+            }
+            9 if st.eth_type == Some(0x86dd) && st.ip_proto == Some(58) => {
+                let f = g.one_of(&[F::Icmpv6Type, F::Icmpv6Code]);
+                setf(g, f)
+            }
             9 if matches!(st.eth_type, Some(0x0806 | 0x8035)) => {
-                { let f = g.one_of(&[F::ArpOp, F::ArpSpa, F::ArpTpa, F::ArpSha, F::ArpTha]); setf(g, f) }
+                let f = g.one_of(&[F::ArpOp, F::ArpSpa, F::ArpTpa, F::ArpSha, F::ArpTha]);
+                setf(g, f)
             }
             10 => g.one_of(&[Action::CopyTtlOut, Action::CopyTtlIn]),
             11 => {
                 let e = [0x8847, 0x8848][g.pick(2) as usize];
-                *st = FlowState { eth_type: Some(e), ip_proto: None, icmpv6_type: None, vlan: st.vlan };
+                *st = FlowState {
+                    eth_type: Some(e),
+                    ip_proto: None,
+                    icmpv6_type: None,
+                    vlan: st.vlan,
+                };
                 Action::PushMpls(e)
             }
             12 if st.is_mpls() => match g.pick(3) {
                 0 => Action::SetMplsTtl(g.next() as u8),
                 1 => Action::DecMplsTtl,
                 _ => {
-                    *st = FlowState { eth_type: Some(0x0800), ip_proto: None, icmpv6_type: None, vlan: st.vlan };
+                    *st = FlowState {
+                        eth_type: Some(0x0800),
+                        ip_proto: None,
+                        icmpv6_type: None,
+                        vlan: st.vlan,
+                    };
                     Action::PopMpls(0x0800)
                 }
             },
             13 => g.one_of(&[Action::PushPbb(0x88e7), Action::PopPbb]),
-            14 if st.icmpv6_type == Some(135) => { let f = g.one_of(&[F::Ipv6NdTarget, F::Ipv6NdSll]); setf(g, f) },
+            14 if st.icmpv6_type == Some(135) => {
+                let f = g.one_of(&[F::Ipv6NdTarget, F::Ipv6NdSll]);
+                setf(g, f)
+            }
             14 if st.icmpv6_type == Some(136) => setf(g, F::Ipv6NdTll),
             _ => Action::Output {
                 port: PortNo(g.pick(100) as u32 + 1),
@@ -2221,7 +2416,11 @@ fn gen_flow_mod(cmd_i: u8, seeds: Vec<u128>) -> FlowMod {
         command,
         ..FlowMod::default()
     };
-    fm.table_id = if del { g.pick(256) as u8 } else { g.pick(255) as u8 };
+    fm.table_id = if del {
+        g.pick(256) as u8
+    } else {
+        g.pick(255) as u8
+    };
     if command != Delete {
         fm.priority = g.next() as u16;
     }
@@ -2255,7 +2454,9 @@ fn gen_flow_mod(cmd_i: u8, seeds: Vec<u128>) -> FlowMod {
         let mut st = FlowState::from_match(&fm.match_);
         let mut insts = Vec::new();
         if g.chance(20) {
-            insts.push(Instruction::Meter(g.pick(u128::from(crate::pipeline::METER_MAX)) as u32 + 1));
+            insts.push(Instruction::Meter(
+                g.pick(u128::from(crate::pipeline::METER_MAX)) as u32 + 1,
+            ));
         }
         let n = g.pick(5) as usize;
         if n > 0 {
@@ -2269,8 +2470,15 @@ fn gen_flow_mod(cmd_i: u8, seeds: Vec<u128>) -> FlowMod {
             insts.push(Instruction::WriteActions(gen_actions(&mut g, &mut st, n)));
         }
         if g.chance(20) {
-            let mask = if g.chance(50) { u64::MAX } else { g.next() as u64 };
-            insts.push(Instruction::WriteMetadata { value: g.next() as u64, mask });
+            let mask = if g.chance(50) {
+                u64::MAX
+            } else {
+                g.next() as u64
+            };
+            insts.push(Instruction::WriteMetadata {
+                value: g.next() as u64,
+                mask,
+            });
         }
         if fm.table_id < 254 && g.chance(30) {
             let t = fm.table_id + 1 + g.pick(u128::from(254 - fm.table_id)) as u8;
@@ -2367,12 +2575,23 @@ fn ipv6_text_like_inet_ntop() {
 }
 
 #[test]
-fn zz_samples() {
+fn zz_dump_samples() {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    for i in 0..12u8 {
+    let mut out = String::new();
+    for i in 0..3000u32 {
         let seeds = prop::collection::vec(any::<u128>(), 8..40).new_tree(&mut runner).unwrap().current();
-        let fm = gen_flow_mod(i, seeds);
-        println!("{:?}: {}", fm.command, format_flow_mod(&fm, N));
+        let mut fm = gen_flow_mod(0, seeds);
+        fm.buffer_id = NO_BUFFER;
+        // Drop our extensions that OVS cannot parse.
+        for ins in &mut fm.instructions {
+            if let Instruction::ApplyActions(a) | Instruction::WriteActions(a) = ins {
+                a.retain(|x| !matches!(x, Action::CopyTtlIn | Action::CopyTtlOut | Action::PushPbb(_) | Action::PopPbb));
+            }
+        }
+        fm.instructions.retain(|i| !matches!(i, Instruction::ApplyActions(a) if a.is_empty()));
+        let _ = i;
+        out.push_str(&format!("{}\t{}\n", format_flow_mod(&fm, N), ofp_print(&fm, N)));
     }
+    std::fs::write("/tmp/fsw/samples.txt", out).unwrap();
 }

@@ -852,6 +852,46 @@ fn vlan_variants() {
 }
 
 #[test]
+fn ip_length_bounds_the_transport_header() {
+    // Ethernet padding after a tiny first fragment is not a TCP header.
+    let mut pkt = hex(td::IPV4_TINY_FRAG);
+    pkt.resize(60, 0xee);
+    let (key, layout, res) = run(&pkt);
+    assert_eq!((key, layout, res), run_hex(td::IPV4_TINY_FRAG));
+    assert_eq!(key.get(F::TcpSrc), 0);
+
+    // A TCP header cut by the IPv4 total length (bytes follow in the
+    // buffer) is malformed and yields no ports.
+    let (key, _, res) = run(&edited(td::TCP4, &[(17, 30)]));
+    assert_eq!(res, Err(ParseError::Malformed(Layer::Tcp)));
+    assert_fields(
+        &key,
+        &with(
+            eth_std(0x0800),
+            &v4("10.0.0.1", "192.168.1.254", 6, 63, 0xb9, 0),
+        ),
+    );
+
+    // The IPv6 payload length ends the NS before its SLL option.
+    let (key, _, res) = run(&edited(td::ICMP6_NS, &[(19, 24)]));
+    assert_eq!(res, Ok(()));
+    assert_eq!(key.get(F::Ipv6NdTarget), ip6("2001:db8::2"));
+    assert_eq!(key.get(F::Ipv6NdSll), 0);
+}
+
+#[test]
+fn ipv6_atomic_fragment_is_not_a_fragment() {
+    // Fragment header with offset 0 and M clear (RFC 6946).
+    let (key, layout, res) = run(&edited(td::IPV6_HBH_FRAG, &[(65, 0)]));
+    assert_eq!(res, Ok(()));
+    let mut want = eth_std(0x86dd);
+    want.extend(v6("2001:db8::1", "2001:db8::2", 17, 64, 0, 0, 0));
+    want.extend([(F::UdpSrc, 1000), (F::UdpDst, 2000)]);
+    assert_fields(&key, &want);
+    assert_eq!(layout, lay(14, L3Kind::Ipv6, 70, 17, 0));
+}
+
+#[test]
 fn oversized_buffers_are_parsed_up_to_64k() {
     let mut pkt = hex(td::TCP4);
     pkt.resize(100_000, 0);

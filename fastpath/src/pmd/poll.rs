@@ -32,10 +32,14 @@ struct TxStage<'a> {
     stats: &'a PmdStats,
     drops: [u64; DropReason::COUNT],
     controller: u64,
+    /// Where packet-ins go (fixed for the datapath's life).
+    punt: std::sync::Arc<crate::punt::Punt>,
+    /// Bridge and OpenFlow port the packets being executed came from.
+    origin: (u16, u32),
 }
 
 impl<'a> TxStage<'a> {
-    fn new(txqs: &'a mut [TxQueue], stats: &'a PmdStats) -> Self {
+    fn new(txqs: &'a mut [TxQueue], stats: &'a PmdStats, punt: std::sync::Arc<crate::punt::Punt>) -> Self {
         let n = txqs.len();
         TxStage {
             txqs,
@@ -45,6 +49,8 @@ impl<'a> TxStage<'a> {
             stats,
             drops: [0; DropReason::COUNT],
             controller: 0,
+            punt,
+            origin: (0, 0),
         }
     }
 
@@ -123,10 +129,22 @@ impl Outputs<Mbuf> for TxStage<'_> {
         }
     }
 
-    fn controller(&mut self, pkt: Mbuf, _max_len: u16, _reason: u8, _table_id: u8, _cookie: u64) {
-        // The OpenFlow channel (packet-in) is not connected yet: count it.
+    fn controller(&mut self, pkt: Mbuf, max_len: u16, reason: u8, table_id: u8, cookie: u64) {
         self.controller += 1;
-        drop(pkt);
+        let (bridge, in_port) = self.origin;
+        let pi = crate::punt::PacketIn {
+            bridge,
+            in_port,
+            reason,
+            table_id,
+            cookie,
+            max_len,
+            packet: pkt,
+        };
+        // A full queue means the control side is behind: drop, never wait.
+        if self.punt.packet_in.push(pi).is_err() {
+            self.drops[DropReason::NoBuffers as usize] += 1;
+        }
     }
 
     #[inline]
@@ -149,7 +167,8 @@ pub(super) fn run(
         .collect();
     let mut hit_list: Vec<(u16, usize)> = Vec::with_capacity(crate::dpdk::BURST_SIZE);
     let mut key = FlowKey::ZERO;
-    let mut tx = TxStage::new(&mut spec.txqs, stats);
+    let punt = datapath.load().punt.clone();
+    let mut tx = TxStage::new(&mut spec.txqs, stats, punt);
     let mut iterations = 0u64;
     tracing::info!(
         "PMD on core {} polling {} rx queue(s)",
@@ -178,6 +197,7 @@ pub(super) fn run(
                 rx.clear();
                 continue;
             };
+            tx.origin = (port.bridge, port.ofport);
             let translator = &bridge.translator;
             cache.revalidate(translator.generation());
             let meta = PacketMeta {
@@ -250,6 +270,7 @@ pub(super) fn run(
                 stats.upcall_not_cached.add(uncached);
             }
         }
+        got += packet_outs(&dp, &mut tx, start, hz);
         let cycles = rdtsc().wrapping_sub(start);
         stats.iterations.add(1);
         if got > 0 {
@@ -266,6 +287,39 @@ pub(super) fn run(
     for c in &mut caches {
         c.flush_all_credits();
     }
+}
+
+/// Sends the packets the control side queued (OpenFlow packet-out), a
+/// bounded number per iteration.
+fn packet_outs(dp: &crate::datapath::Datapath, tx: &mut TxStage<'_>, now: u64, hz: u64) -> u64 {
+    let mut n = 0;
+    while n < crate::dpdk::BURST_SIZE as u64 {
+        let Some(po) = dp.punt.packet_out.pop() else {
+            break;
+        };
+        n += 1;
+        let Some(bridge) = dp.bridges.get(usize::from(po.bridge)) else {
+            continue;
+        };
+        let mut key = FlowKey::ZERO;
+        let meta = PacketMeta {
+            in_port: po.in_port,
+            ..PacketMeta::default()
+        };
+        let (mut layout, _) = parse(po.packet.data(), &meta, &mut key);
+        let ctx = ExecContext {
+            meters: &bridge.meters,
+            now_tsc: now,
+            tsc_hz: hz,
+        };
+        tx.origin = (po.bridge, po.in_port);
+        execute(&po.actions, po.packet, &mut layout, &ctx, tx);
+    }
+    if n > 0 {
+        tx.flush();
+        tx.take_drops();
+    }
+    n
 }
 
 /// Expires idle megaflows, re-ranks subtables and publishes the count.

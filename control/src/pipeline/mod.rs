@@ -78,6 +78,8 @@ mod translate;
 mod validate;
 
 #[cfg(test)]
+mod packet_tests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;

@@ -420,6 +420,17 @@ impl SwitchView {
                     idle_cycles: d.idle_cycles,
                     busy_percent: d.busy_percent(),
                     cycles_per_packet: d.cycles_per_packet(),
+                    megaflow_hits: d.megaflow_hits,
+                    upcalls: d.upcalls,
+                    upcalls_not_cached: d.upcall_not_cached,
+                    lookups_per_packet: d.lookups_per_packet(),
+                    megaflows: d.megaflows,
+                    malformed: d.malformed,
+                    controller: d.controller,
+                    drops: fastpath::actions::DropReason::ALL
+                        .iter()
+                        .map(|r| (r.name().to_string(), d.drops[*r as usize]))
+                        .collect(),
                     rx_queues: self.rxq_info(&p.rxqs),
                 }
             })

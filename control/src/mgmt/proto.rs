@@ -258,6 +258,20 @@ pub struct PmdStats {
     pub idle_cycles: u64,
     pub busy_percent: f64,
     pub cycles_per_packet: f64,
+    pub megaflow_hits: u64,
+    pub upcalls: u64,
+    /// Upcalls whose translation was not cached (megaflow limit).
+    pub upcalls_not_cached: u64,
+    /// Average subtables probed per megaflow lookup.
+    pub lookups_per_packet: f64,
+    /// Megaflows cached now.
+    pub megaflows: u64,
+    pub malformed: u64,
+    /// Packets sent to the controller path.
+    pub controller: u64,
+    /// Executor drops by reason (meter, ttl_expired, no_buffers, drop,
+    /// no_room, no_output, too_deep).
+    pub drops: std::collections::BTreeMap<String, u64>,
     pub rx_queues: Vec<RxqInfo>,
 }
 

@@ -143,36 +143,33 @@ pub fn port_stats(r: &PortStatsReply) -> String {
 }
 
 pub fn pmd_stats(r: &PmdStatsReply) -> String {
-    let mut t = Table::new(&[
-        "core",
-        "lcore",
-        "packets",
-        "busy%",
-        "cycles/pkt",
-        "iterations",
-        "busy_cycles",
-        "idle_cycles",
-        "rx queues",
-    ]);
+    let mut out = format!("TSC {:.3} GHz\n", r.tsc_hz as f64 / 1e9);
     for p in &r.pmds {
-        let qs: Vec<String> = p
-            .rx_queues
-            .iter()
-            .map(|q| format!("{}:{}", q.port, q.queue))
-            .collect();
-        t.row(vec![
-            p.core.to_string(),
-            p.lcore.to_string(),
-            p.packets.to_string(),
-            format!("{:.1}", p.busy_percent),
-            format!("{:.0}", p.cycles_per_packet),
-            p.iterations.to_string(),
-            p.busy_cycles.to_string(),
-            p.idle_cycles.to_string(),
-            qs.join(" "),
-        ]);
+        let qs: Vec<String> = p.rx_queues.iter().map(|q| format!("{}:{}", q.port, q.queue)).collect();
+        let _ = writeln!(out, "pmd core {} (lcore {}), rx queues {}:", p.core, p.lcore, qs.join(" "));
+        let drops: Vec<String> = p.drops.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}={n}")).collect();
+        let mut t = Table::new(&["", ""]);
+        for (k, v) in [
+            ("packets", p.packets.to_string()),
+            ("megaflow hits", p.megaflow_hits.to_string()),
+            ("upcalls", format!("{} ({} not cached)", p.upcalls, p.upcalls_not_cached)),
+            ("subtables per lookup", format!("{:.2}", p.lookups_per_packet)),
+            ("megaflows", p.megaflows.to_string()),
+            ("malformed", p.malformed.to_string()),
+            ("to controller", p.controller.to_string()),
+            ("drops", if drops.is_empty() { "0".into() } else { drops.join(" ") }),
+            ("busy", format!("{:.1}%", p.busy_percent)),
+            ("cycles/packet", format!("{:.0}", p.cycles_per_packet)),
+            ("iterations", p.iterations.to_string()),
+            ("busy/idle cycles", format!("{}/{}", p.busy_cycles, p.idle_cycles)),
+        ] {
+            t.row(vec![format!("{k}:"), v]);
+        }
+        let table = t.render("  ");
+        // Skip the empty header row.
+        out.push_str(table.split_once('\n').map_or("", |(_, rest)| rest));
     }
-    format!("TSC {:.3} GHz\n{}", r.tsc_hz as f64 / 1e9, t.render(""))
+    out
 }
 
 /// Like `ovs-ofctl dump-flows`: one line per flow.

@@ -28,8 +28,10 @@ pub enum Field {
     /// 802.1Q VID with OFPVID_PRESENT (0x1000) set when a tag is present.
     VlanVid,
     VlanPcp,
-    /// The outer (802.1ad) tag's TCI when a packet is double tagged:
-    /// PCP(3) | present(1) | VID(12), as OVS stores TCIs.
+    /// The second (inner) tag's TCI when a packet is double tagged
+    /// (VlanVid/VlanPcp describe the outermost tag, which is what OpenFlow
+    /// matches, pushes and pops): PCP(3) | present(1) | VID(12), as OVS
+    /// stores TCIs.
     VlanOuterTci,
     IpDscp,
     IpEcn,

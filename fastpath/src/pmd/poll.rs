@@ -280,7 +280,7 @@ pub(super) fn run(
             stats.idle_cycles.add(cycles);
         }
         iterations += 1;
-        if iterations % HOUSEKEEPING_EVERY == 0 {
+        if iterations.is_multiple_of(HOUSEKEEPING_EVERY) {
             housekeeping(&mut caches, stats, start, hz);
         }
     }

@@ -4,11 +4,14 @@
 # same DPDK virtual devices, in the same run.
 #
 # Scenario "b-pcap": net_pcap (infinite_rx=1, 64-byte UDP frames from
-# ../shared/bench/ovs-dpdk/gen_pcap.py) -> switch -> net_null (no-rx=1).
+# ../shared/bench/ovs-dpdk/gen_pcap.py) -> switch -> net_null (no-rx=1),
+# with the OVS harness's rule sets r1, r1emc and r64 loaded as OpenFlow
+# flows (ferroctl add-flows here, ovs-ofctl add-flows there).
 #
 # Usage: sudo perf/scenarios.sh            # all: ferroswitch, testpmd, OVS
-#        sudo FLOWS="1 1000" WITH_OVS=0 perf/scenarios.sh
-# Env: FLOWS ["1"], DURATION [10] s per sample, REPS [3], WARMUP [5] s,
+#        sudo FLOWS="1 1000" RULESETS=r64 WITH_OVS=0 perf/scenarios.sh
+# Env: FLOWS ["1 10000 100000"], RULESETS ["r1 r1emc r64"],
+#      DURATION [10] s per sample, REPS [3], WARMUP [5] s,
 #      MAIN_CORE [0], PMD_CORE [1], WITH_OVS [1], WITH_TESTPMD [1],
 #      SHARED [repo/../shared], OUT [perf/results/<timestamp>]
 # Prints a markdown table of median Mpps and ratios; raw logs stay in OUT.
@@ -18,7 +21,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 SHARED=${SHARED:-$REPO/../shared}
 OVS_BENCH=$SHARED/bench/ovs-dpdk
-FLOWS=${FLOWS:-1}
+FLOWS=${FLOWS:-"1 10000 100000"}
+RULESETS=${RULESETS:-"r1 r1emc r64"}
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 WARMUP=${WARMUP:-5}
@@ -44,7 +48,7 @@ command -v dpdk-testpmd >/dev/null || WITH_TESTPMD=0
 FS=$REPO/target/release/ferroswitch
 CTL=$REPO/target/release/ferroctl
 TSV=$OUT/summary.tsv
-printf 'kind\tflows\trules\tsamples_mpps\tmedian_mpps\tcycles_per_pkt\n' >"$TSV"
+printf 'kind\tflows\trules\tsamples_mpps\tmedian_mpps\tcycles_per_pkt\tpath\n' >"$TSV"
 
 {
 	echo "date: $(date -Is)"; uname -r
@@ -69,8 +73,34 @@ trap fs_stop EXIT
 
 sink_tx() { "$CTL" --run-dir "$OUT/run" --json port-stats | python3 -c 'import json,sys; print(next(p["tx_packets"] for p in json.load(sys.stdin)["ports"] if p["name"]=="sink"))'; }
 
+# The OVS harness's rule sets (bench.sh rules_file), port 1 -> port 2; the
+# script checks below that they equal the files bench.sh wrote for OVS.
+rules_file() {  # name
+	local f=$OUT/rules_$1.txt k
+	case $1 in
+	r1) echo "in_port=1,actions=output:2" >"$f" ;;
+	r1emc) echo "in_port=1,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=output:2" >"$f" ;;
+	r64)
+		{
+			echo "priority=400,in_port=1,udp,nw_dst=10.0.255.255,tp_dst=4789,actions=output:2"
+			for k in $(seq 0 31); do echo "priority=300,in_port=1,udp,nw_dst=10.0.$((k * 8)).0/24,actions=output:2"; done
+			for k in $(seq 0 15); do echo "priority=200,in_port=1,udp,tp_dst=$((1000 + k)),actions=output:2"; done
+			for k in $(seq 0 7); do echo "priority=150,in_port=1,udp,nw_src=172.$((16 + k)).0.0/16,actions=output:2"; done
+			for k in 0x0000 0x4000 0x8000; do echo "priority=120,in_port=1,udp,tp_src=$k/0xc000,actions=output:2"; done
+			echo "priority=110,in_port=1,tcp,tp_dst=80,actions=output:2"
+			echo "priority=110,in_port=1,tcp,tp_dst=443,actions=output:2"
+			echo "priority=100,in_port=1,ip,nw_dst=10.0.128.0/17,actions=output:2"
+			echo "priority=1,in_port=1,actions=output:2"
+		} >"$f" ;;
+	*) die "unknown rule set $1" ;;
+	esac
+	echo "$f"
+}
+
+fsctl() { "$CTL" --run-dir "$OUT/run" "$@"; }
+
 measure_ferroswitch() {  # flows
-	local n=$1 f; f=$(pcap_for "$n")
+	local n=$1 f r; f=$(pcap_for "$n")
 	cat >"$OUT/ferroswitch-$n.toml" <<CFG
 [switch]
 run_dir = "$OUT/run"
@@ -86,36 +116,44 @@ data_room = $MBUF_ROOM
 name = "br0"
 [[bridge.port]]
 name = "src"
+ofport = 1
 devargs = "net_pcap0,rx_pcap=$f,infinite_rx=1"
-output = "sink"
 [[bridge.port]]
 name = "sink"
+ofport = 2
 devargs = "net_null1,no-rx=1"
 CFG
-	log "ferroswitch  flows=$n: warm-up ${WARMUP}s"
 	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/ferroswitch-$n.toml" >"$OUT/ferroswitch-$n.log" 2>&1 &
 	FS_PID=$!
-	local i; for i in $(seq 1 100); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
+	local i; for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
 	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch-$n.log" >&2; die "ferroswitch did not start"; }
-	sleep "$WARMUP"
-	"$CTL" --run-dir "$OUT/run" pmd-stats --clear >/dev/null
-	local samples="" a b t0 t1 v
-	for i in $(seq 1 "$REPS"); do
-		a=$(sink_tx); t0=$(date +%s%N)
-		sleep "$DURATION"
-		b=$(sink_tx); t1=$(date +%s%N)
-		v=$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (b-a)*1000/(t1-t0)}')
-		samples+="$v "
-		log "   sample $i: $v Mpps"
+	for r in $RULESETS; do
+		fsctl del-flows br0 >/dev/null
+		fsctl add-flows br0 "$(rules_file "$r")" >/dev/null
+		log "ferroswitch  flows=$n rules=$r: warm-up ${WARMUP}s"
+		sleep "$WARMUP"
+		fsctl pmd-stats --clear >/dev/null
+		local samples="" a b t0 t1 v
+		for i in $(seq 1 "$REPS"); do
+			a=$(sink_tx); t0=$(date +%s%N)
+			sleep "$DURATION"
+			b=$(sink_tx); t1=$(date +%s%N)
+			v=$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (b-a)*1000/(t1-t0)}')
+			samples+="$v "
+			log "   sample $i: $v Mpps"
+		done
+		local st cpp path
+		st=$(fsctl --json pmd-stats)
+		cpp=$(echo "$st" | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["pmds"][0]["cycles_per_packet"])')
+		path=$(echo "$st" | python3 -c 'import json,sys
+p = json.load(sys.stdin)["pmds"][0]; n = max(p["packets"], 1)
+print("megaflow=%.1f%% upcall=%.2f%% (%.1f subtables/lookup, %d megaflows)" % (100*p["megaflow_hits"]/n, 100*p["upcalls"]/n, p["lookups_per_packet"], p["megaflows"]))')
+		{ fsctl pmd-stats; fsctl port-stats; fsctl dump-flows br0 | head -5; } >"$OUT/ferroswitch-$n-$r.txt"
+		local med; med=$(echo "$samples" | median)
+		printf 'ferroswitch\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "${samples% }" "$med" "$cpp" "$path" >>"$TSV"
+		log "   => ferroswitch median $med Mpps, $cpp cycles/pkt, $path"
 	done
-	local cpp
-	cpp=$("$CTL" --run-dir "$OUT/run" --json pmd-stats | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["pmds"][0]["cycles_per_packet"])')
-	"$CTL" --run-dir "$OUT/run" pmd-stats >"$OUT/ferroswitch-$n-pmd-stats.txt"
-	"$CTL" --run-dir "$OUT/run" port-stats >>"$OUT/ferroswitch-$n-pmd-stats.txt"
 	fs_stop
-	local med; med=$(echo "$samples" | median)
-	printf 'ferroswitch\t%s\toutput-map\t%s\t%s\t%s\n' "$n" "${samples% }" "$med" "$cpp" >>"$TSV"
-	log "   => ferroswitch median $med Mpps, $cpp cycles/pkt"
 }
 
 measure_testpmd() {  # flows
@@ -135,16 +173,23 @@ measure_testpmd() {  # flows
 	samples=$(awk '/NIC statistics for port/{p=$(NF-1)} /Tx-pps:/ && p==1 {print $2}' "$logf" |
 		sed -n "3,$((REPS + 2))p" | awk '{printf "%.3f ", $1/1e6}')
 	local med; med=$(echo "$samples" | median)
-	printf 'testpmd\t%s\tio-fwd\t%s\t%s\t-\n' "$n" "${samples% }" "$med" >>"$TSV"
+	printf 'testpmd\t%s\tio-fwd\t%s\t%s\t-\t-\n' "$n" "${samples% }" "$med" >>"$TSV"
 	log "   => testpmd median $med Mpps"
 }
 
 measure_ovs() {
-	log "OVS-DPDK via $OVS_BENCH/bench.sh (flows: $FLOWS; rules r1 r1emc)"
-	FLOWS="$FLOWS" RULESETS="r1 r1emc" SKIP_TESTPMD=1 DURATION="$DURATION" REPS="$REPS" WARMUP="$WARMUP" \
+	log "OVS-DPDK via $OVS_BENCH/bench.sh (flows: $FLOWS; rules: $RULESETS)"
+	FLOWS="$FLOWS" RULESETS="$RULESETS" SKIP_TESTPMD=1 DURATION="$DURATION" REPS="$REPS" WARMUP="$WARMUP" \
 		MAIN_CORE="$MAIN_CORE" PMD_CORE="$PMD_CORE" RESULTS="$OUT/ovs" bash "$OVS_BENCH/bench.sh" pcap \
 		>"$OUT/ovs-bench.log" 2>&1 || { tail -20 "$OUT/ovs-bench.log" >&2; die "OVS bench failed"; }
-	awk -F'\t' 'NR>1 && $1=="ovs" {printf "ovs\t%s\t%s\t%s\t%s\t%s\n", $4, $5, $6, $7, "-"}' "$OUT/ovs/summary.tsv" >>"$TSV"
+	awk -F'\t' 'NR>1 && $1=="ovs" {printf "ovs\t%s\t%s\t%s\t%s\t-\t%s\n", $4, $5, $6, $7, $8}' "$OUT/ovs/summary.tsv" >>"$TSV"
+	# Same rules on both sides?
+	local r
+	for r in $RULESETS; do
+		if [[ -f /tmp/ovs-dpdk-bench/run/rules_$r.txt ]] && ! diff -q "$OUT/rules_$r.txt" "/tmp/ovs-dpdk-bench/run/rules_$r.txt" >/dev/null; then
+			log "WARNING: rule set $r differs from the one bench.sh gave OVS"
+		fi
+	done
 }
 
 for n in $FLOWS; do
@@ -153,25 +198,27 @@ for n in $FLOWS; do
 done
 [[ $WITH_OVS == 1 ]] && measure_ovs
 
-# Markdown: one row per flow count; ratios against testpmd and OVS (r1emc:
-# OVS's EMC path, the comparable one; r1 is its special "simple match").
+# Markdown: one row per (flows, rules); ratios against OVS with the same
+# rules and testpmd io with the same pcap, all from this run.
 python3 - "$TSV" <<'PY' | tee "$OUT/summary.md"
 import sys, csv
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-def med(kind, flows, rules=None):
+def get(kind, flows, rules=None):
     for r in rows:
         if r["kind"] == kind and r["flows"] == flows and (rules is None or r["rules"] == rules):
-            try: return float(r["median_mpps"])
-            except ValueError: return None
+            return r
     return None
+def val(r):
+    try: return float(r["median_mpps"]) if r else None
+    except ValueError: return None
 def ratio(a, b): return "%.2f" % (a / b) if a and b else "-"
 def fmt(x): return "%.2f" % x if x else "-"
-print("| flows | ferroswitch Mpps | cycles/pkt | testpmd io Mpps | OVS r1 Mpps | OVS r1emc Mpps | fs/testpmd | fs/OVS r1 | fs/OVS r1emc |")
+print("| flows | rules | ferroswitch Mpps | cycles/pkt | OVS Mpps | testpmd io Mpps | fs/OVS | fs/testpmd | ferroswitch path |")
 print("|---|---|---|---|---|---|---|---|---|")
-for flows in sorted({r["flows"] for r in rows}, key=int):
-    fs, tp = med("ferroswitch", flows), med("testpmd", flows)
-    o1, oe = med("ovs", flows, "r1"), med("ovs", flows, "r1emc")
-    cpp = next((r["cycles_per_pkt"] for r in rows if r["kind"] == "ferroswitch" and r["flows"] == flows), "-")
-    print(f"| {flows} | {fmt(fs)} | {cpp} | {fmt(tp)} | {fmt(o1)} | {fmt(oe)} | {ratio(fs, tp)} | {ratio(fs, o1)} | {ratio(fs, oe)} |")
+for r in rows:
+    if r["kind"] != "ferroswitch":
+        continue
+    fs, ovs, tp = val(r), val(get("ovs", r["flows"], r["rules"])), val(get("testpmd", r["flows"]))
+    print(f"| {r['flows']} | {r['rules']} | {fmt(fs)} | {r['cycles_per_pkt']} | {fmt(ovs)} | {fmt(tp)} | {ratio(fs, ovs)} | {ratio(fs, tp)} | {r['path']} |")
 PY
 log "results in $OUT"

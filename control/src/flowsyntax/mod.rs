@@ -4,22 +4,33 @@
 //!
 //! The reference is Open vSwitch 3.1's ovs-fields(7), ovs-actions(7) and
 //! ovs-ofctl(8); `ovs-ofctl -O OpenFlow13 parse-flow` is the ground truth
-//! for what a line means and how it prints. Where this module differs
-//! from ovs-ofctl it is stricter (OVS silently drops or wraps what we
-//! reject) or it is forced by OpenFlow 1.3:
+//! for what a line means and how it prints (the tests hold its output).
+//! Where this module differs from ovs-ofctl it is stricter (OVS silently
+//! drops, keeps the last of, or wraps what we reject) or it follows
+//! OpenFlow 1.3 rather than OVS internals:
 //!
 //! * A field whose prerequisites are missing (`tcp_dst=80` without
-//!   `tcp`), a field given twice, or an out-of-range value is an error;
-//!   ovs-ofctl drops the field, keeps the last one, or truncates.
+//!   `tcp`), a field given twice, an out-of-range value or a malformed
+//!   address is an error; ovs-ofctl drops the field, keeps the last one, or
+//!   truncates. ND fields need only icmpv6_type 135/136 (OpenFlow 1.3);
+//!   OVS also wants icmp_code 0.
 //! * OVS extensions with no OpenFlow 1.3 meaning (`resubmit`, `move`,
 //!   partial `load`, `output(max_len)` truncation, `controller(reason=..)`,
-//!   `importance`, ...) are rejected with a message saying so.
-//! * `load:V->F[]` and `set_field` are the same action in the model, so
-//!   both print as `set_field:V->F` (OVS keeps printing `load:`).
+//!   `dec_ttl(ids)`, `importance`, `bucket_id`, ...) are rejected with a
+//!   message saying so.
+//! * `load:V->F[]` and `set_field` are one action in the model, so both
+//!   print as `set_field:V->F` (OVS keeps printing `load:`).
 //! * Port numbers are 32-bit OpenFlow 1.3 numbers (OVS maps 0xfff8..0xffff
-//!   to the reserved ports).
+//!   to the reserved ports and rejects numbers above 0xff00).
+//! * `write_actions()` is kept as an empty Write-Actions (OVS drops it).
 //! * Extensions: `copy_ttl_out`, `copy_ttl_in`, `push_pbb`, `pop_pbb` (no
-//!   OVS syntax) and `buffer_id=` (accepted so every `FlowMod` prints back).
+//!   OVS syntax), `buffer_id=`, and `ip_frag=V/M` numerically, so that
+//!   every `FlowMod` prints and parses back.
+//!
+//! As in ovs-ofctl: `mod_vlan_vid`/`mod_vlan_pcp` push a tag first when
+//! the match does not guarantee one; `nw_tos` ignores the ECN bits;
+//! actions are checked against the match (`set_field:..->ip_dst` needs
+//! `ip`), except inside `write_actions` and group buckets.
 mod actions;
 mod flow;
 mod format;

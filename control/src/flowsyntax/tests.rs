@@ -1013,13 +1013,21 @@ fn port_names() {
     let m = parse_match("in_port=é", &Names).unwrap();
     assert_eq!(format_match(&m, &Names), "in_port=\"é\"");
     // Names that start with a digit need no quotes when parsing.
-    assert_eq!(parse_match("in_port=10g", &Names), Ok(matching(&[(Field::InPort, 4, E32)])));
     assert_eq!(
-        parse_flow_mod("actions=10g", FlowModCommand::Add, &Names).unwrap().instructions,
+        parse_match("in_port=10g", &Names),
+        Ok(matching(&[(Field::InPort, 4, E32)]))
+    );
+    assert_eq!(
+        parse_flow_mod("actions=10g", FlowModCommand::Add, &Names)
+            .unwrap()
+            .instructions,
         apply(vec![out(4)])
     );
     let e = parse_match("in_port=10x", &Names).unwrap_err();
-    assert_eq!((e.column, e.message.as_str()), (9, "unknown port 10x after in_port="));
+    assert_eq!(
+        (e.column, e.message.as_str()),
+        (9, "unknown port 10x after in_port=")
+    );
     let e = parse_match("in_port=eth9", &Names).unwrap_err();
     assert_eq!(e.column, 9);
     assert_eq!(e.message, "unknown port eth9 after in_port=");
@@ -2572,26 +2580,4 @@ fn ipv6_text_like_inet_ntop() {
     ] {
         assert_eq!(format_ipv6(p(a)), want, "{a}");
     }
-}
-
-#[test]
-fn zz_dump_samples() {
-    use proptest::strategy::ValueTree;
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let mut out = String::new();
-    for i in 0..3000u32 {
-        let seeds = prop::collection::vec(any::<u128>(), 8..40).new_tree(&mut runner).unwrap().current();
-        let mut fm = gen_flow_mod(0, seeds);
-        fm.buffer_id = NO_BUFFER;
-        // Drop our extensions that OVS cannot parse.
-        for ins in &mut fm.instructions {
-            if let Instruction::ApplyActions(a) | Instruction::WriteActions(a) = ins {
-                a.retain(|x| !matches!(x, Action::CopyTtlIn | Action::CopyTtlOut | Action::PushPbb(_) | Action::PopPbb));
-            }
-        }
-        fm.instructions.retain(|i| !matches!(i, Instruction::ApplyActions(a) if a.is_empty()));
-        let _ = i;
-        out.push_str(&format!("{}\t{}\n", format_flow_mod(&fm, N), ofp_print(&fm, N)));
-    }
-    std::fs::write("/tmp/fsw/samples.txt", out).unwrap();
 }

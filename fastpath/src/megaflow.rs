@@ -2,13 +2,12 @@
 //! translations produced. One subtable per distinct mask, each a hash map
 //! from the masked key to its megaflow. Megaflows made from one pipeline
 //! generation never disagree, so the first hit wins.
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
-use hashbrown::HashMap;
+use hashbrown::HashTable;
 
 use crate::actions::DpAction;
-use crate::flow::{FlowKey, FlowMask};
+use crate::flow::{FlowKey, FlowMask, FLOW_WORDS};
 use crate::upcall::{FlowCredit, Upcall};
 
 /// Default limit on megaflows per PMD per bridge (OVS's flow limit).
@@ -57,44 +56,49 @@ impl Megaflow {
     }
 }
 
-/// Hasher for flow keys: one multiply-rotate per word.
-#[derive(Default, Clone, Copy)]
-pub struct WordHasher(u64);
+/// The words a mask has bits in: a subtable hashes and compares only
+/// those (a `in_port`-only mask costs one word, not 21).
+#[derive(Clone, Copy)]
+struct MaskWords {
+    idx: [u8; FLOW_WORDS],
+    len: u8,
+}
 
-impl Hasher for WordHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for c in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            self.write_u64(u64::from_le_bytes(w));
+impl MaskWords {
+    fn of(mask: &FlowMask) -> Self {
+        let mut idx = [0u8; FLOW_WORDS];
+        let mut len = 0;
+        for (i, &w) in mask.words().iter().enumerate() {
+            if w != 0 {
+                idx[usize::from(len)] = i as u8;
+                len += 1;
+            }
         }
+        MaskWords { idx, len }
     }
 
     #[inline]
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.idx[..usize::from(self.len)].iter().map(|&i| usize::from(i))
     }
 }
 
-#[derive(Default, Clone, Copy)]
-pub struct WordHash;
-
-impl BuildHasher for WordHash {
-    type Hasher = WordHasher;
-    fn build_hasher(&self) -> WordHasher {
-        WordHasher(0)
+/// Hash of `key & mask` over the mask's words.
+#[inline]
+fn masked_hash(key: &FlowKey, mask: &FlowMask, words: &MaskWords) -> u64 {
+    let (k, m) = (key.words(), mask.words());
+    let mut h = 0x9e37_79b9_7f4a_7c15u64;
+    for i in words.iter() {
+        h = (h.rotate_left(5) ^ (k[i] & m[i])).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
+    h ^ (h >> 29)
 }
 
 struct Subtable {
     mask: FlowMask,
-    flows: HashMap<FlowKey, usize, WordHash>,
+    words: MaskWords,
+    /// Slab indices of this subtable's megaflows, by masked-key hash.
+    flows: HashTable<usize>,
     hits: u64,
 }
 
@@ -103,6 +107,8 @@ pub struct MegaflowCache {
     subtables: Vec<Subtable>,
     /// Slab of megaflows; `None` slots are free.
     flows: Vec<Option<Megaflow>>,
+    /// Hash of each slab entry's masked key (for rehashing).
+    hashes: Vec<u64>,
     free: Vec<usize>,
     generation: u64,
     limit: usize,
@@ -115,6 +121,7 @@ impl MegaflowCache {
         MegaflowCache {
             subtables: Vec::new(),
             flows: Vec::new(),
+            hashes: Vec::new(),
             free: Vec::new(),
             generation: 0,
             limit,
@@ -136,6 +143,7 @@ impl MegaflowCache {
 
     /// Empties the cache if it was built under another pipeline
     /// generation (crediting pending hits first). Returns whether it did.
+    #[inline]
     pub fn revalidate(&mut self, generation: u64) -> bool {
         if generation == self.generation {
             return false;
@@ -143,6 +151,7 @@ impl MegaflowCache {
         self.flush_all_credits();
         self.subtables.clear();
         self.flows.clear();
+        self.hashes.clear();
         self.free.clear();
         self.generation = generation;
         true
@@ -153,10 +162,18 @@ impl MegaflowCache {
     #[inline]
     pub fn lookup(&mut self, key: &FlowKey) -> (Option<usize>, u32) {
         let mut probes = 0;
+        let flows = &self.flows;
         for st in self.subtables.iter_mut() {
             probes += 1;
-            let masked = key.masked(&st.mask);
-            if let Some(&idx) = st.flows.get(&masked) {
+            let h = masked_hash(key, &st.mask, &st.words);
+            let (k, m) = (key.words(), st.mask.words());
+            let found = st.flows.find(h, |&idx| {
+                flows
+                    .get(idx)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|mf| st.words.iter().all(|i| k[i] & m[i] == mf.key.words()[i]))
+            });
+            if let Some(&idx) = found {
                 st.hits += 1;
                 return (Some(idx), probes);
             }
@@ -182,13 +199,17 @@ impl MegaflowCache {
             None => {
                 self.subtables.push(Subtable {
                     mask: up.mask,
-                    flows: HashMap::with_hasher(WordHash),
+                    words: MaskWords::of(&up.mask),
+                    flows: HashTable::new(),
                     hits: 0,
                 });
                 self.subtables.len() - 1
             }
         };
-        if let Some(&idx) = self.subtables[st_idx].flows.get(&masked) {
+        let st = &mut self.subtables[st_idx];
+        let h = masked_hash(key, &st.mask, &st.words);
+        let flows = &self.flows;
+        if let Some(&idx) = st.flows.find(h, |&i| flows.get(i).and_then(Option::as_ref).is_some_and(|m| m.key == masked)) {
             return Some(idx);
         }
         let mf = Megaflow {
@@ -205,14 +226,17 @@ impl MegaflowCache {
         let idx = match self.free.pop() {
             Some(i) => {
                 self.flows[i] = Some(mf);
+                self.hashes[i] = h;
                 i
             }
             None => {
                 self.flows.push(Some(mf));
+                self.hashes.push(h);
                 self.flows.len() - 1
             }
         };
-        self.subtables[st_idx].flows.insert(masked, idx);
+        let hashes = &self.hashes;
+        st.flows.insert_unique(h, idx, |&i| hashes.get(i).copied().unwrap_or(0));
         Some(idx)
     }
 
@@ -229,7 +253,7 @@ impl MegaflowCache {
         for st in self.subtables.iter_mut() {
             let flows = &mut self.flows;
             let free = &mut self.free;
-            st.flows.retain(|_, &mut idx| {
+            st.flows.retain(|&mut idx| {
                 let stale = flows
                     .get(idx)
                     .and_then(Option::as_ref)

@@ -35,13 +35,13 @@ impl FlowKey {
     }
 
     /// The value of `f` (right-aligned; up to 128 bits).
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, f: Field) -> u128 {
         f.def().get(&self.w)
     }
 
     /// Sets `f` to `v` (extra high bits of `v` are ignored).
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, f: Field, v: u128) {
         f.def().set(&mut self.w, v)
     }

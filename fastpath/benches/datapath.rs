@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for f in &fr {
                 let r = parse(black_box(f), &meta, &mut k);
-                black_box((&k, r));
+                let _ = black_box((&k, r));
             }
         })
     });

@@ -414,10 +414,19 @@ impl Bridge {
     pub fn parse_flow(&self, line: &str, cmd: FlowModCommand) -> Result<FlowMod, String> {
         flowsyntax::parse_flow_mod(line, cmd, &self.names).map_err(|e| syntax("bad flow", None, line, &e))
     }
+
+    /// Applies an OpenFlow meter mod and keeps the datapath meter table in
+    /// step (then publishes). Returns the flow entries removed with a
+    /// deleted meter.
+    pub fn apply_meter_mod(&self, mm: &MeterMod) -> Result<Vec<crate::pipeline::RemovedFlow>, crate::ofp::OfpError> {
+        let removed = self.pipeline().meter_mod_outcome(mm)?;
+        self.sync_meters();
+        Ok(removed)
+    }
 }
 
 /// A compiled program as text, with output ports as OpenFlow numbers.
-fn dp_actions(actions: &[fastpath::actions::DpAction], ports: &BridgePorts) -> String {
+pub(crate) fn dp_actions(actions: &[fastpath::actions::DpAction], ports: &BridgePorts) -> String {
     use fastpath::actions::DpAction as A;
     if actions.is_empty() {
         return "drop".into();

@@ -11,6 +11,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::eal_args::{eal_args, use_hugepages, HugepageInfo};
 use crate::error::{Error, Result};
 use crate::mgmt::server;
+use crate::ofp::channel;
 use crate::rundir::RunDir;
 use crate::switch::Switch;
 
@@ -66,11 +67,16 @@ pub fn run(cfg: Config) -> Result<()> {
         );
         let view = switch.view();
         let handler: Arc<dyn server::Handler> = view.clone();
+        // OpenFlow: listeners, controller connections, packet-in pump and
+        // port status, as tasks on this runtime.
+        let openflow = channel::start(view.clone());
+        // Flow expiry: removes timed-out flows, publishes, waits for the
+        // PMDs and sends FLOW_REMOVED to the controllers that asked.
         let expiry = async {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                view.expire_flows();
+                openflow.expire_flows();
             }
         };
         tokio::select! {

@@ -54,6 +54,7 @@ pub struct PortView {
 
 struct PmdView {
     stats: Arc<PmdStats>,
+    mailbox: Arc<fastpath::pmd::mailbox::Mailbox>,
     /// (dense port index, queue).
     rxqs: Vec<(u16, u16)>,
 }
@@ -170,6 +171,7 @@ impl Switch {
                 .zip(views)
                 .map(|(p, rxqs)| PmdView {
                     stats: p.stats().clone(),
+                    mailbox: p.mailbox().clone(),
                     rxqs,
                 })
                 .collect(),
@@ -549,6 +551,46 @@ impl SwitchView {
         tracing::warn!("a PMD did not pick up a pipeline change within 2 s");
     }
 
+    /// Asks every PMD for its megaflows (each answers between bursts).
+    fn dump_megaflows(&self, bridge: Option<&str>) -> std::result::Result<proto::MegaflowsReply, String> {
+        use fastpath::pmd::mailbox::{Reply as R, Request as Q};
+        if let Some(b) = bridge {
+            self.bridge(b)?;
+        }
+        let hz = tsc_hz().max(1) as f64;
+        let mut megaflows = Vec::new();
+        for p in &self.pmds {
+            let Some(R::Megaflows(dump)) = p.mailbox.call(Q::DumpMegaflows, Duration::from_secs(2)) else {
+                return Err(format!("PMD on core {} did not answer", p.stats.core));
+            };
+            for m in dump {
+                let Some(b) = self.bridges.get(usize::from(m.bridge)) else {
+                    continue;
+                };
+                if bridge.is_some_and(|n| n != b.name) {
+                    continue;
+                }
+                let snap = b.pipeline().snapshot();
+                megaflows.push(proto::MegaflowInfo {
+                    pmd: p.stats.core,
+                    bridge: b.name.clone(),
+                    match_: crate::flowsyntax::format_match(
+                        &crate::pipeline::FlowMatch {
+                            key: m.key,
+                            mask: m.mask,
+                        },
+                        &crate::flowsyntax::NoPortNames,
+                    ),
+                    packets: m.packets,
+                    bytes: m.bytes,
+                    used_s: m.idle_tsc as f64 / hz,
+                    actions: crate::bridge::dp_actions(&m.actions, snap.ports()),
+                });
+            }
+        }
+        Ok(proto::MegaflowsReply { megaflows })
+    }
+
     fn flows_request(&self, req: Request) -> std::result::Result<Body, String> {
         let done = |message: String| Body::Done(proto::DoneReply { message });
         let changed = |r: std::result::Result<Body, String>| {
@@ -592,6 +634,7 @@ impl SwitchView {
             }
             Request::DumpMeters { bridge } => Ok(Body::Meters(self.bridge(&bridge)?.dump_meters())),
             Request::Trace { bridge, packet } => self.bridge(&bridge)?.trace(&packet).map(Body::Trace),
+            Request::DumpMegaflows { bridge } => self.dump_megaflows(bridge.as_deref()).map(Body::Megaflows),
             Request::Show | Request::PortStats | Request::PmdStats { .. } => Err("not a flow request".into()),
         }
     }

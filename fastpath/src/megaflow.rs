@@ -141,6 +141,15 @@ impl MegaflowCache {
         self.subtables.len()
     }
 
+    /// Drops every megaflow (crediting pending hits first).
+    pub fn clear(&mut self) {
+        self.flush_all_credits();
+        self.subtables.clear();
+        self.flows.clear();
+        self.hashes.clear();
+        self.free.clear();
+    }
+
     /// Empties the cache if it was built under another pipeline
     /// generation (crediting pending hits first). Returns whether it did.
     #[inline]
@@ -148,11 +157,7 @@ impl MegaflowCache {
         if generation == self.generation {
             return false;
         }
-        self.flush_all_credits();
-        self.subtables.clear();
-        self.flows.clear();
-        self.hashes.clear();
-        self.free.clear();
+        self.clear();
         self.generation = generation;
         true
     }

@@ -105,6 +105,8 @@ enum Command {
     DumpMeters {
         bridge: String,
     },
+    /// The megaflows cached by the PMDs (key/mask, hits, actions).
+    DumpMegaflows { bridge: Option<String> },
     /// Show how a packet would go through the pipeline, without sending it
     /// (e.g. `in_port=1,tcp,nw_dst=10.0.0.2,tp_dst=80`).
     Trace {
@@ -183,6 +185,7 @@ fn request(c: Command) -> Result<Request, String> {
         },
         Command::DumpMeters { bridge } => Request::DumpMeters { bridge },
         Command::Trace { bridge, packet } => Request::Trace { bridge, packet },
+        Command::DumpMegaflows { bridge } => Request::DumpMegaflows { bridge },
     })
 }
 
@@ -219,6 +222,7 @@ fn main() -> ExitCode {
             Body::Groups(r) => render::groups(r),
             Body::Meters(r) => render::meters(r),
             Body::Trace(r) => render::trace(r),
+            Body::Megaflows(r) => render::megaflows(r),
             Body::Done(r) if r.message.is_empty() => String::new(),
             Body::Done(r) => format!("{}\n", r.message),
         };

@@ -66,6 +66,8 @@ pub enum Request {
         bridge: String,
         packet: String,
     },
+    /// The megaflows the PMDs have cached (all bridges when None).
+    DumpMegaflows { bridge: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,7 +87,28 @@ pub enum Body {
     Groups(GroupsReply),
     Meters(MetersReply),
     Trace(TraceReply),
+    Megaflows(MegaflowsReply),
     Done(DoneReply),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MegaflowsReply {
+    pub megaflows: Vec<MegaflowInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MegaflowInfo {
+    /// The PMD core whose cache holds it.
+    pub pmd: usize,
+    pub bridge: String,
+    /// Key and mask in flow syntax (only the fields the mask covers).
+    #[serde(rename = "match")]
+    pub match_: String,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Seconds since the last hit.
+    pub used_s: f64,
+    pub actions: String,
 }
 
 /// A change was applied (and the datapath already obeys it).

@@ -2,7 +2,7 @@
 use std::fmt::Write;
 
 use super::proto::{
-    FlowsReply, GroupsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply, TraceReply,
+    FlowsReply, GroupsReply, MegaflowsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply, TraceReply,
 };
 
 /// Left-aligned text columns, separated by two spaces.
@@ -192,6 +192,19 @@ pub fn flows(r: &FlowsReply) -> String {
         }
         let _ = writeln!(line, " actions={}", f.actions);
         out.push_str(&line);
+    }
+    out
+}
+
+/// Like `ovs-appctl dpctl/dump-flows`: one line per megaflow.
+pub fn megaflows(r: &MegaflowsReply) -> String {
+    let mut out = String::new();
+    for m in &r.megaflows {
+        let _ = writeln!(
+            out,
+            "pmd {} {}: {}, packets:{}, bytes:{}, used:{:.3}s, actions:{}",
+            m.pmd, m.bridge, m.match_, m.packets, m.bytes, m.used_s, m.actions
+        );
     }
     out
 }

@@ -1,5 +1,6 @@
 //! OpenFlow 1.3 protocol definitions shared by the pipeline, the flow
 //! syntax and (later) the wire codec.
+pub mod channel;
 pub mod codec;
 pub mod error;
 pub mod port;

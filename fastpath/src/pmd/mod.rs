@@ -5,6 +5,7 @@
 //! lookup / upcall → execute actions into per-port batches → tx bursts →
 //! counters.
 mod assign;
+pub mod mailbox;
 mod poll;
 
 pub use assign::{assign_rx_queues, RxqAssignment};
@@ -32,6 +33,7 @@ pub struct Pmd {
     core: usize,
     rxqs: Vec<(u16, u16)>,
     stats: Arc<PmdStats>,
+    mailbox: Arc<mailbox::Mailbox>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -45,6 +47,7 @@ impl Pmd {
         let n_ports = spec.txqs.len();
         let stats = Arc::new(PmdStats::new(core, n_ports));
         let stop = Arc::new(AtomicBool::new(false));
+        let mailbox = Arc::new(mailbox::Mailbox::default());
         let rxqs = spec
             .rxqs
             .iter()
@@ -55,6 +58,7 @@ impl Pmd {
         let thread = {
             let stats = stats.clone();
             let stop = stop.clone();
+            let mailbox = mailbox.clone();
             std::thread::Builder::new()
                 .name(format!("pmd-c{core}"))
                 .spawn(move || {
@@ -77,7 +81,7 @@ impl Pmd {
                     };
                     stats.lcore.store(reg.lcore_id(), Ordering::Relaxed);
                     let _ = ready_tx.send(Ok(()));
-                    poll::run(spec, &datapath, &stats, &stop);
+                    poll::run(spec, &datapath, &stats, &stop, &mailbox);
                     drop(reg);
                 })
                 .map_err(|e| Error::Pmd {
@@ -95,6 +99,7 @@ impl Pmd {
             core,
             rxqs,
             stats,
+            mailbox,
             stop,
             thread: Some(thread),
         };
@@ -118,6 +123,11 @@ impl Pmd {
 
     pub fn stats(&self) -> &Arc<PmdStats> {
         &self.stats
+    }
+
+    /// For requests only the PMD can answer (megaflow dumps).
+    pub fn mailbox(&self) -> &Arc<mailbox::Mailbox> {
+        &self.mailbox
     }
 
     /// Asks the thread to stop and waits for it. Its queue handles are

@@ -17,6 +17,8 @@ use crate::stats::PmdStats;
 
 /// Megaflows unused this long are removed.
 const MEGAFLOW_IDLE_SECS: u64 = 10;
+/// Control requests are checked every this many iterations.
+const MAILBOX_EVERY: u64 = 1 << 10;
 /// Housekeeping (expiry, subtable ranking) every this many iterations.
 const HOUSEKEEPING_EVERY: u64 = 1 << 16;
 
@@ -158,6 +160,7 @@ pub(super) fn run(
     datapath: &SharedDatapath,
     stats: &PmdStats,
     stop: &AtomicBool,
+    mailbox: &super::mailbox::Mailbox,
 ) {
     let hz = tsc_hz();
     let mut rx = Burst::new();
@@ -280,6 +283,11 @@ pub(super) fn run(
             stats.idle_cycles.add(cycles);
         }
         iterations += 1;
+        if iterations.is_multiple_of(MAILBOX_EVERY) {
+            if let Some(req) = mailbox.requests.pop() {
+                let _ = mailbox.replies.push(answer(req, &mut caches, start));
+            }
+        }
         if iterations.is_multiple_of(HOUSEKEEPING_EVERY) {
             housekeeping(&mut caches, stats, start, hz);
         }
@@ -320,6 +328,36 @@ fn packet_outs(dp: &crate::datapath::Datapath, tx: &mut TxStage<'_>, now: u64, h
         tx.take_drops();
     }
     n
+}
+
+/// Answers a control request (allocation is fine: this is not per packet).
+fn answer(req: super::mailbox::Request, caches: &mut [MegaflowCache], now: u64) -> super::mailbox::Reply {
+    use super::mailbox::{MegaflowDump, Reply, Request};
+    match req {
+        Request::DumpMegaflows => Reply::Megaflows(
+            caches
+                .iter()
+                .enumerate()
+                .flat_map(|(b, c)| {
+                    c.iter().map(move |m| MegaflowDump {
+                        bridge: b as u16,
+                        key: m.key,
+                        mask: m.mask,
+                        packets: m.packets,
+                        bytes: m.bytes,
+                        idle_tsc: now.saturating_sub(m.last_used_tsc),
+                        actions: m.actions.clone(),
+                    })
+                })
+                .collect(),
+        ),
+        Request::FlushMegaflows => {
+            for c in caches.iter_mut() {
+                c.clear();
+            }
+            Reply::Flushed
+        }
+    }
 }
 
 /// Expires idle megaflows, re-ranks subtables and publishes the count.

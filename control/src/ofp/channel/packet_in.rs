@@ -1,0 +1,107 @@
+//! The packet-in pump: every millisecond it drains the packets the PMDs
+//! punted and sends each as OFPT_PACKET_IN to the bridge's connections
+//! that want it (role, async configuration, port NO_PACKET_IN), each
+//! connection rate-limited by a token bucket. Packets nobody wants are
+//! dropped, which frees their mbufs.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fastpath::flow::Field;
+use fastpath::punt::PacketIn;
+
+use super::Channel;
+use crate::ofp::codec::{self, packet_in_reason, port_config, Message};
+use crate::pipeline::{FlowMatch, CML_NO_BUFFER, NO_BUFFER};
+
+/// How often the pump runs.
+pub const PUMP_EVERY: Duration = Duration::from_millis(1);
+/// Packet-ins taken per run at most.
+const BATCH: usize = 256;
+
+/// Runs the pump forever.
+pub async fn pump(ch: Arc<Channel>) {
+    let mut tick = tokio::time::interval(PUMP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            let batch = ch.view.take_packet_ins(BATCH);
+            let n = batch.len();
+            for pi in batch {
+                deliver(&ch, pi);
+            }
+            if n < BATCH {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// The encoded OFPT_PACKET_IN for `pi`, its data cut to `max_len`.
+pub fn encode(pi: &PacketIn, max_len: u16) -> Vec<u8> {
+    let data = pi.packet.data();
+    let n = if max_len == CML_NO_BUFFER {
+        data.len()
+    } else {
+        data.len().min(usize::from(max_len))
+    };
+    let mut m = FlowMatch::ANY;
+    m.set(
+        Field::InPort,
+        u128::from(pi.in_port),
+        Field::InPort.max_value(),
+    );
+    codec::encode(
+        0,
+        &Message::PacketIn {
+            buffer_id: NO_BUFFER,
+            total_len: u16::try_from(data.len()).unwrap_or(u16::MAX),
+            reason: pi.reason,
+            table_id: pi.table_id,
+            cookie: pi.cookie,
+            match_: m,
+            data: data[..n].to_vec(),
+        },
+    )
+}
+
+fn deliver(ch: &Channel, pi: PacketIn) {
+    let b = usize::from(pi.bridge);
+    if b >= ch.n_bridges() {
+        return;
+    }
+    let (conns, max_len) = {
+        let s = ch.bridge(b);
+        if s.port_config.get(&pi.in_port).copied().unwrap_or(0) & port_config::NO_PACKET_IN != 0 {
+            return;
+        }
+        // Packets sent for a reason other than an output action use the
+        // switch config's miss_send_len.
+        let max_len = if pi.reason == packet_in_reason::INVALID_TTL {
+            s.miss_send_len
+        } else {
+            pi.max_len
+        };
+        (s.conns.clone(), max_len)
+    };
+    let now = Instant::now();
+    let mut msg: Option<Vec<u8>> = None;
+    for c in &conns {
+        {
+            let mut ctl = c.ctl();
+            if !ctl.wants(|a| a.packet_in_mask, pi.reason) {
+                continue;
+            }
+            if !ctl.packet_in_limit.take(now) {
+                ctl.packet_in_rate_drops += 1;
+                continue;
+            }
+        }
+        let m = msg.get_or_insert_with(|| encode(&pi, max_len)).clone();
+        if c.outbox.push_droppable(m) {
+            c.ctl().packet_ins_sent += 1;
+        }
+    }
+    // `pi` (and its mbuf) is freed here.
+}

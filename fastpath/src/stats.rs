@@ -100,6 +100,8 @@ pub struct PmdStats {
     pub upcalls: Counter,
     /// Translations not cached because the megaflow limit was reached.
     pub upcall_not_cached: Counter,
+    /// Packets dropped because their burst already used its upcall budget.
+    pub upcall_drops: Counter,
     /// Packets dropped because their headers did not parse.
     pub malformed: Counter,
     /// Packets handed to the controller path.
@@ -125,6 +127,7 @@ impl PmdStats {
             megaflow_lookups: Counter::default(),
             upcalls: Counter::default(),
             upcall_not_cached: Counter::default(),
+            upcall_drops: Counter::default(),
             malformed: Counter::default(),
             controller: Counter::default(),
             drops: Default::default(),
@@ -147,6 +150,7 @@ impl PmdStats {
             megaflow_lookups: self.megaflow_lookups.get(),
             upcalls: self.upcalls.get(),
             upcall_not_cached: self.upcall_not_cached.get(),
+            upcall_drops: self.upcall_drops.get(),
             malformed: self.malformed.get(),
             controller: self.controller.get(),
             drops: std::array::from_fn(|i| self.drops[i].get()),
@@ -168,6 +172,7 @@ pub struct PmdStatsSnapshot {
     pub megaflow_lookups: u64,
     pub upcalls: u64,
     pub upcall_not_cached: u64,
+    pub upcall_drops: u64,
     pub malformed: u64,
     pub controller: u64,
     pub drops: [u64; DropReason::COUNT],
@@ -191,6 +196,7 @@ impl PmdStatsSnapshot {
             upcall_not_cached: self
                 .upcall_not_cached
                 .saturating_sub(base.upcall_not_cached),
+            upcall_drops: self.upcall_drops.saturating_sub(base.upcall_drops),
             malformed: self.malformed.saturating_sub(base.malformed),
             controller: self.controller.saturating_sub(base.controller),
             drops: std::array::from_fn(|i| self.drops[i].saturating_sub(base.drops[i])),

@@ -152,7 +152,10 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
         for (k, v) in [
             ("packets", p.packets.to_string()),
             ("megaflow hits", p.megaflow_hits.to_string()),
-            ("upcalls", format!("{} ({} not cached)", p.upcalls, p.upcalls_not_cached)),
+            (
+                "upcalls",
+                format!("{} ({} not cached, {} over budget dropped)", p.upcalls, p.upcalls_not_cached, p.upcall_drops),
+            ),
             ("subtables per lookup", format!("{:.2}", p.lookups_per_packet)),
             ("megaflows", p.megaflows.to_string()),
             ("malformed", p.malformed.to_string()),

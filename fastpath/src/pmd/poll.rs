@@ -17,6 +17,11 @@ use crate::stats::PmdStats;
 
 /// Megaflows unused this long are removed.
 const MEGAFLOW_IDLE_SECS: u64 = 10;
+/// Upcalls (pipeline translations) a PMD does per rx burst at most. A
+/// flood of new flows then costs established flows at most this much
+/// translation time per burst; the excess packets are dropped and
+/// counted (`upcall_drops`), and their flows get cached on later bursts.
+const MAX_UPCALLS_PER_BURST: u64 = 8;
 /// Control requests are checked every this many iterations.
 const MAILBOX_EVERY: u64 = 1 << 10;
 /// Housekeeping (expiry, subtable ranking) every this many iterations.
@@ -214,6 +219,7 @@ pub(super) fn run(
             };
             let (mut bytes, mut malformed, mut hits, mut probes, mut upcalls, mut uncached) =
                 (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+            let mut upcall_drops = 0u64;
             rx.prefetch_data();
             for m in rx.drain() {
                 let len = u64::from(m.pkt_len());
@@ -229,6 +235,10 @@ pub(super) fn run(
                     Some(i) => {
                         hits += 1;
                         Some(i)
+                    }
+                    None if upcalls >= MAX_UPCALLS_PER_BURST => {
+                        upcall_drops += 1;
+                        continue;
                     }
                     None => {
                         upcalls += 1;
@@ -257,7 +267,10 @@ pub(super) fn run(
                     mf.flush_credits();
                 }
             }
-            let dropped = tx.take_drops() + malformed;
+            let dropped = tx.take_drops() + malformed + upcall_drops;
+            if upcall_drops > 0 {
+                stats.upcall_drops.add(upcall_drops);
+            }
             counters.rx_packets.add(n as u64);
             counters.rx_bytes.add(bytes);
             if dropped > 0 {

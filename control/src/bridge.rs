@@ -418,7 +418,10 @@ impl Bridge {
     /// Applies an OpenFlow meter mod and keeps the datapath meter table in
     /// step (then publishes). Returns the flow entries removed with a
     /// deleted meter.
-    pub fn apply_meter_mod(&self, mm: &MeterMod) -> Result<Vec<crate::pipeline::RemovedFlow>, crate::ofp::OfpError> {
+    pub fn apply_meter_mod(
+        &self,
+        mm: &MeterMod,
+    ) -> Result<Vec<crate::pipeline::RemovedFlow>, crate::ofp::OfpError> {
         let removed = self.pipeline().meter_mod_outcome(mm)?;
         self.sync_meters();
         Ok(removed)

@@ -517,21 +517,6 @@ impl SwitchView {
         })
     }
 
-    /// Removes flows whose idle or hard timeout passed; called about once
-    /// a second by the daemon.
-    pub fn expire_flows(&self) {
-        let mut any = false;
-        for b in &self.bridges {
-            if !b.pipeline().expire(Instant::now()).is_empty() {
-                b.translator.publish();
-                any = true;
-            }
-        }
-        if any {
-            self.sync_pmds();
-        }
-    }
-
     /// Waits until every PMD has started a loop iteration after this call,
     /// so it has seen the latest pipeline generation and dropped stale
     /// megaflows: once a change is acknowledged, the datapath obeys it.

@@ -42,6 +42,8 @@ struct Queue {
     q: VecDeque<(Vec<u8>, bool)>,
     bytes: usize,
     droppable: usize,
+    /// Bytes of the queued packet-ins.
+    droppable_bytes: usize,
     overflow: bool,
 }
 
@@ -58,6 +60,7 @@ impl Queue {
             if d && self.bytes > limit {
                 self.bytes -= m.len();
                 self.droppable -= 1;
+                self.droppable_bytes -= m.len();
                 n += 1;
             } else {
                 kept.push_back((m, d));
@@ -111,6 +114,7 @@ impl Outbox {
         }
         q.bytes += msg.len();
         q.droppable += 1;
+        q.droppable_bytes += msg.len();
         q.q.push_back((msg, true));
         drop(q);
         self.notify.notify_one();
@@ -133,8 +137,16 @@ impl Outbox {
         self.lock().q.is_empty()
     }
 
+    #[cfg(test)]
     pub fn bytes(&self) -> usize {
         self.lock().bytes
+    }
+
+    /// Bytes queued that are not packet-ins (replies and other messages
+    /// that must be delivered).
+    pub fn reliable_bytes(&self) -> usize {
+        let q = self.lock();
+        q.bytes - q.droppable_bytes
     }
 
     fn overflowed(&self) -> bool {
@@ -149,6 +161,7 @@ impl Outbox {
             q.bytes -= m.len();
             if d {
                 q.droppable -= 1;
+                q.droppable_bytes -= m.len();
             }
             buf.extend_from_slice(&m);
             if buf.len() >= max {
@@ -341,7 +354,8 @@ async fn serve(conn: &mut Conn, stream: &TcpStream) -> io::Result<&'static str> 
         if conn.closing && !pending_write {
             return Ok("closed by the switch after an error");
         }
-        let can_read = !conn.closing && outbox.bytes() < SOFT_BYTES;
+        // Stop reading while the peer does not read our replies.
+        let can_read = !conn.closing && outbox.reliable_bytes() < SOFT_BYTES;
         let deadline = last_rx + if probe_sent { DEAD_AFTER } else { PROBE_AFTER };
         tokio::select! {
             r = stream.readable(), if can_read => {
@@ -456,6 +470,7 @@ mod tests {
         // A reply still goes in, evicting a packet-in to stay in bounds.
         o.push(vec![1u8; 2000]);
         assert!(o.bytes() <= SOFT_BYTES);
+        assert_eq!(o.reliable_bytes(), 2000);
         assert_eq!(o.dropped(), 3);
         assert!(!o.overflowed());
         // Drained in order, the reply last.

@@ -264,7 +264,11 @@ fn dispatch(conn: &mut Conn, h: &Header, msg: Message, bytes: &[u8]) -> Result<(
             in_port,
             actions,
             data,
-        } => packet_out(conn, buffer_id, in_port, &actions, &data)?,
+        } => {
+            packet_out(conn, buffer_id, in_port, &actions, &data)?;
+            // A barrier after it waits until a PMD has sent it.
+            conn.dirty = true;
+        }
         Message::MultipartRequest { flags, body } => {
             let req = match conn.assembler.push(h, flags, body) {
                 Ok(Some(r)) => r,

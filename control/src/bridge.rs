@@ -15,7 +15,29 @@ struct Credit(EntryRef);
 
 impl FlowCredit for Credit {
     fn credit(&self, packets: u64, bytes: u64) {
-        self.0.credit_at(packets, bytes, Instant::now());
+        self.0.credit_at(packets, bytes, coarse_now());
+    }
+}
+
+/// A clock the PMDs can read for the price of one load: the control side
+/// advances it every few milliseconds ([`tick_clock`]); idle timeouts are
+/// in seconds, so that is precise enough, and it spares each credit a
+/// clock_gettime.
+static CLOCK_BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+static CLOCK_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Advances the coarse clock; the daemon calls this every 10 ms.
+pub fn tick_clock() {
+    let base = *CLOCK_BASE.get_or_init(Instant::now);
+    let ns = u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    CLOCK_NS.fetch_max(ns.max(1), Ordering::Relaxed);
+}
+
+/// Now, to within one clock tick (the precise time before the first tick).
+fn coarse_now() -> Instant {
+    match (CLOCK_BASE.get(), CLOCK_NS.load(Ordering::Relaxed)) {
+        (Some(base), ns) if ns > 0 => *base + std::time::Duration::from_nanos(ns),
+        _ => Instant::now(),
     }
 }
 

@@ -79,9 +79,18 @@ pub fn run(cfg: Config) -> Result<()> {
                 openflow.expire_flows();
             }
         };
+        // The coarse clock PMD credits read (idle timeouts).
+        let clock = async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(10));
+            loop {
+                tick.tick().await;
+                crate::bridge::tick_clock();
+            }
+        };
         tokio::select! {
             _ = server::serve(listener, handler) => {}
             _ = expiry => {}
+            _ = clock => {}
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
             _ = int.recv() => tracing::info!("SIGINT: shutting down"),
         }

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::PmdSpec;
-use crate::actions::{execute, DropReason, ExecContext, Outputs};
+use crate::actions::{execute, DpAction, DropReason, ExecContext, Outputs};
 use crate::datapath::SharedDatapath;
 use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, TxQueue};
 use crate::flow::FlowKey;
@@ -184,9 +184,12 @@ pub(super) fn run(
         spec.rxqs.len()
     );
 
+    // A local copy of the snapshot, refreshed only when the control side
+    // stored a new one: one pointer comparison per iteration.
+    let mut dp_cache = arc_swap::cache::Cache::new(datapath.clone());
     while !stop.load(Ordering::Relaxed) {
         let start = rdtsc();
-        let dp = datapath.load();
+        let dp: &crate::datapath::Datapath = dp_cache.load();
         let mut got = 0u64;
         for (in_port, rxq) in spec.rxqs.iter_mut() {
             let n = rxq.recv(&mut rx);
@@ -259,7 +262,13 @@ pub(super) fn run(
                 if mf.hit(len, start) {
                     hit_list.push((port.bridge, i));
                 }
-                execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
+                // The most common program, a single output, skips the
+                // general executor.
+                if let [DpAction::Output(out)] = *mf.actions {
+                    tx.output(out, m);
+                } else {
+                    execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
+                }
             }
             tx.flush();
             for (b, i) in hit_list.drain(..) {

@@ -295,7 +295,7 @@ pub(super) fn run(
                 stats.upcall_not_cached.add(uncached);
             }
         }
-        got += packet_outs(&dp, &mut tx, start, hz);
+        got += packet_outs(dp, &mut tx, start, hz);
         let cycles = rdtsc().wrapping_sub(start);
         stats.iterations.add(1);
         if got > 0 {

@@ -18,6 +18,19 @@
 //! function of the consulted bits, so the result stays deterministic on
 //! them.
 //!
+//! Prefix tries (as in OVS's `check_tries`): per table, a trie of the
+//! IPv4/IPv6 source and destination prefixes of all entries (`trie.rs`).
+//! When a subtable whose mask on such a field is a prefix of length `p`
+//! is probed, right before the stage holding the field (L3; the earlier
+//! stages passed), the packet's address is walked down the field's trie;
+//! when no entry prefix of length `p` matches, the subtable is given up
+//! consulting only the address bits that prove it (`min(p, d + 1)` high
+//! bits, `d` the depth the packet follows in the trie) instead of the
+//! stage. Without this, any higher-priority /32 rule makes every packet's
+//! address exact in its megaflow. Checking at the stage, not before the
+//! first one, keeps the path (and so the mask) a function of the bits
+//! consulted: a packet that fails an earlier stage never reads the trie.
+//!
 //! Copy-on-write: subtables, their stage indexes and their rule maps are
 //! `Arc`-shared between pipeline snapshots and sharded, so a flow mod
 //! copies only the shard it touches (plus small per-subtable metadata).
@@ -29,6 +42,7 @@ use hashbrown::HashTable;
 
 use super::model::FlowMatch;
 use super::table::Entry;
+use super::trie::{field_prefix_mask, prefix_len, Trie, Walk, N_TRIES, TRIE_FIELDS};
 
 /// Number of lookup stages (metadata, L2, L3, L4).
 pub(crate) const N_STAGES: usize = 4;
@@ -238,6 +252,12 @@ pub(crate) struct Subtable {
     prios: BTreeMap<u16, u32>,
     max_priority: u16,
     n: usize,
+    /// Per trie field: the length of the mask's prefix on it (0 when the
+    /// mask on it is empty or not a prefix).
+    plens: [u8; N_TRIES],
+    /// The stage before which the tries are checked: the first one with
+    /// bits of a field in `plens` (`usize::MAX`: none).
+    trie_stage: usize,
 }
 
 impl Subtable {
@@ -256,6 +276,16 @@ impl Subtable {
         // The last stage is always pushed, and equals `mask`.
         debug_assert_eq!(stages.last(), Some(&mask));
         let index = (0..stages.len() - 1).map(|_| Shards::new()).collect();
+        let plens = TRIE_FIELDS.map(|f| prefix_len(f, &mask).unwrap_or(0));
+        let trie_stage = stages
+            .iter()
+            .position(|s| {
+                TRIE_FIELDS
+                    .iter()
+                    .zip(&plens)
+                    .any(|(&f, &p)| p > 0 && overlaps(s, &FlowMask::field_mask(f)))
+            })
+            .unwrap_or(usize::MAX);
         Subtable {
             mask,
             stages: stages.into_boxed_slice(),
@@ -264,6 +294,8 @@ impl Subtable {
             prios: BTreeMap::new(),
             max_priority: 0,
             n: 0,
+            plens,
+            trie_stage,
         }
     }
 
@@ -281,9 +313,23 @@ impl Subtable {
     /// The best entry of this subtable matching `key`, calling `consult`
     /// with the key bits the answer depended on.
     #[inline]
-    fn lookup(&self, key: &FlowKey, consult: &mut dyn FnMut(&FlowMask)) -> Option<&Arc<Entry>> {
+    fn lookup(
+        &self,
+        key: &FlowKey,
+        consult: &mut dyn FnMut(&FlowMask),
+        tc: &mut TrieCtx<'_>,
+    ) -> Option<&Arc<Entry>> {
         let last = self.stages.len() - 1;
-        for (i, stage) in self.stages[..last].iter().enumerate() {
+        for (i, stage) in self.stages.iter().enumerate() {
+            if i == self.trie_stage {
+                if let Some(bits) = tc.check(&self.plens, key) {
+                    consult(&bits);
+                    return None;
+                }
+            }
+            if i == last {
+                break;
+            }
             consult(stage);
             let h = key.hash_masked(stage);
             self.index[i].find(h, |_| true)?;
@@ -380,12 +426,58 @@ impl Subtable {
     }
 }
 
+/// A lookup's view of the tries, with the packet's walks (computed on
+/// first use, shared by the subtables).
+struct TrieCtx<'a> {
+    tries: &'a [Trie; N_TRIES],
+    walks: [Option<Walk>; N_TRIES],
+}
+
+impl TrieCtx<'_> {
+    /// Checks a subtable with trie prefix lengths `plens` (all of whose
+    /// entries are in the tries). When some field proves that no entry
+    /// matches `key`, returns the key bits that prove it: the mismatching
+    /// field's `min(p, d + 1)` high bits (see `trie.rs`), plus the `p`
+    /// high bits of each field checked before it (in the fixed field
+    /// order), which decided that those did not prove it. So a key
+    /// agreeing on the bits returned takes the same path.
+    #[inline]
+    fn check(&mut self, plens: &[u8; N_TRIES], key: &FlowKey) -> Option<FlowMask> {
+        let mut bits: Option<FlowMask> = None;
+        for (i, &p) in plens.iter().enumerate() {
+            if p == 0 {
+                continue;
+            }
+            let f = TRIE_FIELDS[i];
+            let tries = self.tries;
+            let w = self.walks[i].get_or_insert_with(|| tries[i].lookup(f, key));
+            let p = u32::from(p);
+            let (n, skip) = match w.mismatch_bits(p) {
+                Some(n) => (n, true),
+                None => (p, false),
+            };
+            let m = field_prefix_mask(f, n);
+            match &mut bits {
+                Some(b) => b.or_assign(&m),
+                None => bits = Some(m),
+            }
+            if skip {
+                return bits;
+            }
+        }
+        None
+    }
+}
+
 /// One table's entries.
 #[derive(Clone, Default)]
 pub(crate) struct Classifier {
     /// Sorted by `max_priority`, highest first.
     subtables: Vec<Arc<Subtable>>,
     n: usize,
+    /// Per trie field, the prefixes of every entry whose mask on it is a
+    /// non-empty prefix.
+    tries: [Trie; N_TRIES],
 }
 
 impl Classifier {
@@ -413,13 +505,17 @@ impl Classifier {
         consult: &mut dyn FnMut(&FlowMask),
     ) -> Option<&Arc<Entry>> {
         let mut best: Option<&Arc<Entry>> = None;
+        let mut tc = TrieCtx {
+            tries: &self.tries,
+            walks: [None; N_TRIES],
+        };
         for st in &self.subtables {
             if let Some(b) = best {
                 if b.priority >= st.max_priority {
                     break;
                 }
             }
-            if let Some(e) = st.lookup(key, consult) {
+            if let Some(e) = st.lookup(key, consult, &mut tc) {
                 match best {
                     Some(b) if b.priority >= e.priority => {}
                     _ => best = Some(e),
@@ -427,6 +523,27 @@ impl Classifier {
             }
         }
         best
+    }
+
+    fn trie_insert(&mut self, st_plens: [u8; N_TRIES], key: &FlowKey) {
+        for (i, &p) in st_plens.iter().enumerate() {
+            if p > 0 {
+                self.tries[i].insert(TRIE_FIELDS[i], key, u32::from(p));
+            }
+        }
+    }
+
+    fn trie_remove(&mut self, st_plens: [u8; N_TRIES], key: &FlowKey) {
+        for (i, &p) in st_plens.iter().enumerate() {
+            if p > 0 {
+                self.tries[i].remove(TRIE_FIELDS[i], key, u32::from(p));
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn trie_len(&self, i: usize) -> usize {
+        self.tries[i].len()
     }
 
     /// The entry with exactly this match and priority.
@@ -452,7 +569,9 @@ impl Classifier {
         if st.find_exact(&e.match_, e.priority).is_some() {
             return st.replace(e);
         }
+        let (plens, key) = (st.plens, e.match_.key);
         st.insert(e);
+        self.trie_insert(plens, &key);
         self.n += 1;
         self.resort();
         None
@@ -465,8 +584,10 @@ impl Classifier {
         let st = Arc::make_mut(&mut self.subtables[idx]);
         let old = st.remove(m, priority);
         if old.is_some() {
+            let (plens, empty) = (st.plens, st.n == 0);
+            self.trie_remove(plens, &m.key);
             self.n -= 1;
-            if st.n == 0 {
+            if empty {
                 self.subtables.remove(idx);
             }
             self.resort();

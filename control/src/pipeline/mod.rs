@@ -75,6 +75,7 @@ mod group;
 mod meter;
 mod table;
 mod translate;
+mod trie;
 mod validate;
 
 #[cfg(test)]

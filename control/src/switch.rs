@@ -425,7 +425,7 @@ impl SwitchView {
                     megaflow_hits: d.megaflow_hits,
                     upcalls: d.upcalls,
                     upcalls_not_cached: d.upcall_not_cached,
-                    upcall_drops: d.upcall_drops,
+                    upcall_deferred: d.upcall_deferred,
                     lookups_per_packet: d.lookups_per_packet(),
                     megaflows: d.megaflows,
                     malformed: d.malformed,

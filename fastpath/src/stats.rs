@@ -100,8 +100,9 @@ pub struct PmdStats {
     pub upcalls: Counter,
     /// Translations not cached because the megaflow limit was reached.
     pub upcall_not_cached: Counter,
-    /// Packets dropped because their burst already used its upcall budget.
-    pub upcall_drops: Counter,
+    /// Packets left for the next iteration because their burst already
+    /// used its upcall budget.
+    pub upcall_deferred: Counter,
     /// Packets dropped because their headers did not parse.
     pub malformed: Counter,
     /// Packets handed to the controller path.
@@ -127,7 +128,7 @@ impl PmdStats {
             megaflow_lookups: Counter::default(),
             upcalls: Counter::default(),
             upcall_not_cached: Counter::default(),
-            upcall_drops: Counter::default(),
+            upcall_deferred: Counter::default(),
             malformed: Counter::default(),
             controller: Counter::default(),
             drops: Default::default(),
@@ -150,7 +151,7 @@ impl PmdStats {
             megaflow_lookups: self.megaflow_lookups.get(),
             upcalls: self.upcalls.get(),
             upcall_not_cached: self.upcall_not_cached.get(),
-            upcall_drops: self.upcall_drops.get(),
+            upcall_deferred: self.upcall_deferred.get(),
             malformed: self.malformed.get(),
             controller: self.controller.get(),
             drops: std::array::from_fn(|i| self.drops[i].get()),
@@ -172,7 +173,7 @@ pub struct PmdStatsSnapshot {
     pub megaflow_lookups: u64,
     pub upcalls: u64,
     pub upcall_not_cached: u64,
-    pub upcall_drops: u64,
+    pub upcall_deferred: u64,
     pub malformed: u64,
     pub controller: u64,
     pub drops: [u64; DropReason::COUNT],
@@ -196,7 +197,7 @@ impl PmdStatsSnapshot {
             upcall_not_cached: self
                 .upcall_not_cached
                 .saturating_sub(base.upcall_not_cached),
-            upcall_drops: self.upcall_drops.saturating_sub(base.upcall_drops),
+            upcall_deferred: self.upcall_deferred.saturating_sub(base.upcall_deferred),
             malformed: self.malformed.saturating_sub(base.malformed),
             controller: self.controller.saturating_sub(base.controller),
             drops: std::array::from_fn(|i| self.drops[i].saturating_sub(base.drops[i])),

@@ -285,8 +285,8 @@ pub struct PmdStats {
     pub upcalls: u64,
     /// Upcalls whose translation was not cached (megaflow limit).
     pub upcalls_not_cached: u64,
-    /// Packets dropped over the per-burst upcall budget.
-    pub upcall_drops: u64,
+    /// Packets deferred to the next iteration by the per-burst upcall budget.
+    pub upcall_deferred: u64,
     /// Average subtables probed per megaflow lookup.
     pub lookups_per_packet: f64,
     /// Megaflows cached now.

@@ -154,7 +154,7 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
             ("megaflow hits", p.megaflow_hits.to_string()),
             (
                 "upcalls",
-                format!("{} ({} not cached, {} over budget dropped)", p.upcalls, p.upcalls_not_cached, p.upcall_drops),
+                format!("{} ({} not cached, {} deferred by the budget)", p.upcalls, p.upcalls_not_cached, p.upcall_deferred),
             ),
             ("subtables per lookup", format!("{:.2}", p.lookups_per_packet)),
             ("megaflows", p.megaflows.to_string()),

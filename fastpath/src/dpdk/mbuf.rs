@@ -226,6 +226,29 @@ impl Burst {
         })
     }
 
+    /// Hands the packets to `f` in order. When `f` gives a packet back
+    /// (`Some`), processing stops: that packet and the ones after it stay
+    /// in the burst, in order, for a later call.
+    #[inline]
+    pub fn process(&mut self, mut f: impl FnMut(Mbuf) -> Option<Mbuf>) {
+        // If `f` panics, the packets not yet handed out are leaked, never
+        // freed twice.
+        let n = std::mem::replace(&mut self.len, 0);
+        for i in 0..n {
+            let m = Mbuf {
+                // SAFETY: slots below the old len hold owned non-null
+                // mbufs; each is handed out once (len is 0 meanwhile).
+                ptr: unsafe { NonNull::new_unchecked(self.bufs[i]) },
+            };
+            if let Some(back) = f(m) {
+                self.bufs[i] = back.into_raw();
+                self.bufs.copy_within(i..n, 0);
+                self.len = n - i;
+                return;
+            }
+        }
+    }
+
     /// Starts loading every packet's first data cache line, so that
     /// classifying them one by one does not stall on each.
     #[inline]

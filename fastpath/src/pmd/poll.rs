@@ -18,10 +18,40 @@ use crate::stats::PmdStats;
 /// Megaflows unused this long are removed.
 const MEGAFLOW_IDLE_SECS: u64 = 10;
 /// Upcalls (pipeline translations) a PMD does per rx burst at most. A
-/// flood of new flows then costs established flows at most this much
-/// translation time per burst; the excess packets are dropped and
-/// counted (`upcall_drops`), and their flows get cached on later bursts.
+/// flood of new flows then costs the other queues' established flows at
+/// most this much translation time per iteration. The rest of the burst
+/// waits, in order, for the next iteration (`upcall_deferred`); if the
+/// flood persists, the rx ring fills and the NIC drops, as with any
+/// overloaded PMD.
 const MAX_UPCALLS_PER_BURST: u64 = 8;
+
+/// Per-burst tallies, added to the PMD counters once per burst.
+#[derive(Default)]
+struct BurstTally {
+    malformed: u64,
+    hits: u64,
+    probes: u64,
+    upcalls: u64,
+    uncached: u64,
+    deferred: u64,
+}
+
+impl BurstTally {
+    fn publish(&self, stats: &PmdStats) {
+        if self.malformed > 0 {
+            stats.malformed.add(self.malformed);
+        }
+        stats.megaflow_hits.add(self.hits);
+        stats.megaflow_lookups.add(self.probes);
+        if self.upcalls > 0 {
+            stats.upcalls.add(self.upcalls);
+            stats.upcall_not_cached.add(self.uncached);
+        }
+        if self.deferred > 0 {
+            stats.upcall_deferred.add(self.deferred);
+        }
+    }
+}
 /// Control requests are checked every this many iterations.
 const MAILBOX_EVERY: u64 = 1 << 10;
 /// Housekeeping (expiry, subtable ranking) every this many iterations.
@@ -168,7 +198,9 @@ pub(super) fn run(
     mailbox: &super::mailbox::Mailbox,
 ) {
     let hz = tsc_hz();
-    let mut rx = Burst::new();
+    // One burst per rx queue: what the upcall budget leaves over stays in
+    // it for the next iteration.
+    let mut rx_bursts: Vec<Burst> = spec.rxqs.iter().map(|_| Burst::new()).collect();
     let n_bridges = datapath.load().bridges.len();
     let mut caches: Vec<MegaflowCache> = (0..n_bridges)
         .map(|_| MegaflowCache::new(DEFAULT_FLOW_LIMIT))
@@ -191,12 +223,19 @@ pub(super) fn run(
         let start = rdtsc();
         let dp: &crate::datapath::Datapath = dp_cache.load();
         let mut got = 0u64;
-        for (in_port, rxq) in spec.rxqs.iter_mut() {
-            let n = rxq.recv(&mut rx);
-            if n == 0 {
-                continue;
+        for ((in_port, rxq), rx) in spec.rxqs.iter_mut().zip(rx_bursts.iter_mut()) {
+            // Packets left over by the upcall budget go first, in order.
+            if rx.is_empty() {
+                let n = rxq.recv(rx);
+                if n == 0 {
+                    continue;
+                }
+                got += n as u64;
+                if let Some(c) = stats.ports.get(usize::from(*in_port)) {
+                    c.rx_packets.add(n as u64);
+                    c.rx_bytes.add(rx.bytes());
+                }
             }
-            got += n as u64;
             let in_idx = usize::from(*in_port);
             let (Some(port), Some(counters)) = (dp.ports.get(in_idx), stats.ports.get(in_idx))
             else {
@@ -220,45 +259,44 @@ pub(super) fn run(
                 now_tsc: start,
                 tsc_hz: hz,
             };
-            let (mut bytes, mut malformed, mut hits, mut probes, mut upcalls, mut uncached) =
-                (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
-            let mut upcall_drops = 0u64;
+            let mut t = BurstTally::default();
             rx.prefetch_data();
-            for m in rx.drain() {
+            rx.process(|m| {
                 let len = u64::from(m.pkt_len());
-                bytes += len;
                 let (mut layout, parsed) = parse(m.data(), &meta, &mut key);
                 if parsed.is_err() {
-                    malformed += 1;
-                    continue;
+                    t.malformed += 1;
+                    return None;
                 }
                 let (found, p) = cache.lookup(&key);
-                probes += u64::from(p);
-                let idx = match found {
+                t.probes += u64::from(p);
+                let i = match found {
                     Some(i) => {
-                        hits += 1;
-                        Some(i)
-                    }
-                    None if upcalls >= MAX_UPCALLS_PER_BURST => {
-                        upcall_drops += 1;
-                        continue;
-                    }
-                    None => {
-                        upcalls += 1;
-                        let up = translator.translate(&key);
-                        let i = cache.insert(&key, &up, start);
-                        if i.is_none() {
-                            uncached += 1;
-                            execute(&up.actions, m, &mut layout, &ctx, &mut tx);
-                            continue;
-                        }
+                        t.hits += 1;
                         i
                     }
+                    // Budget used: this packet and the rest of the burst
+                    // wait for the next iteration.
+                    None if t.upcalls >= MAX_UPCALLS_PER_BURST => {
+                        t.deferred += 1;
+                        return Some(m);
+                    }
+                    None => {
+                        t.upcalls += 1;
+                        let up = translator.translate(&key);
+                        match cache.insert(&key, &up, start) {
+                            Some(i) => i,
+                            None => {
+                                t.uncached += 1;
+                                execute(&up.actions, m, &mut layout, &ctx, &mut tx);
+                                return None;
+                            }
+                        }
+                    }
                 };
-                let Some(mf) = idx.and_then(|i| cache.get_mut(i).map(|mf| (i, mf))) else {
-                    continue;
-                };
-                let (i, mf) = mf;
+                // (A stale index cannot happen; if it did, the packet is
+                // dropped: `None` means consumed.)
+                let mf = cache.get_mut(i)?;
                 if mf.hit(len, start) {
                     hit_list.push((port.bridge, i));
                 }
@@ -269,31 +307,19 @@ pub(super) fn run(
                 } else {
                     execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
                 }
-            }
+                None
+            });
             tx.flush();
             for (b, i) in hit_list.drain(..) {
                 if let Some(mf) = caches.get_mut(usize::from(b)).and_then(|c| c.get_mut(i)) {
                     mf.flush_credits();
                 }
             }
-            let dropped = tx.take_drops() + malformed + upcall_drops;
-            if upcall_drops > 0 {
-                stats.upcall_drops.add(upcall_drops);
-            }
-            counters.rx_packets.add(n as u64);
-            counters.rx_bytes.add(bytes);
+            let dropped = tx.take_drops() + t.malformed;
             if dropped > 0 {
                 counters.rx_dropped.add(dropped);
             }
-            if malformed > 0 {
-                stats.malformed.add(malformed);
-            }
-            stats.megaflow_hits.add(hits);
-            stats.megaflow_lookups.add(probes);
-            if upcalls > 0 {
-                stats.upcalls.add(upcalls);
-                stats.upcall_not_cached.add(uncached);
-            }
+            t.publish(stats);
         }
         got += packet_outs(dp, &mut tx, start, hz);
         let cycles = rdtsc().wrapping_sub(start);

@@ -51,8 +51,14 @@ devargs = "{},no-rx=1"
     let m = &list[0];
     assert_eq!(m["packets"], 300);
     let matched = m["match"].as_str().unwrap();
-    assert!(matched.contains("in_port=1") && matched.contains("udp"), "{matched}");
-    assert!(!matched.contains("nw_src"), "source address wildcarded: {matched}");
+    assert!(
+        matched.contains("in_port=1") && matched.contains("udp"),
+        "{matched}"
+    );
+    assert!(
+        !matched.contains("nw_src"),
+        "source address wildcarded: {matched}"
+    );
     assert_eq!(m["actions"], "output:2");
 
     let pmd = sw.ctl(&["pmd-stats"]);
@@ -63,35 +69,30 @@ devargs = "{},no-rx=1"
 
 #[test]
 fn acknowledged_flow_change_is_obeyed_at_once() {
-    let (ta, tb) = (unique("fva"), unique("fvb"));
-    let sw = Switch::start(&format!(
-        r#"
-[[bridge]]
-name = "br0"
-[[bridge.port]]
-name = "a"
-ofport = 1
-devargs = "net_tap_{ta},iface={ta}"
-output = "b"
-[[bridge.port]]
-name = "b"
-ofport = 2
-devargs = "net_tap_{tb},iface={tb}"
-output = "a"
-"#
-    ));
+    let (sw, ta, tb) = common::two_taps("", true);
     let (na, nb) = (Netns::new(&unique("nva")), Netns::new(&unique("nvb")));
     na.adopt(&ta, "10.78.0.1/24");
     nb.adopt(&tb, "10.78.0.2/24");
     assert_eq!(na.ping("10.78.0.2", 3), 3, "forwarding before the change");
 
     // Drop everything from a; ferroctl returns once every PMD obeys it.
-    let out = sw.ctl_text(&["add-flow", "br0", "table=0,priority=100,in_port=1,actions=drop"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sw.ctl_text(&[
+        "add-flow",
+        "br0",
+        "table=0,priority=100,in_port=1,actions=drop",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let before = sw.port_stats("b")["tx_packets"].as_u64().unwrap();
     assert_eq!(na.ping("10.78.0.2", 3), 0, "the old megaflow is gone");
     let after = sw.port_stats("b")["tx_packets"].as_u64().unwrap();
-    assert_eq!(before, after, "not one packet from a reached b after the change");
+    assert_eq!(
+        before, after,
+        "not one packet from a reached b after the change"
+    );
     let flows = sw.ctl(&["dump-flows", "br0"]);
     let drop = flows["flows"]
         .as_array()
@@ -103,7 +104,16 @@ output = "a"
     assert!(drop["n_packets"].as_u64().unwrap() >= 3, "{flows}");
 
     // And deleting it restores forwarding.
-    let out = sw.ctl_text(&["del-flows", "br0", "--strict", "table=0,priority=100,in_port=1"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sw.ctl_text(&[
+        "del-flows",
+        "br0",
+        "--strict",
+        "table=0,priority=100,in_port=1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(na.ping("10.78.0.2", 3), 3);
 }

@@ -8,21 +8,7 @@ use common::{pcap, unique, Switch};
 /// Two namespaces on one subnet ping each other through two tap ports.
 #[test]
 fn tap_ping_across_the_switch_and_counters() {
-    let (ta, tb) = (unique("fsa"), unique("fsb"));
-    let sw = Switch::start(&format!(
-        r#"
-[[bridge]]
-name = "br0"
-[[bridge.port]]
-name = "a"
-devargs = "net_tap_{ta},iface={ta}"
-output = "b"
-[[bridge.port]]
-name = "b"
-devargs = "net_tap_{tb},iface={tb}"
-output = "a"
-"#
-    ));
+    let (sw, ta, tb) = common::two_taps("", true);
     let (na, nb) = (Netns::new(&unique("nsa")), Netns::new(&unique("nsb")));
     na.adopt(&ta, "10.77.0.1/24");
     nb.adopt(&tb, "10.77.0.2/24");

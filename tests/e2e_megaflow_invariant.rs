@@ -37,11 +37,19 @@ fn random_flows(rng: &mut Rng) -> Vec<String> {
     let mut flows = vec!["table=0,priority=0,actions=output:2".to_string()];
     for i in 0..24 {
         let prio = 10 + rng.below(200);
-        let mut m = vec![format!("table={}", if i % 4 == 3 { 1 } else { 0 }), format!("priority={prio}")];
+        let mut m = vec![
+            format!("table={}", if i % 4 == 3 { 1 } else { 0 }),
+            format!("priority={prio}"),
+        ];
         m.push("udp".into());
         if rng.below(2) == 0 {
             let len = [8, 16, 24, 32][rng.below(4) as usize];
-            m.push(format!("nw_dst=10.{}.{}.{}/{len}", rng.below(2), rng.below(4), rng.below(4)));
+            m.push(format!(
+                "nw_dst=10.{}.{}.{}/{len}",
+                rng.below(2),
+                rng.below(4),
+                rng.below(4)
+            ));
         }
         if rng.below(2) == 0 {
             m.push(format!("tp_dst={}", 50 + rng.below(6)));
@@ -68,7 +76,12 @@ fn random_frames(rng: &mut Rng, n: usize) -> Vec<Vec<u8>> {
     let mut frames = pcap::udp_frames(n);
     for f in frames.iter_mut() {
         f[22] = [1, 64, 64, 64][rng.below(4) as usize];
-        f[30..34].copy_from_slice(&[10, rng.below(2) as u8, rng.below(4) as u8, rng.below(4) as u8]);
+        f[30..34].copy_from_slice(&[
+            10,
+            rng.below(2) as u8,
+            rng.below(4) as u8,
+            rng.below(4) as u8,
+        ]);
         let sport = rng.below(65536) as u16;
         f[34..36].copy_from_slice(&sport.to_be_bytes());
         f[36..38].copy_from_slice(&(50 + rng.below(6) as u16).to_be_bytes());
@@ -114,10 +127,18 @@ fn expected(flows: &[String], frames: &[Vec<u8>]) -> BTreeMap<u32, Vec<Vec<u8>>>
         res.unwrap();
         let t = p.snapshot().translate(&key, &TranslateOptions::default());
         let mut emitted: Vec<Emitted<VecPacket>> = Vec::new();
-        execute(&t.actions, VecPacket::with_headroom(f, 64), &mut layout, &ctx, &mut emitted);
+        execute(
+            &t.actions,
+            VecPacket::with_headroom(f, 64),
+            &mut layout,
+            &ctx,
+            &mut emitted,
+        );
         for e in emitted {
             if let Emitted::Output { port, pkt } = e {
-                out.entry(u32::from(port) + 1).or_default().push(pkt.to_vec());
+                out.entry(u32::from(port) + 1)
+                    .or_default()
+                    .push(pkt.to_vec());
             }
         }
     }
@@ -163,11 +184,17 @@ devargs = "{},tx_pcap={}"
             unique("net_pcap"),
             o3.display()
         ));
-        sw.wait_port_stats("in", "all frames received", |s| s["rx_packets"] == frames.len() as u64);
+        sw.wait_port_stats("in", "all frames received", |s| {
+            s["rx_packets"] == frames.len() as u64
+        });
         let n2 = want.get(&2).map_or(0, Vec::len) as u64;
         let n3 = want.get(&3).map_or(0, Vec::len) as u64;
-        sw.wait_port_stats("o2", "expected count on o2", |s| s["tx_packets"].as_u64() >= Some(n2));
-        sw.wait_port_stats("o3", "expected count on o3", |s| s["tx_packets"].as_u64() >= Some(n3));
+        sw.wait_port_stats("o2", "expected count on o2", |s| {
+            s["tx_packets"].as_u64() >= Some(n2)
+        });
+        sw.wait_port_stats("o3", "expected count on o3", |s| {
+            s["tx_packets"].as_u64() >= Some(n3)
+        });
         let mf = sw.ctl(&["dump-megaflows"]);
         let (status, log) = sw.stop();
         assert!(status.success(), "{log}");
@@ -175,10 +202,19 @@ devargs = "{},tx_pcap={}"
         let got3 = pcap::read(&o3);
         assert_eq!(got2.len() as u64, n2, "seed {seed:#x}: packets on port 2");
         assert_eq!(got3.len() as u64, n3, "seed {seed:#x}: packets on port 3");
-        assert!(got2 == want.get(&2).cloned().unwrap_or_default(), "seed {seed:#x}: port 2 bytes differ");
-        assert!(got3 == want.get(&3).cloned().unwrap_or_default(), "seed {seed:#x}: port 3 bytes differ");
+        assert!(
+            got2 == want.get(&2).cloned().unwrap_or_default(),
+            "seed {seed:#x}: port 2 bytes differ"
+        );
+        assert!(
+            got3 == want.get(&3).cloned().unwrap_or_default(),
+            "seed {seed:#x}: port 3 bytes differ"
+        );
         // The cache did its job: far fewer megaflows than packets.
         let n_mf = mf["megaflows"].as_array().map_or(0, Vec::len);
-        assert!(n_mf > 0 && n_mf < frames.len(), "seed {seed:#x}: {n_mf} megaflows");
+        assert!(
+            n_mf > 0 && n_mf < frames.len(),
+            "seed {seed:#x}: {n_mf} megaflows"
+        );
     }
 }

@@ -44,25 +44,12 @@ fn require_ovs_ofctl() {
 /// A switch with two tap ports (ofport 1 "a", 2 "b") listening for
 /// OpenFlow on `port`.
 fn two_taps(port: u16, extra: &str) -> (Switch, String, String) {
-    let (ta, tb) = (unique("ofa"), unique("ofb"));
-    let sw = Switch::start(&format!(
-        r#"
-[[bridge]]
-name = "br0"
-datapath_id = "00000000000000a1"
-listen = ["tcp:127.0.0.1:{port}"]
-{extra}
-[[bridge.port]]
-name = "a"
-ofport = 1
-devargs = "net_tap_{ta},iface={ta}"
-[[bridge.port]]
-name = "b"
-ofport = 2
-devargs = "net_tap_{tb},iface={tb}"
-"#
-    ));
-    (sw, ta, tb)
+    common::two_taps(
+        &format!(
+            "datapath_id = \"00000000000000a1\"\nlisten = [\"tcp:127.0.0.1:{port}\"]\n{extra}"
+        ),
+        false,
+    )
 }
 
 /// Two namespaces on 10.0.0.0/24 behind the taps.

@@ -28,22 +28,7 @@ table=2,priority=50,ip,nw_dst=10.1.0.0/24,actions=set_field:{GW_A}->eth_src,set_
 }
 
 fn two_taps() -> (Switch, String, String) {
-    let (ta, tb) = (unique("fra"), unique("frb"));
-    let sw = Switch::start(&format!(
-        r#"
-[[bridge]]
-name = "br0"
-[[bridge.port]]
-name = "a"
-ofport = 1
-devargs = "net_tap_{ta},iface={ta}"
-[[bridge.port]]
-name = "b"
-ofport = 2
-devargs = "net_tap_{tb},iface={tb}"
-"#
-    ));
-    (sw, ta, tb)
+    common::two_taps("", false)
 }
 
 fn host(ns: &Netns, iface: &str, mac: &str, cidr: &str, gw: &str) {

@@ -98,8 +98,8 @@ use fastpath::meter::{BandConfig, BandKind, MeterConfig, MeterTable};
 use crate::flowsyntax::{self, PortNames, SyntaxError};
 use crate::mgmt::proto;
 use crate::pipeline::{
-    meter_flags, BridgePorts, FlowFilter, FlowMatch, FlowMod, FlowModCommand, GroupMod, GroupModCommand,
-    MeterBandType, MeterMod, MeterModCommand, TABLE_ALL,
+    meter_flags, BridgePorts, FlowFilter, FlowMatch, FlowMod, FlowModCommand, GroupMod,
+    GroupModCommand, MeterBandType, MeterMod, MeterModCommand, TABLE_ALL,
 };
 
 /// Port names of one bridge, for the flow syntax. Names are accepted on
@@ -171,27 +171,45 @@ impl Bridge {
         Ok(mods.len())
     }
 
-    fn apply_flow_mods(&self, mods: &[FlowMod], line: impl Fn(usize) -> Option<usize>) -> Result<(), String> {
-        self.pipeline().flow_mods(mods, Instant::now()).map_err(|(i, e)| {
-            let at = line(i).map(|n| format!("line {n}: ")).unwrap_or_default();
-            format!("{at}flow refused: {e}")
-        })?;
+    fn apply_flow_mods(
+        &self,
+        mods: &[FlowMod],
+        line: impl Fn(usize) -> Option<usize>,
+    ) -> Result<(), String> {
+        self.pipeline()
+            .flow_mods(mods, Instant::now())
+            .map_err(|(i, e)| {
+                let at = line(i).map(|n| format!("line {n}: ")).unwrap_or_default();
+                format!("{at}flow refused: {e}")
+            })?;
         self.translator.publish();
         Ok(())
     }
 
     pub fn mod_flows(&self, flow: &str, strict: bool) -> Result<(), String> {
-        let cmd = if strict { FlowModCommand::ModifyStrict } else { FlowModCommand::Modify };
-        let fm = flowsyntax::parse_flow_mod(flow, cmd, &self.names).map_err(|e| syntax("bad flow", None, flow, &e))?;
+        let cmd = if strict {
+            FlowModCommand::ModifyStrict
+        } else {
+            FlowModCommand::Modify
+        };
+        let fm = flowsyntax::parse_flow_mod(flow, cmd, &self.names)
+            .map_err(|e| syntax("bad flow", None, flow, &e))?;
         self.apply_flow_mods(&[fm], |_| None)
     }
 
     pub fn del_flows(&self, filter: &str, strict: bool) -> Result<usize, String> {
-        let cmd = if strict { FlowModCommand::DeleteStrict } else { FlowModCommand::Delete };
-        let mut fm =
-            flowsyntax::parse_flow_mod(filter, cmd, &self.names).map_err(|e| syntax("bad flow", None, filter, &e))?;
+        let cmd = if strict {
+            FlowModCommand::DeleteStrict
+        } else {
+            FlowModCommand::Delete
+        };
+        let mut fm = flowsyntax::parse_flow_mod(filter, cmd, &self.names)
+            .map_err(|e| syntax("bad flow", None, filter, &e))?;
         // ovs-ofctl: without table=, del-flows covers every table.
-        if !filter.split(',').any(|t| t.trim_start().starts_with("table")) {
+        if !filter
+            .split(',')
+            .any(|t| t.trim_start().starts_with("table"))
+        {
             fm.table_id = TABLE_ALL;
         }
         let out = self
@@ -207,7 +225,10 @@ impl Bridge {
         if !filter.trim().is_empty() {
             let fm = flowsyntax::parse_flow_mod(filter, FlowModCommand::Delete, &self.names)
                 .map_err(|e| syntax("bad filter", None, filter, &e))?;
-            if filter.split(',').any(|t| t.trim_start().starts_with("table")) {
+            if filter
+                .split(',')
+                .any(|t| t.trim_start().starts_with("table"))
+            {
                 f.table_id = fm.table_id;
             }
             f.match_ = fm.match_;
@@ -217,7 +238,11 @@ impl Bridge {
             f.cookie_mask = fm.cookie_mask;
         }
         let mut flows = self.pipeline().snapshot().flows(&f);
-        flows.sort_by(|a, b| a.table_id.cmp(&b.table_id).then(b.priority.cmp(&a.priority)));
+        flows.sort_by(|a, b| {
+            a.table_id
+                .cmp(&b.table_id)
+                .then(b.priority.cmp(&a.priority))
+        });
         Ok(proto::FlowsReply {
             flows: flows
                 .into_iter()
@@ -258,7 +283,11 @@ impl Bridge {
                     });
                 }
                 self.translator.publish();
-                let at = if single { String::new() } else { format!("line {i}: ") };
+                let at = if single {
+                    String::new()
+                } else {
+                    format!("line {i}: ")
+                };
                 return Err(format!("{at}group refused: {e}"));
             }
             n += 1;
@@ -270,16 +299,24 @@ impl Bridge {
     pub fn mod_group(&self, line: &str) -> Result<(), String> {
         let gm = flowsyntax::parse_group_mod(line, GroupModCommand::Modify, &self.names)
             .map_err(|e| syntax("bad group", None, line, &e))?;
-        self.pipeline().group_mod(&gm).map_err(|e| format!("group refused: {e}"))?;
+        self.pipeline()
+            .group_mod(&gm)
+            .map_err(|e| format!("group refused: {e}"))?;
         self.translator.publish();
         Ok(())
     }
 
     pub fn del_groups(&self, filter: &str) -> Result<(), String> {
-        let filter = if filter.trim().is_empty() { "group_id=all" } else { filter };
+        let filter = if filter.trim().is_empty() {
+            "group_id=all"
+        } else {
+            filter
+        };
         let gm = flowsyntax::parse_group_mod(filter, GroupModCommand::Delete, &self.names)
             .map_err(|e| syntax("bad group", None, filter, &e))?;
-        self.pipeline().group_mod(&gm).map_err(|e| format!("group delete refused: {e}"))?;
+        self.pipeline()
+            .group_mod(&gm)
+            .map_err(|e| format!("group delete refused: {e}"))?;
         self.translator.publish();
         Ok(())
     }
@@ -326,7 +363,11 @@ impl Bridge {
                     });
                 }
                 self.sync_meters();
-                let at = if single { String::new() } else { format!("line {i}: ") };
+                let at = if single {
+                    String::new()
+                } else {
+                    format!("line {i}: ")
+                };
                 return Err(format!("{at}meter refused: {e}"));
             }
         }
@@ -335,10 +376,16 @@ impl Bridge {
     }
 
     pub fn del_meters(&self, filter: &str) -> Result<(), String> {
-        let filter = if filter.trim().is_empty() { "meter=all" } else { filter };
+        let filter = if filter.trim().is_empty() {
+            "meter=all"
+        } else {
+            filter
+        };
         let mm = flowsyntax::parse_meter_mod(filter, MeterModCommand::Delete)
             .map_err(|e| syntax("bad meter", None, filter, &e))?;
-        self.pipeline().meter_mod(&mm).map_err(|e| format!("meter delete refused: {e}"))?;
+        self.pipeline()
+            .meter_mod(&mm)
+            .map_err(|e| format!("meter delete refused: {e}"))?;
         self.sync_meters();
         Ok(())
     }
@@ -385,7 +432,8 @@ impl Bridge {
 
     /// Translates a packet given in flow syntax, as `ofproto/trace` does.
     pub fn trace(&self, packet: &str) -> Result<proto::TraceReply, String> {
-        let key = flowsyntax::parse_packet(packet, &self.names).map_err(|e| syntax("bad packet", None, packet, &e))?;
+        let key = flowsyntax::parse_packet(packet, &self.names)
+            .map_err(|e| syntax("bad packet", None, packet, &e))?;
         let opts = TranslateOptions {
             trace: true,
             ..TranslateOptions::default()
@@ -434,7 +482,8 @@ impl Bridge {
 
     /// The match a flow line would use, for callers that build flows.
     pub fn parse_flow(&self, line: &str, cmd: FlowModCommand) -> Result<FlowMod, String> {
-        flowsyntax::parse_flow_mod(line, cmd, &self.names).map_err(|e| syntax("bad flow", None, line, &e))
+        flowsyntax::parse_flow_mod(line, cmd, &self.names)
+            .map_err(|e| syntax("bad flow", None, line, &e))
     }
 
     /// Applies an OpenFlow meter mod and keeps the datapath meter table in
@@ -466,11 +515,16 @@ pub(crate) fn dp_actions(actions: &[fastpath::actions::DpAction], ports: &Bridge
         .iter()
         .map(|a| match a {
             A::Output(i) => format!("output:{}", port(*i)),
-            A::Controller { max_len, reason, .. } => format!("controller(max_len={max_len},reason={reason})"),
+            A::Controller {
+                max_len, reason, ..
+            } => format!("controller(max_len={max_len},reason={reason})"),
             A::SetField { field, value } => {
                 let mut m = FlowMatch::ANY;
                 m.set(*field, *value, field.max_value());
-                format!("set({})", flowsyntax::format_match(&m, &flowsyntax::NoPortNames))
+                format!(
+                    "set({})",
+                    flowsyntax::format_match(&m, &flowsyntax::NoPortNames)
+                )
             }
             A::PushVlan { tpid } => format!("push_vlan:{tpid:#06x}"),
             A::PopVlan => "pop_vlan".into(),

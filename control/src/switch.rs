@@ -7,16 +7,16 @@ use std::time::{Duration, Instant};
 use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup, RxQueue, TxQueue};
 use fastpath::pmd::{assign_rx_queues, Pmd, PmdSpec};
-use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
 use fastpath::punt::Punt;
+use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
 use fastpath::upcall::Translator;
 use fsconfig::{Config, Output, PortConfig};
 
 use crate::bridge::Bridge;
 use crate::error::{Error, Result};
 use crate::mgmt::proto::{self, Body, Reply, Request};
-use crate::pipeline::{BridgePorts, PortInfo};
 use crate::mgmt::server::Handler;
+use crate::pipeline::{BridgePorts, PortInfo};
 
 /// One port of the switch, at its dense index.
 struct SwitchPort {
@@ -239,7 +239,9 @@ fn bridges_of(cfg: &Config, ports: &[SwitchPort]) -> Vec<Bridge> {
                     no_flood: false,
                 })
                 .collect();
-            let names = mine().map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport)).collect();
+            let names = mine()
+                .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
+                .collect();
             Bridge::new(&b.name, BridgePorts::new(infos), names)
         })
         .collect()
@@ -252,8 +254,12 @@ fn initial_flows(cfg: &fsconfig::BridgeConfig, bridge: &Bridge) -> Result<()> {
         bridge: cfg.name.clone(),
         message: format!("{what}: {e}"),
     };
-    bridge.add_meters(&cfg.meters).map_err(|e| err("meters", e))?;
-    bridge.add_groups(&cfg.groups).map_err(|e| err("groups", e))?;
+    bridge
+        .add_meters(&cfg.meters)
+        .map_err(|e| err("meters", e))?;
+    bridge
+        .add_groups(&cfg.groups)
+        .map_err(|e| err("groups", e))?;
     let mut flows: Vec<String> = cfg
         .ports
         .iter()
@@ -263,7 +269,10 @@ fn initial_flows(cfg: &fsconfig::BridgeConfig, bridge: &Bridge) -> Result<()> {
                 Output::InPort => "IN_PORT".to_string(),
                 Output::Port(name) => cfg.port(name)?.ofport.to_string(),
             };
-            Some(format!("table=0,priority=0,in_port={},actions=output:{out}", p.ofport))
+            Some(format!(
+                "table=0,priority=0,in_port={},actions=output:{out}",
+                p.ofport
+            ))
         })
         .collect();
     flows.extend(cfg.flows.iter().cloned());
@@ -271,13 +280,22 @@ fn initial_flows(cfg: &fsconfig::BridgeConfig, bridge: &Bridge) -> Result<()> {
     Ok(())
 }
 
-fn datapath_of(cfg: &Config, ports: &[SwitchPort], bridges: &[Bridge], punt: &Arc<Punt>) -> Datapath {
+fn datapath_of(
+    cfg: &Config,
+    ports: &[SwitchPort],
+    bridges: &[Bridge],
+    punt: &Arc<Punt>,
+) -> Datapath {
     Datapath {
         ports: ports
             .iter()
             .map(|p| DpPort {
                 ofport: p.cfg.ofport,
-                bridge: cfg.bridges.iter().position(|b| b.name == p.bridge).unwrap_or(0) as u16,
+                bridge: cfg
+                    .bridges
+                    .iter()
+                    .position(|b| b.name == p.bridge)
+                    .unwrap_or(0) as u16,
             })
             .collect(),
         bridges: bridges
@@ -492,8 +510,9 @@ impl SwitchView {
         actions: Vec<fastpath::actions::DpAction>,
         data: &[u8],
     ) -> std::result::Result<(), String> {
-        let packet = fastpath::dpdk::Mbuf::from_slice(&self.pool, data)
-            .ok_or_else(|| "no packet buffer free (or packet too large) for packet-out".to_string())?;
+        let packet = fastpath::dpdk::Mbuf::from_slice(&self.pool, data).ok_or_else(|| {
+            "no packet buffer free (or packet too large) for packet-out".to_string()
+        })?;
         self.punt
             .packet_out
             .push(fastpath::punt::PacketOut {
@@ -507,7 +526,9 @@ impl SwitchView {
 
     /// Takes the packet-ins the PMDs queued (at most `max`).
     pub fn take_packet_ins(&self, max: usize) -> Vec<fastpath::punt::PacketIn> {
-        std::iter::from_fn(|| self.punt.packet_in.pop()).take(max).collect()
+        std::iter::from_fn(|| self.punt.packet_in.pop())
+            .take(max)
+            .collect()
     }
 
     fn bridge(&self, name: &str) -> std::result::Result<&Bridge, String> {
@@ -538,7 +559,10 @@ impl SwitchView {
     }
 
     /// Asks every PMD for its megaflows (each answers between bursts).
-    fn dump_megaflows(&self, bridge: Option<&str>) -> std::result::Result<proto::MegaflowsReply, String> {
+    fn dump_megaflows(
+        &self,
+        bridge: Option<&str>,
+    ) -> std::result::Result<proto::MegaflowsReply, String> {
         use fastpath::pmd::mailbox::{Reply as R, Request as Q};
         if let Some(b) = bridge {
             self.bridge(b)?;
@@ -546,7 +570,8 @@ impl SwitchView {
         let hz = tsc_hz().max(1) as f64;
         let mut megaflows = Vec::new();
         for p in &self.pmds {
-            let Some(R::Megaflows(dump)) = p.mailbox.call(Q::DumpMegaflows, Duration::from_secs(2)) else {
+            let Some(R::Megaflows(dump)) = p.mailbox.call(Q::DumpMegaflows, Duration::from_secs(2))
+            else {
                 return Err(format!("PMD on core {} did not answer", p.stats.core));
             };
             for m in dump {
@@ -586,42 +611,68 @@ impl SwitchView {
             r
         };
         match req {
-            Request::AddFlows { bridge, flows } => {
-                changed(self.bridge(&bridge)?.add_flows(&flows).map(|n| done(plural(n, "flow", "added"))))
-            }
-            Request::ModFlows { bridge, flow, strict } => {
-                changed(self.bridge(&bridge)?.mod_flows(&flow, strict).map(|()| done(String::new())))
-            }
-            Request::DelFlows { bridge, filter, strict } => changed(
+            Request::AddFlows { bridge, flows } => changed(
+                self.bridge(&bridge)?
+                    .add_flows(&flows)
+                    .map(|n| done(plural(n, "flow", "added"))),
+            ),
+            Request::ModFlows {
+                bridge,
+                flow,
+                strict,
+            } => changed(
+                self.bridge(&bridge)?
+                    .mod_flows(&flow, strict)
+                    .map(|()| done(String::new())),
+            ),
+            Request::DelFlows {
+                bridge,
+                filter,
+                strict,
+            } => changed(
                 self.bridge(&bridge)?
                     .del_flows(&filter, strict)
                     .map(|n| done(plural(n, "flow", "deleted"))),
             ),
-            Request::DumpFlows { bridge, filter } => self.bridge(&bridge)?.dump_flows(&filter).map(Body::Flows),
+            Request::DumpFlows { bridge, filter } => {
+                self.bridge(&bridge)?.dump_flows(&filter).map(Body::Flows)
+            }
             Request::AddGroups { bridge, groups } => changed(
                 self.bridge(&bridge)?
                     .add_groups(&groups)
                     .map(|n| done(plural(n, "group", "added"))),
             ),
-            Request::ModGroup { bridge, group } => {
-                changed(self.bridge(&bridge)?.mod_group(&group).map(|()| done(String::new())))
-            }
-            Request::DelGroups { bridge, filter } => {
-                changed(self.bridge(&bridge)?.del_groups(&filter).map(|()| done(String::new())))
-            }
+            Request::ModGroup { bridge, group } => changed(
+                self.bridge(&bridge)?
+                    .mod_group(&group)
+                    .map(|()| done(String::new())),
+            ),
+            Request::DelGroups { bridge, filter } => changed(
+                self.bridge(&bridge)?
+                    .del_groups(&filter)
+                    .map(|()| done(String::new())),
+            ),
             Request::DumpGroups { bridge } => Ok(Body::Groups(self.bridge(&bridge)?.dump_groups())),
             Request::AddMeters { bridge, meters } => changed(
                 self.bridge(&bridge)?
                     .add_meters(&meters)
                     .map(|n| done(plural(n, "meter", "added"))),
             ),
-            Request::DelMeters { bridge, filter } => {
-                changed(self.bridge(&bridge)?.del_meters(&filter).map(|()| done(String::new())))
-            }
+            Request::DelMeters { bridge, filter } => changed(
+                self.bridge(&bridge)?
+                    .del_meters(&filter)
+                    .map(|()| done(String::new())),
+            ),
             Request::DumpMeters { bridge } => Ok(Body::Meters(self.bridge(&bridge)?.dump_meters())),
-            Request::Trace { bridge, packet } => self.bridge(&bridge)?.trace(&packet).map(Body::Trace),
-            Request::DumpMegaflows { bridge } => self.dump_megaflows(bridge.as_deref()).map(Body::Megaflows),
-            Request::Show | Request::PortStats | Request::PmdStats { .. } => Err("not a flow request".into()),
+            Request::Trace { bridge, packet } => {
+                self.bridge(&bridge)?.trace(&packet).map(Body::Trace)
+            }
+            Request::DumpMegaflows { bridge } => {
+                self.dump_megaflows(bridge.as_deref()).map(Body::Megaflows)
+            }
+            Request::Show | Request::PortStats | Request::PmdStats { .. } => {
+                Err("not a flow request".into())
+            }
         }
     }
 }

@@ -16,7 +16,16 @@ fn frames(n: usize) -> Vec<Vec<u8>> {
         .map(|i| {
             let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
             f.extend_from_slice(&[0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 17, 0, 0]);
-            f.extend_from_slice(&[172, 16, (i >> 8) as u8, i as u8, 10, 0, (i >> 3) as u8, i as u8]);
+            f.extend_from_slice(&[
+                172,
+                16,
+                (i >> 8) as u8,
+                i as u8,
+                10,
+                0,
+                (i >> 3) as u8,
+                i as u8,
+            ]);
             f.extend_from_slice(&(1024 + i as u16).to_be_bytes());
             f.extend_from_slice(&53u16.to_be_bytes());
             f.extend_from_slice(&[0, 30, 0, 0]);
@@ -86,7 +95,13 @@ fn bench(c: &mut Criterion) {
     let many = keys(&frames(10_000));
     let mut eight = MegaflowCache::new(1 << 20);
     let shapes: [&[Field]; 8] = [
-        &[Field::InPort, Field::EthType, Field::IpProto, Field::Ipv4Dst, Field::UdpDst],
+        &[
+            Field::InPort,
+            Field::EthType,
+            Field::IpProto,
+            Field::Ipv4Dst,
+            Field::UdpDst,
+        ],
         &[Field::InPort, Field::EthType, Field::IpProto, Field::UdpDst],
         &[Field::InPort, Field::EthType, Field::Ipv4Src],
         &[Field::InPort, Field::EthType, Field::IpProto, Field::UdpSrc],

@@ -79,7 +79,9 @@ impl MaskWords {
 
     #[inline]
     fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.idx[..usize::from(self.len)].iter().map(|&i| usize::from(i))
+        self.idx[..usize::from(self.len)]
+            .iter()
+            .map(|&i| usize::from(i))
     }
 }
 
@@ -214,7 +216,12 @@ impl MegaflowCache {
         let st = &mut self.subtables[st_idx];
         let h = masked_hash(key, &st.mask, &st.words);
         let flows = &self.flows;
-        if let Some(&idx) = st.flows.find(h, |&i| flows.get(i).and_then(Option::as_ref).is_some_and(|m| m.key == masked)) {
+        if let Some(&idx) = st.flows.find(h, |&i| {
+            flows
+                .get(i)
+                .and_then(Option::as_ref)
+                .is_some_and(|m| m.key == masked)
+        }) {
             return Some(idx);
         }
         let mf = Megaflow {
@@ -241,7 +248,8 @@ impl MegaflowCache {
             }
         };
         let hashes = &self.hashes;
-        st.flows.insert_unique(h, idx, |&i| hashes.get(i).copied().unwrap_or(0));
+        st.flows
+            .insert_unique(h, idx, |&i| hashes.get(i).copied().unwrap_or(0));
         Some(idx)
     }
 

@@ -106,7 +106,9 @@ enum Command {
         bridge: String,
     },
     /// The megaflows cached by the PMDs (key/mask, hits, actions).
-    DumpMegaflows { bridge: Option<String> },
+    DumpMegaflows {
+        bridge: Option<String>,
+    },
     /// Show how a packet would go through the pipeline, without sending it
     /// (e.g. `in_port=1,tcp,nw_dst=10.0.0.2,tp_dst=80`).
     Trace {

@@ -280,3 +280,34 @@ pub fn sh(cmd: &str, args: &[&str]) -> String {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A switch with one bridge `br0` whose ports `a` (ofport 1) and `b`
+/// (ofport 2) are net_tap interfaces; returns their kernel names.
+/// `bridge_keys` are extra `[[bridge]]` lines (listen, flows, ...);
+/// with `forward`, a and b forward to each other.
+pub fn two_taps(bridge_keys: &str, forward: bool) -> (Switch, String, String) {
+    let (ta, tb) = (unique("fsa"), unique("fsb"));
+    let (oa, ob) = if forward {
+        ("output = \"b\"", "output = \"a\"")
+    } else {
+        ("", "")
+    };
+    let sw = Switch::start(&format!(
+        r#"
+[[bridge]]
+name = "br0"
+{bridge_keys}
+[[bridge.port]]
+name = "a"
+ofport = 1
+devargs = "net_tap_{ta},iface={ta}"
+{oa}
+[[bridge.port]]
+name = "b"
+ofport = 2
+devargs = "net_tap_{tb},iface={tb}"
+{ob}
+"#
+    ));
+    (sw, ta, tb)
+}

@@ -67,7 +67,9 @@ pub enum Request {
         packet: String,
     },
     /// The megaflows the PMDs have cached (all bridges when None).
-    DumpMegaflows { bridge: Option<String> },
+    DumpMegaflows {
+        bridge: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

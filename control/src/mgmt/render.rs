@@ -2,7 +2,8 @@
 use std::fmt::Write;
 
 use super::proto::{
-    FlowsReply, GroupsReply, MegaflowsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply, TraceReply,
+    FlowsReply, GroupsReply, MegaflowsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply,
+    TraceReply,
 };
 
 /// Left-aligned text columns, separated by two spaces.
@@ -145,26 +146,57 @@ pub fn port_stats(r: &PortStatsReply) -> String {
 pub fn pmd_stats(r: &PmdStatsReply) -> String {
     let mut out = format!("TSC {:.3} GHz\n", r.tsc_hz as f64 / 1e9);
     for p in &r.pmds {
-        let qs: Vec<String> = p.rx_queues.iter().map(|q| format!("{}:{}", q.port, q.queue)).collect();
-        let _ = writeln!(out, "pmd core {} (lcore {}), rx queues {}:", p.core, p.lcore, qs.join(" "));
-        let drops: Vec<String> = p.drops.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}={n}")).collect();
+        let qs: Vec<String> = p
+            .rx_queues
+            .iter()
+            .map(|q| format!("{}:{}", q.port, q.queue))
+            .collect();
+        let _ = writeln!(
+            out,
+            "pmd core {} (lcore {}), rx queues {}:",
+            p.core,
+            p.lcore,
+            qs.join(" ")
+        );
+        let drops: Vec<String> = p
+            .drops
+            .iter()
+            .filter(|(_, &n)| n > 0)
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
         let mut t = Table::new(&["", ""]);
         for (k, v) in [
             ("packets", p.packets.to_string()),
             ("megaflow hits", p.megaflow_hits.to_string()),
             (
                 "upcalls",
-                format!("{} ({} not cached, {} deferred by the budget)", p.upcalls, p.upcalls_not_cached, p.upcall_deferred),
+                format!(
+                    "{} ({} not cached, {} deferred by the budget)",
+                    p.upcalls, p.upcalls_not_cached, p.upcall_deferred
+                ),
             ),
-            ("subtables per lookup", format!("{:.2}", p.lookups_per_packet)),
+            (
+                "subtables per lookup",
+                format!("{:.2}", p.lookups_per_packet),
+            ),
             ("megaflows", p.megaflows.to_string()),
             ("malformed", p.malformed.to_string()),
             ("to controller", p.controller.to_string()),
-            ("drops", if drops.is_empty() { "0".into() } else { drops.join(" ") }),
+            (
+                "drops",
+                if drops.is_empty() {
+                    "0".into()
+                } else {
+                    drops.join(" ")
+                },
+            ),
             ("busy", format!("{:.1}%", p.busy_percent)),
             ("cycles/packet", format!("{:.0}", p.cycles_per_packet)),
             ("iterations", p.iterations.to_string()),
-            ("busy/idle cycles", format!("{}/{}", p.busy_cycles, p.idle_cycles)),
+            (
+                "busy/idle cycles",
+                format!("{}/{}", p.busy_cycles, p.idle_cycles),
+            ),
         ] {
             t.row(vec![format!("{k}:"), v]);
         }

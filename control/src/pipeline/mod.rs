@@ -394,7 +394,11 @@ impl Pipeline {
     /// Applies several flow mods as one change: all of them or, when one
     /// fails, none (the error carries its index). Readers see either the
     /// old tables or the new ones.
-    pub fn flow_mods(&self, fms: &[FlowMod], now: Instant) -> Result<Vec<FlowModOutcome>, (usize, OfpError)> {
+    pub fn flow_mods(
+        &self,
+        fms: &[FlowMod],
+        now: Instant,
+    ) -> Result<Vec<FlowModOutcome>, (usize, OfpError)> {
         let mut w = self.lock();
         let cur = self.current.load_full();
         let mut work = cur.clone();
@@ -402,8 +406,8 @@ impl Pipeline {
         let mut outcomes = Vec::with_capacity(fms.len());
         let mut resets = Vec::new();
         for (i, fm) in fms.iter().enumerate() {
-            let applied =
-                table::apply_flow_mod(&work, fm, now, &self.config, &mut next_id).map_err(|e| (i, e))?;
+            let applied = table::apply_flow_mod(&work, fm, now, &self.config, &mut next_id)
+                .map_err(|e| (i, e))?;
             if let Some(next) = applied.next {
                 work = Arc::new(next);
             }

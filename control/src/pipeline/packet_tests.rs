@@ -29,7 +29,10 @@ fn pipeline(flows: &[&str], groups: &[&str]) -> Pipeline {
     }
     let fms: Vec<_> = flows
         .iter()
-        .map(|f| parse_flow_mod(f, FlowModCommand::Add, &NoPortNames).unwrap_or_else(|e| panic!("{f}: {e}")))
+        .map(|f| {
+            parse_flow_mod(f, FlowModCommand::Add, &NoPortNames)
+                .unwrap_or_else(|e| panic!("{f}: {e}"))
+        })
         .collect();
     p.flow_mods(&fms, Instant::now()).unwrap();
     p
@@ -53,7 +56,13 @@ fn run(p: &Pipeline, in_port: u32, pkt: &[u8]) -> Vec<(u16, Vec<u8>)> {
         tsc_hz: 1_000_000_000,
     };
     let mut out: Vec<Emitted<VecPacket>> = Vec::new();
-    execute(&t.actions, VecPacket::with_headroom(pkt, 64), &mut layout, &ctx, &mut out);
+    execute(
+        &t.actions,
+        VecPacket::with_headroom(pkt, 64),
+        &mut layout,
+        &ctx,
+        &mut out,
+    );
     out.into_iter()
         .filter_map(|e| match e {
             Emitted::Output { port, pkt } => Some((port, pkt.to_vec())),
@@ -68,7 +77,14 @@ const GW_A: [u8; 6] = [0x02, 0, 0, 0, 1, 1];
 const GW_B: [u8; 6] = [0x02, 0, 0, 0, 2, 1];
 
 /// Ethernet/IPv4/UDP with correct IPv4 and UDP checksums.
-fn udp(dst_mac: [u8; 6], src_mac: [u8; 6], src: [u8; 4], dst: [u8; 4], ttl: u8, dport: u16) -> Vec<u8> {
+fn udp(
+    dst_mac: [u8; 6],
+    src_mac: [u8; 6],
+    src: [u8; 4],
+    dst: [u8; 4],
+    ttl: u8,
+    dport: u16,
+) -> Vec<u8> {
     let payload = b"ferroswitch";
     let udp_len = 8 + payload.len();
     let mut ip = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, ttl, 17, 0, 0];
@@ -99,7 +115,14 @@ fn udp(dst_mac: [u8; 6], src_mac: [u8; 6], src: [u8; 4], dst: [u8; 4], ttl: u8, 
     f
 }
 
-fn arp(op: u16, sha: [u8; 6], spa: [u8; 4], tha: [u8; 6], tpa: [u8; 4], eth_dst: [u8; 6]) -> Vec<u8> {
+fn arp(
+    op: u16,
+    sha: [u8; 6],
+    spa: [u8; 4],
+    tha: [u8; 6],
+    tpa: [u8; 4],
+    eth_dst: [u8; 6],
+) -> Vec<u8> {
     let mut f = Vec::new();
     f.extend_from_slice(&eth_dst);
     f.extend_from_slice(&sha);
@@ -137,7 +160,11 @@ fn arp_responder_builds_the_reply() {
         r[6..12].copy_from_slice(&GW_A);
         r
     };
-    assert_eq!(run(&p, 1, &request), vec![(0, reply)], "sent back out of the in_port");
+    assert_eq!(
+        run(&p, 1, &request),
+        vec![(0, reply)],
+        "sent back out of the in_port"
+    );
     // A request for another address matches nothing: dropped.
     let other = arp(1, MAC_A, [10, 1, 0, 2], [0; 6], [10, 1, 0, 9], [0xff; 6]);
     assert!(run(&p, 1, &other).is_empty());
@@ -145,7 +172,10 @@ fn arp_responder_builds_the_reply() {
 
 #[test]
 fn push_vlan_and_set_vid() {
-    let p = pipeline(&["table=0,in_port=1,actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:3"], &[]);
+    let p = pipeline(
+        &["table=0,in_port=1,actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:3"],
+        &[],
+    );
     let input = udp(MAC_B, MAC_A, [10, 0, 0, 1], [10, 0, 0, 2], 64, 53);
     let mut tagged = input[..12].to_vec();
     tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x64]); // VID 100 (4196 = 0x1000 | 100)

@@ -2364,12 +2364,19 @@ fn flow_mods_batch_is_all_or_nothing() {
     bad.table_id = 1;
     let (i, e) = p.flow_mods(&[good.clone(), bad], now()).unwrap_err();
     assert_eq!(i, 1, "the failing mod's index");
-    assert_eq!(e.kind, OfpErrorKind::BadInstruction(code::BAD_INST_TABLE_ID));
+    assert_eq!(
+        e.kind,
+        OfpErrorKind::BadInstruction(code::BAD_INST_TABLE_ID)
+    );
     assert_eq!(view(&p), before, "nothing applied");
     let v0 = p.snapshot().version();
     let out2 = flow(0, 20, FlowMatch::ANY, vec![apply(vec![out(2)])]);
     let outcomes = p.flow_mods(&[good, out2], now()).unwrap();
     assert_eq!(outcomes.len(), 2);
     assert_eq!(p.snapshot().n_flows(), 2);
-    assert_eq!(p.snapshot().version(), v0 + 1, "one new version for the batch");
+    assert_eq!(
+        p.snapshot().version(),
+        v0 + 1,
+        "one new version for the batch"
+    );
 }

@@ -76,7 +76,11 @@ struct TxStage<'a> {
 }
 
 impl<'a> TxStage<'a> {
-    fn new(txqs: &'a mut [TxQueue], stats: &'a PmdStats, punt: std::sync::Arc<crate::punt::Punt>) -> Self {
+    fn new(
+        txqs: &'a mut [TxQueue],
+        stats: &'a PmdStats,
+        punt: std::sync::Arc<crate::punt::Punt>,
+    ) -> Self {
         let n = txqs.len();
         TxStage {
             txqs,
@@ -379,7 +383,11 @@ fn packet_outs(dp: &crate::datapath::Datapath, tx: &mut TxStage<'_>, now: u64, h
 }
 
 /// Answers a control request (allocation is fine: this is not per packet).
-fn answer(req: super::mailbox::Request, caches: &mut [MegaflowCache], now: u64) -> super::mailbox::Reply {
+fn answer(
+    req: super::mailbox::Request,
+    caches: &mut [MegaflowCache],
+    now: u64,
+) -> super::mailbox::Reply {
     use super::mailbox::{MegaflowDump, Reply, Request};
     match req {
         Request::DumpMegaflows => Reply::Megaflows(

@@ -16,4 +16,10 @@ if cargo clippy --version >/dev/null 2>&1; then
 fi
 # End-to-end tests each run a daemon whose PMD spins on core 1; two at a
 # time keeps a 2-core machine responsive.
-cargo test --workspace -- --test-threads=2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace -- --test-threads=2 2>&1 | tee "$log"
+# One closing line for the whole suite (cargo's last line is whichever
+# test binary ran last, often the doc tests with nothing in them).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "Total: %d passed, %d failed\n", p, f }' "$log"

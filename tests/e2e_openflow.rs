@@ -1178,3 +1178,58 @@ fn accept_within(l: &TcpListener, t: Duration) -> (TcpStream, std::net::SocketAd
         }
     }
 }
+
+/// Packet-ins from port 1 while `n` UDP packets with no matching flow
+/// arrive there (the table-miss entry sends them to the controller).
+fn udp_packet_ins(c: &mut OfClient, na: &Netns, n: usize) -> usize {
+    while c.recv_msg(Duration::from_millis(300)).is_some() {}
+    let script = format!("for i in $(seq {n}); do echo x > /dev/udp/10.0.0.2/9; done");
+    let (ok, out) = na.exec(&["bash", "-c", &script]);
+    assert!(ok, "{out}");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut got = 0;
+    while let Some((_, m)) = c.recv_msg(deadline.saturating_duration_since(Instant::now())) {
+        if let Message::PacketIn { data, .. } = m {
+            // IPv4/UDP to port 9.
+            if data.len() >= 38
+                && data[12..14] == [0x08, 0x00]
+                && data[23] == 17
+                && data[36..38] == [0, 9]
+            {
+                got += 1;
+            }
+        }
+    }
+    got
+}
+
+#[test]
+fn controller_meter_limits_packet_ins() {
+    require_ovs_ofctl();
+    let port = of_port(8);
+    let (_sw, ta, tb) = two_taps(port, "");
+    let mut c = OfClient::connect(port);
+    ofctl(port, &["add-flow"], &["priority=0,actions=CONTROLLER:128"]);
+    let (na, _nb) = hosts(&ta, &tb);
+    // A static neighbour, so the UDP packets themselves reach the switch.
+    let (ok, out) = na.exec(&[
+        "ip", "neigh", "replace", "10.0.0.2", "lladdr", MAC_B, "dev", &ta,
+    ]);
+    assert!(ok, "{out}");
+    let free = udp_packet_ins(&mut c, &na, 40);
+    assert!(
+        free >= 35,
+        "without a controller meter nearly all 40 arrive: {free}"
+    );
+    // OFPM_CONTROLLER with a 2 packets/s drop band.
+    ofctl(
+        port,
+        &["add-meter"],
+        &["meter=controller,pktps,bands=type=drop,rate=2"],
+    );
+    let metered = udp_packet_ins(&mut c, &na, 40);
+    assert!(
+        metered <= 8,
+        "the controller meter drops most of them: {metered}"
+    );
+}

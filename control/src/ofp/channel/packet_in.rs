@@ -11,7 +11,9 @@ use fastpath::punt::PacketIn;
 
 use super::Channel;
 use crate::ofp::codec::{self, packet_in_reason, port_config, Message};
-use crate::pipeline::{FlowMatch, CML_NO_BUFFER, NO_BUFFER};
+use crate::pipeline::{FlowMatch, CML_NO_BUFFER, METER_CONTROLLER, NO_BUFFER};
+use fastpath::dpdk::{rdtsc, tsc_hz};
+use fastpath::meter::MeterVerdict;
 
 /// How often the pump runs.
 pub const PUMP_EVERY: Duration = Duration::from_millis(1);
@@ -75,6 +77,19 @@ fn deliver(ch: &Channel, pi: PacketIn) {
         let s = ch.bridge(b);
         if s.port_config.get(&pi.in_port).copied().unwrap_or(0) & port_config::NO_PACKET_IN != 0 {
             return;
+        }
+        // OFPM_CONTROLLER: when the controller installed this virtual
+        // meter, it bounds everything sent on the controller path.
+        if let Some(bridge) = ch.view.bridges().get(b) {
+            if bridge.meters.contains(METER_CONTROLLER) {
+                let len = u32::try_from(pi.packet.data().len()).unwrap_or(u32::MAX);
+                let verdict = bridge
+                    .meters
+                    .apply(METER_CONTROLLER, len, rdtsc(), tsc_hz());
+                if verdict == MeterVerdict::Drop {
+                    return;
+                }
+            }
         }
         // Packets sent for a reason other than an output action use the
         // switch config's miss_send_len.

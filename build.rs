@@ -14,4 +14,5 @@ fn main() {
     println!("cargo:rustc-env=FERROSWITCH_GIT_REV={rev}");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
+    println!("cargo:rerun-if-changed=.git/refs/heads");
 }

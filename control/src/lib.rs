@@ -16,3 +16,16 @@ pub mod rundir;
 pub mod switch;
 
 pub use error::{Error, Result};
+
+static BUILD_REV: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Records the git revision the binaries were built from (the root
+/// package's build.rs knows it; this crate does not).
+pub fn set_build_rev(rev: &'static str) {
+    let _ = BUILD_REV.set(rev);
+}
+
+/// The git revision set by [`set_build_rev`], or "unknown".
+pub fn build_rev() -> &'static str {
+    BUILD_REV.get().copied().unwrap_or("unknown")
+}

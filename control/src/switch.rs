@@ -366,11 +366,7 @@ impl SwitchView {
             })
             .collect();
         proto::ShowReply {
-            version: format!(
-                "{} ({})",
-                env!("CARGO_PKG_VERSION"),
-                option_env!("FERROSWITCH_GIT_REV").unwrap_or("unknown")
-            ),
+            version: format!("{} ({})", env!("CARGO_PKG_VERSION"), crate::build_rev()),
             dpdk_version: self.dpdk_version.clone(),
             pid: std::process::id(),
             hugepages: self.hugepages,

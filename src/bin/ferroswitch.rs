@@ -32,6 +32,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    control::set_build_rev(env!("FERROSWITCH_GIT_REV"));
     let args = Args::parse();
     let mut cfg = match fsconfig::load(&args.config) {
         Ok(c) => c,

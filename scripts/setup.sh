@@ -19,6 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# os-ken (PyPI): the real OpenFlow controller the end-to-end tests use.
+if ! python3 -c 'import os_ken' >/dev/null 2>&1; then
+    echo "setup: installing os-ken (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore os-ken
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: cargo not found; install the Rust toolchain (rustup) first" >&2
     exit 1

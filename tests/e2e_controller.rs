@@ -109,3 +109,72 @@ fn osken_learning_switch_controls_forwarding() {
         "ping after the controller came back"
     );
 }
+
+#[test]
+fn standalone_fail_mode_learns_without_a_controller() {
+    let (sw, ta, tb) = common::two_taps("fail_mode = \"standalone\"", false);
+    let has_cookie = |v: &serde_json::Value| {
+        v["flows"].as_array().map_or(0, |f| {
+            f.iter()
+                .filter(|x| x["cookie"] == 0xfa11_0000_0000_0000u64)
+                .count()
+        })
+    };
+    // No controller for 3 s: the learning agent's table-miss flow appears.
+    wait_for("the standalone table-miss flow", 15, || {
+        has_cookie(&sw.ctl(&["dump-flows", "br0"])) >= 1
+    });
+    let (na, nb) = (Netns::new(&unique("nsla")), Netns::new(&unique("nslb")));
+    na.adopt(&ta, "10.80.0.1/24");
+    nb.adopt(&tb, "10.80.0.2/24");
+    assert!(
+        na.ping("10.80.0.2", 5) >= 4,
+        "a plain learning switch forwards"
+    );
+    // It learned both hosts: one flow per direction beside the table-miss.
+    wait_for("learned MAC flows", 10, || {
+        has_cookie(&sw.ctl(&["dump-flows", "br0"])) >= 3
+    });
+    let flows = sw.ctl(&["dump-flows", "br0"]);
+    let learned: Vec<_> = flows["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["priority"] == 1)
+        .collect();
+    assert!(learned.len() >= 2, "{flows}");
+    assert!(learned.iter().all(|f| f["idle_timeout"] == 60), "{flows}");
+    assert!(nb.ping("10.80.0.1", 3) >= 3);
+}
+
+#[test]
+fn standalone_hands_over_to_a_controller_that_comes_up() {
+    let ok = Command::new("python3")
+        .args(["-c", "import os_ken"])
+        .status()
+        .map(|s| s.success());
+    assert_eq!(ok.ok(), Some(true), "os-ken is missing: pip install os-ken");
+    let port = 27653 + (std::process::id() % 1000) as u16;
+    let (sw, _, _) = common::two_taps(
+        &format!("fail_mode = \"standalone\"\ncontrollers = [\"tcp:127.0.0.1:{port}\"]"),
+        false,
+    );
+    let agent_flows = |sw: &common::Switch| {
+        sw.ctl(&["dump-flows", "br0"])["flows"]
+            .as_array()
+            .map_or(0, |f| {
+                f.iter()
+                    .filter(|x| x["cookie"] == 0xfa11_0000_0000_0000u64)
+                    .count()
+            })
+    };
+    wait_for("standalone while the controller is down", 15, || {
+        agent_flows(&sw) >= 1
+    });
+    let _ctl = Controller::start(port);
+    // Once the controller's connection has held for 3 s, the agent's flows
+    // go and the controller's own table-miss entry (cookie 0) remains.
+    wait_for("hand-over to the controller", 30, || {
+        agent_flows(&sw) == 0 && n_flows(&sw) >= 1
+    });
+}

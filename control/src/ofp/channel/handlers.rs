@@ -413,11 +413,26 @@ fn packet_out(
         ));
     }
     let bridge = &ch.view.bridges()[b];
-    let snap = bridge.pipeline().snapshot();
-    snap.validate_packet_out(actions)?;
+    bridge.pipeline().snapshot().validate_packet_out(actions)?;
     if data.is_empty() {
         return Ok(());
     }
+    send_packet_out(ch, b, in_port, actions, data);
+    Ok(())
+}
+
+/// Translates validated packet-out `actions` and hands the packet to a PMD.
+pub(super) fn send_packet_out(
+    ch: &super::Channel,
+    b: usize,
+    in_port: PortNo,
+    actions: &[Action],
+    data: &[u8],
+) {
+    let Some(bridge) = ch.view.bridges().get(b) else {
+        return;
+    };
+    let snap = bridge.pipeline().snapshot();
     let mut key = FlowKey::ZERO;
     let meta = PacketMeta {
         in_port: in_port.0,
@@ -434,7 +449,6 @@ fn packet_out(
         e.credit_at(1, data.len() as u64, now);
     }
     if let Err(e) = ch.view.packet_out(b as u16, in_port.0, t.actions, data) {
-        tracing::warn!("OpenFlow: {}: packet-out dropped: {e}", conn.shared.peer);
+        tracing::warn!("OpenFlow: {}: packet-out dropped: {e}", bridge.name);
     }
-    Ok(())
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fsconfig::{FailMode, OfAddr, OfScheme};
+use fsconfig::{OfAddr, OfScheme};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{conn, Channel};
@@ -31,11 +31,6 @@ pub fn start(ch: &Arc<Channel>) {
             continue;
         };
         let name = cfg.name.clone();
-        if cfg.fail_mode == FailMode::Standalone {
-            tracing::warn!(
-                "OpenFlow: {name}: standalone fail mode not supported yet, acting as secure"
-            );
-        }
         for a in &cfg.listen {
             if tls_unsupported(&name, "listen", a) {
                 continue;

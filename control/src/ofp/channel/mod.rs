@@ -19,6 +19,7 @@ mod listen;
 mod multipart;
 mod packet_in;
 mod ports;
+mod standalone;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -61,6 +62,8 @@ pub(crate) struct BridgeState {
     pub port_config: HashMap<u32, u32>,
     /// What the last PORT_STATUS/poll saw, by port number.
     pub last_ports: HashMap<u32, PortDesc>,
+    /// The standalone fail mode's learning agent.
+    pub standalone: standalone::Learner,
 }
 
 impl Default for BridgeState {
@@ -72,6 +75,7 @@ impl Default for BridgeState {
             conns: Vec::new(),
             port_config: HashMap::new(),
             last_ports: HashMap::new(),
+            standalone: standalone::Learner::default(),
         }
     }
 }
@@ -104,6 +108,7 @@ pub fn start(view: Arc<SwitchView>) -> Arc<Channel> {
     listen::start(&ch);
     tokio::spawn(packet_in::pump(ch.clone()));
     tokio::spawn(ports::poll(ch.clone()));
+    tokio::spawn(standalone::watch(ch.clone()));
     ch
 }
 

@@ -73,6 +73,10 @@ fn deliver(ch: &Channel, pi: PacketIn) {
     if b >= ch.n_bridges() {
         return;
     }
+    // The standalone agent's own table-miss packets.
+    if super::standalone::handle(ch, b, pi.in_port, pi.cookie, pi.packet.data()) {
+        return;
+    }
     let (conns, max_len) = {
         let s = ch.bridge(b);
         if s.port_config.get(&pi.in_port).copied().unwrap_or(0) & port_config::NO_PACKET_IN != 0 {

@@ -27,6 +27,7 @@ pub(crate) struct RawConfig {
     mempool: RawMempool,
     #[serde(default)]
     bridge: Vec<RawBridge>,
+    tls: Option<crate::schema::TlsConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +113,7 @@ impl RawConfig {
             switch,
             mempool,
             bridges,
+            tls: self.tls,
         })
     }
 }

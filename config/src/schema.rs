@@ -31,6 +31,23 @@ pub struct Config {
     /// `[[bridge]]`: at least one.
     #[serde(rename = "bridge")]
     pub bridges: Vec<BridgeConfig>,
+    /// `[tls]`: keys for `ssl:` OpenFlow addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`: PEM files for OpenFlow over TLS, used in both directions (as
+/// OVS's `set-ssl`): our key and certificate, and the CA that peers'
+/// certificates must be signed by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Our private key (PEM).
+    pub private_key: PathBuf,
+    /// Our certificate (PEM), signed by a CA the peers trust.
+    pub certificate: PathBuf,
+    /// The CA certificate peers' certificates must be signed by (PEM).
+    pub ca_certificate: PathBuf,
 }
 
 /// `[switch]`.

@@ -186,6 +186,10 @@ hugepages = "off"
 memory_mb = 512
 log_level = "debug"
 eal_args = ["--vdev", "net_null9", "-d", "x"]
+[tls]
+private_key = "/etc/fs/key.pem"
+certificate = "/etc/fs/cert.pem"
+ca_certificate = "/etc/fs/ca.pem"
 [[bridge]]
 name = "br-x_1"
 datapath_id = "0xABCDEF0123456789"
@@ -981,4 +985,19 @@ fn load_names_the_file_in_errors() {
         "{m}"
     );
     assert_eq!(loaded.unwrap(), ok(MIN));
+}
+
+#[test]
+fn ssl_address_needs_tls_keys() {
+    let e = parse_with(
+        "[switch]\npmd_cores = [1]\n[[bridge]]\nname = \"br0\"\nlisten = [\"ssl:127.0.0.1:6653\"]\n",
+        "t.toml",
+        &HostEnv { n_cores: 2 },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("t.toml") && e.contains("bridge[0].listen") && e.contains("[tls]"),
+        "{e}"
+    );
 }

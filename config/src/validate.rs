@@ -51,7 +51,35 @@ pub(crate) fn check(config: &Config, env: &HostEnv) -> Result<(), Problem> {
     check_mempool(&config.mempool)?;
     check_memory(config)?;
     check_bridges(&config.bridges)?;
+    check_tls(config)?;
     check_ports(&config.bridges)
+}
+
+/// `ssl:` addresses need the `[tls]` keys.
+fn check_tls(config: &Config) -> Result<(), Problem> {
+    if config.tls.is_some() {
+        return Ok(());
+    }
+    for (i, b) in config.bridges.iter().enumerate() {
+        let addrs = b
+            .listen
+            .iter()
+            .map(|a| ("listen", a))
+            .chain(b.controllers.iter().map(|a| ("controllers", a)));
+        for (k, (what, a)) in addrs.enumerate() {
+            if a.scheme == crate::OfScheme::Ssl {
+                return Err(Problem::new(
+                    format!("bridge[{i}].{what}"),
+                    format!(
+                        "{a} needs a [tls] table with private_key, certificate and ca_certificate (PEM files) \
+                         (address {})",
+                        k + 1
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// "it has 2 cores: 0-1", for messages about cores that do not exist.

@@ -471,6 +471,11 @@ impl SwitchView {
         self.cfg.bridges.get(bridge).map_or(0, |b| b.datapath_id)
     }
 
+    /// The `[tls]` keys for `ssl:` OpenFlow addresses.
+    pub fn tls_config(&self) -> Option<&fsconfig::TlsConfig> {
+        self.cfg.tls.as_ref()
+    }
+
     /// The configured OpenFlow listen and controller addresses of a bridge.
     pub fn bridge_config(&self, bridge: usize) -> Option<&fsconfig::BridgeConfig> {
         self.cfg.bridges.get(bridge)

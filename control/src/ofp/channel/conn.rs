@@ -6,7 +6,7 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 
 use super::{handlers, Channel, DEFAULT_ASYNC};
@@ -289,8 +289,11 @@ impl Conn {
 }
 
 /// Serves one connection until it ends; never fails the caller.
-pub async fn run(ch: Arc<Channel>, bridge: usize, stream: TcpStream, peer: String) {
-    let _ = stream.set_nodelay(true);
+/// Runs one connection over any byte stream (TCP or TLS).
+pub async fn run<S>(ch: Arc<Channel>, bridge: usize, stream: S, peer: String)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let bname = ch.view.bridges()[bridge].name.clone();
     let shared = Arc::new(ConnShared::new(ch.next_conn_id(), peer.clone()));
     ch.bridge(bridge).conns.push(shared.clone());
@@ -313,7 +316,7 @@ pub async fn run(ch: Arc<Channel>, bridge: usize, stream: TcpStream, peer: Strin
             bitmap: Some(1 << codec::OFP_VERSION),
         },
     );
-    let result = serve(&mut conn, &stream).await;
+    let result = serve(&mut conn, stream).await;
     ch.bridge(bridge).conns.retain(|c| c.id != shared.id);
     let (sent, rate_drops) = {
         let c = shared.ctl();
@@ -336,7 +339,11 @@ pub async fn run(ch: Arc<Channel>, bridge: usize, stream: TcpStream, peer: Strin
     }
 }
 
-async fn serve(conn: &mut Conn, stream: &TcpStream) -> io::Result<&'static str> {
+async fn serve<S>(conn: &mut Conn, stream: S) -> io::Result<&'static str>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let mut rbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut wbuf: Vec<u8> = Vec::new();
     let mut wpos = 0usize;
@@ -350,40 +357,37 @@ async fn serve(conn: &mut Conn, stream: &TcpStream) -> io::Result<&'static str> 
                 "outbound queue overflow (peer not reading)",
             ));
         }
-        let pending_write = wpos < wbuf.len() || !outbox.is_empty();
+        if wpos == wbuf.len() && !outbox.is_empty() {
+            wbuf.clear();
+            wpos = 0;
+            outbox.drain_into(&mut wbuf, WRITE_CHUNK);
+        }
+        let pending_write = wpos < wbuf.len();
         if conn.closing && !pending_write {
             return Ok("closed by the switch after an error");
         }
         // Stop reading while the peer does not read our replies.
         let can_read = !conn.closing && outbox.reliable_bytes() < SOFT_BYTES;
         let deadline = last_rx + if probe_sent { DEAD_AFTER } else { PROBE_AFTER };
+        // Both branches are cancel-safe (read_buf, write).
         tokio::select! {
-            r = stream.readable(), if can_read => {
-                r?;
-                rbuf.reserve(READ_CHUNK);
-                match stream.try_read_buf(&mut rbuf) {
-                    Ok(0) => return Ok("peer closed the connection"),
-                    Ok(_) => {
+            r = rd.read_buf(&mut rbuf), if can_read => {
+                match r? {
+                    0 => return Ok("peer closed the connection"),
+                    _ => {
                         last_rx = Instant::now();
                         probe_sent = false;
                         let used = process(conn, &rbuf);
                         rbuf.drain(..used);
+                        rbuf.reserve(READ_CHUNK);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e),
                 }
             }
-            r = stream.writable(), if pending_write => {
-                r?;
+            r = wr.write(&wbuf[wpos..]), if pending_write => {
+                wpos += r?;
                 if wpos == wbuf.len() {
-                    wbuf.clear();
-                    wpos = 0;
-                    outbox.drain_into(&mut wbuf, WRITE_CHUNK);
-                }
-                match stream.try_write(&wbuf[wpos..]) {
-                    Ok(n) => wpos += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e),
+                    // TLS buffers records; push them out.
+                    wr.flush().await?;
                 }
             }
             _ = outbox.notify.notified(), if !pending_write => {}

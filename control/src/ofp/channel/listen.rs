@@ -1,91 +1,139 @@
 //! Where connections come from: passive listeners on each bridge's
 //! `listen` addresses and active connections to its `controllers`, which
 //! reconnect with a backoff of 1 s doubling to 8 s.
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use fsconfig::{OfAddr, OfScheme};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::tls::Tls;
 use super::{conn, Channel};
 
 /// First reconnect delay, and its ceiling.
 pub const BACKOFF_MIN: Duration = Duration::from_secs(1);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(8);
 
-fn tls_unsupported(bridge: &str, what: &str, a: &OfAddr) -> bool {
-    if a.scheme == OfScheme::Ssl {
-        tracing::error!(
-            "OpenFlow: {bridge}: {what} {a}: TLS not supported yet; skipping this address (use tcp:)"
-        );
-        return true;
+/// The TLS setup for `ssl:` addresses, if the config has `[tls]` keys
+/// that load; otherwise the reason, logged once per address.
+fn tls_for(
+    tls: &Option<Result<Tls, String>>,
+    bridge: &str,
+    what: &str,
+    a: &OfAddr,
+) -> Option<Option<Tls>> {
+    if a.scheme != OfScheme::Ssl {
+        return Some(None);
     }
-    false
+    match tls {
+        Some(Ok(t)) => Some(Some(t.clone())),
+        Some(Err(e)) => {
+            tracing::error!(
+                "OpenFlow: {bridge}: {what} {a}: TLS keys unusable: {e}; skipping this address"
+            );
+            None
+        }
+        None => {
+            tracing::error!(
+                "OpenFlow: {bridge}: {what} {a}: no [tls] keys configured; skipping this address"
+            );
+            None
+        }
+    }
 }
 
-/// Spawns the listeners and controller connections of every bridge.
 pub fn start(ch: &Arc<Channel>) {
+    let tls = ch.view.tls_config().map(Tls::load);
     for b in 0..ch.n_bridges() {
         let Some(cfg) = ch.view.bridge_config(b) else {
             continue;
         };
         let name = cfg.name.clone();
         for a in &cfg.listen {
-            if tls_unsupported(&name, "listen", a) {
+            let Some(tls) = tls_for(&tls, &name, "listen", a) else {
                 continue;
-            }
+            };
             let ch = ch.clone();
-            let addr = a.addr;
+            let addr = *a;
             let name = name.clone();
             // Bind now, so the port is open once the daemon says it is ready.
-            match std::net::TcpListener::bind(addr).and_then(|l| {
+            match std::net::TcpListener::bind(addr.addr).and_then(|l| {
                 l.set_nonblocking(true)?;
                 TcpListener::from_std(l)
             }) {
                 Ok(l) => {
-                    tracing::info!("OpenFlow: {name}: listening on tcp:{addr}");
-                    tokio::spawn(accept_loop(ch, b, l, addr));
+                    tracing::info!("OpenFlow: {name}: listening on {addr}");
+                    tokio::spawn(accept_loop(ch, b, l, addr, tls));
                 }
-                Err(e) => tracing::error!("OpenFlow: {name}: cannot listen on tcp:{addr}: {e}"),
+                Err(e) => tracing::error!("OpenFlow: {name}: cannot listen on {addr}: {e}"),
             }
         }
         for a in &cfg.controllers {
-            if tls_unsupported(&name, "controller", a) {
+            let Some(tls) = tls_for(&tls, &name, "controller", a) else {
                 continue;
-            }
-            tokio::spawn(connect_loop(ch.clone(), b, a.addr));
+            };
+            tokio::spawn(connect_loop(ch.clone(), b, *a, tls));
         }
     }
 }
 
-async fn accept_loop(ch: Arc<Channel>, b: usize, l: TcpListener, addr: SocketAddr) {
+async fn accept_loop(ch: Arc<Channel>, b: usize, l: TcpListener, addr: OfAddr, tls: Option<Tls>) {
     loop {
         match l.accept().await {
             Ok((s, peer)) => {
-                tokio::spawn(conn::run(ch.clone(), b, s, format!("tcp:{peer}")));
+                let _ = s.set_nodelay(true);
+                let ch = ch.clone();
+                match &tls {
+                    None => {
+                        tokio::spawn(conn::run(ch, b, s, format!("tcp:{peer}")));
+                    }
+                    Some(t) => {
+                        let acceptor = t.acceptor.clone();
+                        tokio::spawn(async move {
+                            match acceptor.accept(s).await {
+                                Ok(s) => conn::run(ch, b, s, format!("ssl:{peer}")).await,
+                                Err(e) => tracing::warn!(
+                                    "OpenFlow: TLS handshake with ssl:{peer} failed: {e}"
+                                ),
+                            }
+                        });
+                    }
+                }
             }
             Err(e) => {
                 // Out of file descriptors and the like: wait and go on.
-                tracing::warn!("OpenFlow: accept on tcp:{addr}: {e}");
+                tracing::warn!("OpenFlow: accept on {addr}: {e}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
 }
 
-async fn connect_loop(ch: Arc<Channel>, b: usize, addr: SocketAddr) {
+async fn connect_loop(ch: Arc<Channel>, b: usize, addr: OfAddr, tls: Option<Tls>) {
     let name = ch.view.bridges()[b].name.clone();
     let mut backoff = BACKOFF_MIN;
     loop {
-        match TcpStream::connect(addr).await {
+        match TcpStream::connect(addr.addr).await {
             Ok(s) => {
                 backoff = BACKOFF_MIN;
-                conn::run(ch.clone(), b, s, format!("tcp:{addr}")).await;
+                let _ = s.set_nodelay(true);
+                match &tls {
+                    None => conn::run(ch.clone(), b, s, addr.to_string()).await,
+                    Some(t) => {
+                        let server =
+                            rustls::pki_types::ServerName::IpAddress(addr.addr.ip().into());
+                        match t.connector.connect(server, s).await {
+                            Ok(s) => conn::run(ch.clone(), b, s, addr.to_string()).await,
+                            Err(e) => tracing::warn!(
+                                "OpenFlow: {name}: TLS handshake with {addr} failed: {e}"
+                            ),
+                        }
+                    }
+                }
             }
             Err(e) => {
                 tracing::debug!(
-                    "OpenFlow: {name}: controller tcp:{addr}: {e}; retrying in {backoff:?}"
+                    "OpenFlow: {name}: controller {addr}: {e}; retrying in {backoff:?}"
                 );
             }
         }

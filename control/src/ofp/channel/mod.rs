@@ -20,6 +20,7 @@ mod multipart;
 mod packet_in;
 mod ports;
 mod standalone;
+mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -34,6 +34,16 @@ impl Drop for Controller {
     }
 }
 
+fn require_osken() {
+    let ok = Command::new("python3")
+        .args(["-c", "import os_ken"])
+        .status();
+    assert!(
+        ok.is_ok_and(|s| s.success()),
+        "os-ken is missing: pip install os-ken (scripts/setup.sh installs it)"
+    );
+}
+
 fn n_flows(sw: &common::Switch) -> usize {
     sw.ctl(&["dump-flows", "br0"])["flows"]
         .as_array()
@@ -50,15 +60,7 @@ fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 
 #[test]
 fn osken_learning_switch_controls_forwarding() {
-    let ok = Command::new("python3")
-        .args(["-c", "import os_ken"])
-        .status()
-        .map(|s| s.success());
-    assert_eq!(
-        ok.ok(),
-        Some(true),
-        "os-ken is missing: pip install os-ken (scripts/setup.sh installs it)"
-    );
+    require_osken();
     let port = 26653 + (std::process::id() % 1000) as u16;
     let ctl = Controller::start(port);
     let (sw, ta, tb) =
@@ -149,11 +151,7 @@ fn standalone_fail_mode_learns_without_a_controller() {
 
 #[test]
 fn standalone_hands_over_to_a_controller_that_comes_up() {
-    let ok = Command::new("python3")
-        .args(["-c", "import os_ken"])
-        .status()
-        .map(|s| s.success());
-    assert_eq!(ok.ok(), Some(true), "os-ken is missing: pip install os-ken");
+    require_osken();
     let port = 27653 + (std::process::id() % 1000) as u16;
     let (sw, _, _) = common::two_taps(
         &format!("fail_mode = \"standalone\"\ncontrollers = [\"tcp:127.0.0.1:{port}\"]"),

@@ -17,7 +17,6 @@ pub const DEFAULT_FLOW_LIMIT: usize = 200_000;
 pub struct Megaflow {
     /// `key & mask` of the packet that made it.
     pub key: FlowKey,
-    pub mask: FlowMask,
     pub actions: Arc<[DpAction]>,
     credits: Arc<[Arc<dyn FlowCredit>]>,
     pub packets: u64,
@@ -226,7 +225,6 @@ impl MegaflowCache {
         }
         let mf = Megaflow {
             key: masked,
-            mask: up.mask,
             actions: up.actions.clone(),
             credits: up.credits.clone(),
             packets: 0,
@@ -293,9 +291,17 @@ impl MegaflowCache {
         }
     }
 
-    /// Every megaflow (for dump-megaflows).
-    pub fn iter(&self) -> impl Iterator<Item = &Megaflow> {
-        self.flows.iter().flatten()
+    /// Every megaflow with its mask (for dump-megaflows); the mask lives
+    /// once per subtable, not per megaflow.
+    pub fn iter(&self) -> impl Iterator<Item = (&FlowMask, &Megaflow)> {
+        self.subtables.iter().flat_map(move |st| {
+            st.flows.iter().filter_map(move |&i| {
+                self.flows
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .map(|m| (&st.mask, m))
+            })
+        })
     }
 }
 

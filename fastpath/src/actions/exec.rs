@@ -167,6 +167,7 @@ impl<P> Outputs<P> for Vec<Emitted<P>> {
 ///   headroom stop the program with `dropped(..)`.
 /// * A program that ends still holding the packet drops it with
 ///   `dropped(NoOutput)`.
+#[inline]
 pub fn execute<P: PacketBuf>(
     actions: &[DpAction],
     pkt: P,
@@ -174,6 +175,12 @@ pub fn execute<P: PacketBuf>(
     ctx: &ExecContext<'_>,
     out: &mut impl Outputs<P>,
 ) {
+    // The most common program, a single output, needs none of the
+    // general machinery (emitter look-ahead, copies).
+    if let [DpAction::Output(port)] = actions {
+        out.output(*port, pkt);
+        return;
+    }
     run(actions, pkt, layout, ctx, out, 0);
 }
 

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::PmdSpec;
-use crate::actions::{execute, DpAction, DropReason, ExecContext, Outputs};
+use crate::actions::{execute, DropReason, ExecContext, Outputs};
 use crate::datapath::SharedDatapath;
 use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, TxQueue};
 use crate::flow::FlowKey;
@@ -304,13 +304,7 @@ pub(super) fn run(
                 if mf.hit(len, start) {
                     hit_list.push((port.bridge, i));
                 }
-                // The most common program, a single output, skips the
-                // general executor.
-                if let [DpAction::Output(out)] = *mf.actions {
-                    tx.output(out, m);
-                } else {
-                    execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
-                }
+                execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
                 None
             });
             tx.flush();
@@ -395,10 +389,10 @@ fn answer(
                 .iter()
                 .enumerate()
                 .flat_map(|(b, c)| {
-                    c.iter().map(move |m| MegaflowDump {
+                    c.iter().map(move |(mask, m)| MegaflowDump {
                         bridge: b as u16,
                         key: m.key,
-                        mask: m.mask,
+                        mask: *mask,
                         packets: m.packets,
                         bytes: m.bytes,
                         idle_tsc: now.saturating_sub(m.last_used_tsc),

@@ -64,7 +64,63 @@ devargs = "{},no-rx=1"
     let pmd = sw.ctl(&["pmd-stats"]);
     let p = &pmd["pmds"][0];
     assert_eq!(p["upcalls"], 1, "{pmd}");
+    // Every frame is a new exact flow: the EMC never hits.
+    assert_eq!(p["emc_hits"], 0, "{pmd}");
     assert_eq!(p["megaflow_hits"], 299);
+}
+
+/// Sends 300 copies of one frame through a switch with the given
+/// `[switch]` keys; returns the PMD's stats.
+fn repeated_flow_stats(switch_keys: &str) -> serde_json::Value {
+    let one = pcap::udp_frames(1).remove(0);
+    let frames = vec![one; 300];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.pcap");
+    pcap::write(&input, &frames);
+    let sw = Switch::start_with_switch(
+        switch_keys,
+        &format!(
+            r#"
+[[bridge]]
+name = "br0"
+flows = ["table=0,priority=10,in_port=1,udp,actions=output:2"]
+[[bridge.port]]
+name = "in"
+ofport = 1
+devargs = "{},rx_pcap={}"
+[[bridge.port]]
+name = "sink"
+ofport = 2
+devargs = "{},no-rx=1"
+"#,
+            unique("net_pcap"),
+            input.display(),
+            unique("net_null")
+        ),
+    );
+    sw.wait_port_stats("sink", "300 packets sent", |s| s["tx_packets"] == 300);
+    let pmd = sw.ctl(&["pmd-stats"]);
+    pmd["pmds"][0].clone()
+}
+
+#[test]
+fn exact_match_cache_serves_repeated_flows() {
+    let p = repeated_flow_stats("pmd_cores = [1]\n");
+    assert_eq!(p["upcalls"], 1, "{p}");
+    let (emc, mf) = (
+        p["emc_hits"].as_u64().unwrap(),
+        p["megaflow_hits"].as_u64().unwrap(),
+    );
+    assert_eq!(emc + mf, 299, "{p}");
+    // Only the first burst's packets, classified before the upcall
+    // installed the flow, miss the EMC.
+    assert!(emc >= 300 - 32, "{p}");
+
+    // emc_entries = 0 turns the EMC off: the megaflow cache does it all.
+    let p = repeated_flow_stats("pmd_cores = [1]\nemc_entries = 0\n");
+    assert_eq!(p["upcalls"], 1, "{p}");
+    assert_eq!(p["emc_hits"], 0, "{p}");
+    assert_eq!(p["megaflow_hits"], 299, "{p}");
 }
 
 #[test]

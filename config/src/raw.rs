@@ -41,6 +41,7 @@ struct RawSwitch {
     memory_mb: Option<i64>,
     log_level: Option<LogLevel>,
     eal_args: Option<Vec<String>>,
+    emc_entries: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +149,12 @@ impl RawSwitch {
             )?,
             log_level: self.log_level.unwrap_or(d.log_level),
             eal_args: self.eal_args.unwrap_or(d.eal_args),
+            emc_entries: opt_int(
+                self.emc_entries,
+                d.emc_entries,
+                "switch.emc_entries",
+                validate::EXPECT_EMC,
+            )?,
         })
     }
 }

@@ -69,7 +69,12 @@ pub struct SwitchConfig {
     pub log_level: LogLevel,
     /// Extra EAL arguments, passed through verbatim.
     pub eal_args: Vec<String>,
+    /// Exact-match cache entries per PMD and bridge; 0 turns the EMC off.
+    pub emc_entries: u32,
 }
+
+/// `switch.emc_entries` default: 64 Ki entries (512 KiB per PMD and bridge).
+pub const DEFAULT_EMC_ENTRIES: u32 = 1 << 16;
 
 impl Default for SwitchConfig {
     fn default() -> Self {
@@ -82,6 +87,7 @@ impl Default for SwitchConfig {
             memory_mb: 0,
             log_level: LogLevel::default(),
             eal_args: Vec::new(),
+            emc_entries: DEFAULT_EMC_ENTRIES,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::schema::{
 
 pub(crate) const EXPECT_CORE: &str = "a core number (0, 1, ...)";
 pub(crate) const EXPECT_MEMORY: &str = "a size in MB (0 = computed from the mempool)";
+pub(crate) const EXPECT_EMC: &str = "0 (no exact-match cache) or a power of two in 8..=16777216";
 pub(crate) const EXPECT_MBUFS: &str = "1023..=4194303 (2^n - 1 such as 16383 is optimal)";
 pub(crate) const EXPECT_CACHE: &str = "0..=512 (RTE_MEMPOOL_CACHE_MAX_SIZE)";
 pub(crate) const EXPECT_DATA_ROOM: &str = "256..=65535";
@@ -50,6 +51,7 @@ pub(crate) fn check(config: &Config, env: &HostEnv) -> Result<(), Problem> {
     check_switch(&config.switch, env)?;
     check_mempool(&config.mempool)?;
     check_memory(config)?;
+    check_emc(&config.switch)?;
     check_bridges(&config.bridges)?;
     check_tls(config)?;
     check_ports(&config.bridges)
@@ -174,6 +176,17 @@ fn check_mempool(m: &MempoolConfig) -> Result<(), Problem> {
         return Err(Problem::new(
             "mempool.data_room",
             out_of_range(m.data_room, EXPECT_DATA_ROOM),
+        ));
+    }
+    Ok(())
+}
+
+fn check_emc(s: &SwitchConfig) -> Result<(), Problem> {
+    let n = s.emc_entries;
+    if n != 0 && (!n.is_power_of_two() || !(8..=1 << 24).contains(&n)) {
+        return Err(Problem::new(
+            "switch.emc_entries",
+            out_of_range(n, EXPECT_EMC),
         ));
     }
     Ok(())

@@ -140,6 +140,7 @@ impl Switch {
                 core,
                 rxqs: Vec::new(),
                 txqs,
+                emc_entries: cfg.switch.emc_entries as usize,
             })
             .collect();
         let mut views: Vec<Vec<(u16, u16)>> = vec![Vec::new(); n_pmds];
@@ -436,6 +437,7 @@ impl SwitchView {
                     idle_cycles: d.idle_cycles,
                     busy_percent: d.busy_percent(),
                     cycles_per_packet: d.cycles_per_packet(),
+                    emc_hits: d.emc_hits,
                     megaflow_hits: d.megaflow_hits,
                     upcalls: d.upcalls,
                     upcalls_not_cached: d.upcall_not_cached,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use fastpath::actions::DpAction;
+use fastpath::emc::{flow_hash, Emc};
 use fastpath::flow::{Field, FlowKey};
 use fastpath::megaflow::MegaflowCache;
 use fastpath::parse::{parse, PacketMeta};
@@ -123,6 +124,26 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for k in &probe {
                 black_box(eight.lookup(black_box(k)));
+            }
+        })
+    });
+
+    // The EMC in front of those 8 subtables: hash, prefetch the burst's
+    // buckets, probe and verify against the megaflow.
+    let mut emc = Emc::new(1 << 16);
+    for k in &probe {
+        let (idx, _) = eight.lookup(k);
+        emc.insert(flow_hash(k), idx.unwrap() as u32);
+    }
+    g.bench_function("emc_hit_10k_flows", |b| {
+        let mut hashes = [0u64; 32];
+        b.iter(|| {
+            for (h, k) in hashes.iter_mut().zip(&probe) {
+                *h = flow_hash(black_box(k));
+                emc.prefetch(*h);
+            }
+            for (h, k) in hashes.iter().zip(&probe) {
+                black_box(emc.lookup(*h, |i| eight.matches(i as usize, k)));
             }
         })
     });

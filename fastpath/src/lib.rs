@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod datapath;
 pub mod dpdk;
+pub mod emc;
 mod error;
 pub mod flow;
 pub mod megaflow;

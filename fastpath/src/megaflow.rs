@@ -25,6 +25,9 @@ pub struct Megaflow {
     pending_packets: u64,
     pending_bytes: u64,
     pub last_used_tsc: u64,
+    /// Slot of its subtable in `MegaflowCache::subtables` (stable while
+    /// the megaflow lives), for verifying exact-match-cache hits.
+    subtable: u16,
 }
 
 impl Megaflow {
@@ -37,6 +40,19 @@ impl Megaflow {
         self.packets += 1;
         self.bytes += bytes;
         self.pending_packets += 1;
+        self.pending_bytes += bytes;
+        self.last_used_tsc = now_tsc;
+        first
+    }
+
+    /// Counts `packets` packets of `bytes` bytes in all (a burst's run of
+    /// packets for this megaflow); like [`Megaflow::hit`].
+    #[inline]
+    pub fn hit_n(&mut self, packets: u64, bytes: u64, now_tsc: u64) -> bool {
+        let first = self.pending_packets == 0;
+        self.packets += packets;
+        self.bytes += bytes;
+        self.pending_packets += packets;
         self.pending_bytes += bytes;
         self.last_used_tsc = now_tsc;
         first
@@ -105,7 +121,11 @@ struct Subtable {
 
 /// One PMD's megaflows for one bridge.
 pub struct MegaflowCache {
+    /// Subtable slots; a slot keeps its index while it has megaflows (an
+    /// emptied one is reused for the next new mask).
     subtables: Vec<Subtable>,
+    /// Slots of the non-empty subtables in probe order (most hits first).
+    order: Vec<u16>,
     /// Slab of megaflows; `None` slots are free.
     flows: Vec<Option<Megaflow>>,
     /// Hash of each slab entry's masked key (for rehashing).
@@ -121,6 +141,7 @@ impl MegaflowCache {
     pub fn new(limit: usize) -> Self {
         MegaflowCache {
             subtables: Vec::new(),
+            order: Vec::new(),
             flows: Vec::new(),
             hashes: Vec::new(),
             free: Vec::new(),
@@ -139,13 +160,14 @@ impl MegaflowCache {
     }
 
     pub fn n_subtables(&self) -> usize {
-        self.subtables.len()
+        self.order.len()
     }
 
     /// Drops every megaflow (crediting pending hits first).
     pub fn clear(&mut self) {
         self.flush_all_credits();
         self.subtables.clear();
+        self.order.clear();
         self.flows.clear();
         self.hashes.clear();
         self.free.clear();
@@ -169,7 +191,10 @@ impl MegaflowCache {
     pub fn lookup(&mut self, key: &FlowKey) -> (Option<usize>, u32) {
         let mut probes = 0;
         let flows = &self.flows;
-        for st in self.subtables.iter_mut() {
+        for &slot in &self.order {
+            let Some(st) = self.subtables.get_mut(usize::from(slot)) else {
+                continue;
+            };
             probes += 1;
             let h = masked_hash(key, &st.mask, &st.words);
             let (k, m) = (key.words(), st.mask.words());
@@ -187,6 +212,25 @@ impl MegaflowCache {
         (None, probes)
     }
 
+    /// Whether the megaflow at `idx` exists and matches `key` (checks an
+    /// exact-match-cache entry, which may be stale).
+    #[inline]
+    pub fn matches(&self, idx: usize, key: &FlowKey) -> bool {
+        let Some(mf) = self.flows.get(idx).and_then(Option::as_ref) else {
+            return false;
+        };
+        let Some(st) = self.subtables.get(usize::from(mf.subtable)) else {
+            return false;
+        };
+        let (k, m, v) = (key.words(), st.mask.words(), mf.key.words());
+        st.words.iter().all(|i| k[i] & m[i] == v[i])
+    }
+
+    #[inline]
+    pub fn get(&self, idx: usize) -> Option<&Megaflow> {
+        self.flows.get(idx).and_then(Option::as_ref)
+    }
+
     #[inline]
     pub fn get_mut(&mut self, idx: usize) -> Option<&mut Megaflow> {
         self.flows.get_mut(idx).and_then(Option::as_mut)
@@ -200,16 +244,36 @@ impl MegaflowCache {
             return None;
         }
         let masked = key.masked(&up.mask);
-        let st_idx = match self.subtables.iter().position(|s| s.mask == up.mask) {
-            Some(i) => i,
+        let st_idx = match self.order.iter().find(|&&i| {
+            self.subtables
+                .get(usize::from(i))
+                .is_some_and(|s| s.mask == up.mask)
+        }) {
+            Some(&i) => usize::from(i),
             None => {
-                self.subtables.push(Subtable {
+                let st = Subtable {
                     mask: up.mask,
                     words: MaskWords::of(&up.mask),
                     flows: HashTable::new(),
                     hits: 0,
-                });
-                self.subtables.len() - 1
+                };
+                // Reuse an emptied slot (never one still in `order`).
+                let slot = match self.subtables.iter().position(|s| s.flows.is_empty()) {
+                    Some(i) if !self.order.iter().any(|&o| usize::from(o) == i) => {
+                        self.subtables[i] = st;
+                        i
+                    }
+                    _ => {
+                        if self.subtables.len() > usize::from(u16::MAX) {
+                            self.refused += 1;
+                            return None;
+                        }
+                        self.subtables.push(st);
+                        self.subtables.len() - 1
+                    }
+                };
+                self.order.push(slot as u16);
+                slot
             }
         };
         let st = &mut self.subtables[st_idx];
@@ -232,6 +296,7 @@ impl MegaflowCache {
             pending_packets: 0,
             pending_bytes: 0,
             last_used_tsc: now_tsc,
+            subtable: st_idx as u16,
         };
         let idx = match self.free.pop() {
             Some(i) => {
@@ -279,13 +344,21 @@ impl MegaflowCache {
                 !stale
             });
         }
-        self.subtables.retain(|s| !s.flows.is_empty());
+        let subtables = &self.subtables;
+        self.order.retain(|&i| {
+            subtables
+                .get(usize::from(i))
+                .is_some_and(|s| !s.flows.is_empty())
+        });
         removed
     }
 
     /// Orders subtables by hits (most first) so lookups probe fewer.
     pub fn rank_subtables(&mut self) {
-        self.subtables.sort_by_key(|s| std::cmp::Reverse(s.hits));
+        let subtables = &self.subtables;
+        self.order.sort_by_key(|&i| {
+            std::cmp::Reverse(subtables.get(usize::from(i)).map_or(0, |s| s.hits))
+        });
         for s in &mut self.subtables {
             s.hits /= 2;
         }
@@ -294,14 +367,17 @@ impl MegaflowCache {
     /// Every megaflow with its mask (for dump-megaflows); the mask lives
     /// once per subtable, not per megaflow.
     pub fn iter(&self) -> impl Iterator<Item = (&FlowMask, &Megaflow)> {
-        self.subtables.iter().flat_map(move |st| {
-            st.flows.iter().filter_map(move |&i| {
-                self.flows
-                    .get(i)
-                    .and_then(Option::as_ref)
-                    .map(|m| (&st.mask, m))
+        self.order
+            .iter()
+            .filter_map(|&i| self.subtables.get(usize::from(i)))
+            .flat_map(move |st| {
+                st.flows.iter().filter_map(move |&i| {
+                    self.flows
+                        .get(i)
+                        .and_then(Option::as_ref)
+                        .map(|m| (&st.mask, m))
+                })
             })
-        })
     }
 }
 

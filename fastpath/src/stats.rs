@@ -92,7 +92,10 @@ pub struct PmdStats {
     pub busy_cycles: Counter,
     /// TSC cycles spent in iterations that received nothing.
     pub idle_cycles: Counter,
-    /// Packets whose flow was found in the megaflow cache.
+    /// Packets whose flow the exact-match cache found.
+    pub emc_hits: Counter,
+    /// Packets whose flow was found in the megaflow cache (after an EMC
+    /// miss).
     pub megaflow_hits: Counter,
     /// Subtables probed by megaflow lookups (hits and misses).
     pub megaflow_lookups: Counter,
@@ -124,6 +127,7 @@ impl PmdStats {
             packets: Counter::default(),
             busy_cycles: Counter::default(),
             idle_cycles: Counter::default(),
+            emc_hits: Counter::default(),
             megaflow_hits: Counter::default(),
             megaflow_lookups: Counter::default(),
             upcalls: Counter::default(),
@@ -147,6 +151,7 @@ impl PmdStats {
             packets: self.packets.get(),
             busy_cycles: self.busy_cycles.get(),
             idle_cycles: self.idle_cycles.get(),
+            emc_hits: self.emc_hits.get(),
             megaflow_hits: self.megaflow_hits.get(),
             megaflow_lookups: self.megaflow_lookups.get(),
             upcalls: self.upcalls.get(),
@@ -169,6 +174,7 @@ pub struct PmdStatsSnapshot {
     pub packets: u64,
     pub busy_cycles: u64,
     pub idle_cycles: u64,
+    pub emc_hits: u64,
     pub megaflow_hits: u64,
     pub megaflow_lookups: u64,
     pub upcalls: u64,
@@ -191,6 +197,7 @@ impl PmdStatsSnapshot {
             packets: self.packets.saturating_sub(base.packets),
             busy_cycles: self.busy_cycles.saturating_sub(base.busy_cycles),
             idle_cycles: self.idle_cycles.saturating_sub(base.idle_cycles),
+            emc_hits: self.emc_hits.saturating_sub(base.emc_hits),
             megaflow_hits: self.megaflow_hits.saturating_sub(base.megaflow_hits),
             megaflow_lookups: self.megaflow_lookups.saturating_sub(base.megaflow_lookups),
             upcalls: self.upcalls.saturating_sub(base.upcalls),

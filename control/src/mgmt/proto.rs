@@ -283,6 +283,9 @@ pub struct PmdStats {
     pub idle_cycles: u64,
     pub busy_percent: f64,
     pub cycles_per_packet: f64,
+    /// Packets the exact-match cache found.
+    pub emc_hits: u64,
+    /// Packets the megaflow cache found after an EMC miss.
     pub megaflow_hits: u64,
     pub upcalls: u64,
     /// Upcalls whose translation was not cached (megaflow limit).

@@ -167,6 +167,7 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
         let mut t = Table::new(&["", ""]);
         for (k, v) in [
             ("packets", p.packets.to_string()),
+            ("emc hits", p.emc_hits.to_string()),
             ("megaflow hits", p.megaflow_hits.to_string()),
             (
                 "upcalls",

@@ -12,6 +12,7 @@ pub const BURST_SIZE: usize = 32;
 /// one exposed; `data()` never reads past `data_len`. An `Mbuf` must not
 /// outlive the pool it came from; the daemon frees every mbuf before it
 /// releases pools.
+#[repr(transparent)]
 pub struct Mbuf {
     ptr: NonNull<dpdk_sys::rte_mbuf>,
 }
@@ -146,6 +147,13 @@ impl Mbuf {
     }
 }
 
+/// Hints the CPU to load the cache line holding `r` (e.g. a hash bucket a
+/// lookup will read soon).
+#[inline(always)]
+pub fn prefetch_ref<T>(r: &T) {
+    prefetch((r as *const T).cast());
+}
+
 #[inline(always)]
 fn prefetch(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
@@ -247,6 +255,16 @@ impl Burst {
                 return;
             }
         }
+    }
+
+    /// The packets held, in order, borrowed (e.g. to classify a whole
+    /// burst before consuming it with [`Burst::process`]).
+    #[inline]
+    pub fn as_slice(&self) -> &[Mbuf] {
+        // SAFETY: `Mbuf` is a transparent `NonNull<rte_mbuf>`, which has the
+        // layout of `*mut rte_mbuf`; the slots below len hold owned non-null
+        // mbufs, borrowed here for as long as `self` is.
+        unsafe { std::slice::from_raw_parts(self.bufs.as_ptr().cast::<Mbuf>(), self.len) }
     }
 
     /// Starts loading every packet's first data cache line, so that

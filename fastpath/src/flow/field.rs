@@ -212,6 +212,13 @@ const FIELD_TABLE: [FieldDef; 48] = [
 
 impl Field {
     #[inline(always)]
+    /// Word index and bit shift of a field of at most 64 bits, as
+    /// constants (for code that builds whole key words at once).
+    pub(crate) const fn slot(self) -> (usize, u32) {
+        let d = &FIELD_TABLE[self as usize];
+        (d.word as usize, d.shift as u32)
+    }
+
     pub fn def(self) -> &'static FieldDef {
         const T: &[FieldDef; 48] = &FIELD_TABLE;
         &T[self as usize]

@@ -34,6 +34,7 @@
 //! - A third VLAN tag is neither: see [`is_unsupported`].
 pub mod arp;
 pub mod ethernet;
+mod fast;
 pub mod icmp;
 pub mod icmpv6;
 pub mod ipv4;
@@ -184,6 +185,9 @@ pub fn parse(
     meta: &PacketMeta,
     key: &mut FlowKey,
 ) -> (PacketLayout, Result<(), ParseError>) {
+    if let Some(layout) = fast::parse_ipv4_l4(pkt, meta, key) {
+        return (layout, Ok(()));
+    }
     *key = FlowKey::ZERO;
     key.set(Field::InPort, u128::from(meta.in_port));
     key.set(Field::TunnelId, u128::from(meta.tun_id));

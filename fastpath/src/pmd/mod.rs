@@ -26,6 +26,8 @@ pub struct PmdSpec {
     pub rxqs: Vec<(u16, RxQueue)>,
     /// Indexed by dense port index: this PMD's own tx queue on each port.
     pub txqs: Vec<TxQueue>,
+    /// Exact-match cache entries per bridge (0: no EMC).
+    pub emc_entries: usize,
 }
 
 /// A running PMD thread.

@@ -1,18 +1,27 @@
 //! The PMD poll loop. Per packet: no allocation, no locks, no syscalls,
 //! except on a megaflow miss, where the upcall translates and caches.
 //!
-//! For each rx queue: rx burst → parse each packet into its flow key →
-//! megaflow lookup (upcall on a miss) → execute the compiled actions into
-//! per-port tx batches → one tx burst per port → counters and credits.
+//! For each rx queue, one burst at a time, in phases so that a burst's
+//! cache misses overlap instead of stalling one by one:
+//! 1. parse every packet into its flow key and hash it (RSS hash when the
+//!    NIC gave one); prefetch its exact-match-cache bucket;
+//! 2. probe the exact-match cache (EMC);
+//! 3. EMC misses: tuple-space search in the megaflow cache, and an upcall
+//!    (pipeline translation, bounded per burst) on a miss there;
+//! 4. execute each packet's compiled actions into per-port tx batches,
+//!    counting hits once per run of packets of the same megaflow;
+//!
+//! then one tx burst per port, counters and OpenFlow credits.
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::PmdSpec;
 use crate::actions::{execute, DropReason, ExecContext, Outputs};
 use crate::datapath::SharedDatapath;
-use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, TxQueue};
+use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, TxQueue, BURST_SIZE};
+use crate::emc::{flow_hash, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
 use crate::megaflow::{MegaflowCache, DEFAULT_FLOW_LIMIT};
-use crate::parse::{parse, PacketMeta};
+use crate::parse::{parse, PacketLayout, PacketMeta};
 use crate::stats::PmdStats;
 
 /// Megaflows unused this long are removed.
@@ -29,6 +38,8 @@ const MAX_UPCALLS_PER_BURST: u64 = 8;
 #[derive(Default)]
 struct BurstTally {
     malformed: u64,
+    emc_lookups: u32,
+    emc_hits: u32,
     hits: u64,
     probes: u64,
     upcalls: u64,
@@ -41,6 +52,9 @@ impl BurstTally {
         if self.malformed > 0 {
             stats.malformed.add(self.malformed);
         }
+        if self.emc_hits > 0 {
+            stats.emc_hits.add(u64::from(self.emc_hits));
+        }
         stats.megaflow_hits.add(self.hits);
         stats.megaflow_lookups.add(self.probes);
         if self.upcalls > 0 {
@@ -52,6 +66,35 @@ impl BurstTally {
         }
     }
 }
+/// What phase 1-3 found for each packet of a burst, for phase 4.
+struct Classified {
+    keys: Box<[FlowKey; BURST_SIZE]>,
+    layouts: [PacketLayout; BURST_SIZE],
+    hashes: [u64; BURST_SIZE],
+    /// The megaflow's slab index, or one of the markers below.
+    found: [u32; BURST_SIZE],
+    /// Actions of translations the megaflow cache refused (at its limit),
+    /// by packet index.
+    uncached: Vec<(usize, std::sync::Arc<[crate::actions::DpAction]>)>,
+}
+
+/// `Classified::found` markers.
+const MALFORMED: u32 = u32::MAX;
+const MISS: u32 = u32::MAX - 1;
+const UNCACHED: u32 = u32::MAX - 2;
+
+impl Classified {
+    fn new() -> Self {
+        Classified {
+            keys: Box::new([FlowKey::ZERO; BURST_SIZE]),
+            layouts: [PacketLayout::default(); BURST_SIZE],
+            hashes: [0; BURST_SIZE],
+            found: [MISS; BURST_SIZE],
+            uncached: Vec::with_capacity(MAX_UPCALLS_PER_BURST as usize),
+        }
+    }
+}
+
 /// Control requests are checked every this many iterations.
 const MAILBOX_EVERY: u64 = 1 << 10;
 /// Housekeeping (expiry, subtable ranking) every this many iterations.
@@ -209,8 +252,9 @@ pub(super) fn run(
     let mut caches: Vec<MegaflowCache> = (0..n_bridges)
         .map(|_| MegaflowCache::new(DEFAULT_FLOW_LIMIT))
         .collect();
-    let mut hit_list: Vec<(u16, usize)> = Vec::with_capacity(crate::dpdk::BURST_SIZE);
-    let mut key = FlowKey::ZERO;
+    let mut emcs: Vec<Emc> = (0..n_bridges).map(|_| Emc::new(spec.emc_entries)).collect();
+    let mut hit_list: Vec<usize> = Vec::with_capacity(BURST_SIZE);
+    let mut sc = Classified::new();
     let punt = datapath.load().punt.clone();
     let mut tx = TxStage::new(&mut spec.txqs, stats, punt);
     let mut iterations = 0u64;
@@ -247,7 +291,9 @@ pub(super) fn run(
                 continue;
             };
             let b = usize::from(port.bridge);
-            let (Some(bridge), Some(cache)) = (dp.bridges.get(b), caches.get_mut(b)) else {
+            let (Some(bridge), Some(cache), Some(emc)) =
+                (dp.bridges.get(b), caches.get_mut(b), emcs.get_mut(b))
+            else {
                 rx.clear();
                 continue;
             };
@@ -264,52 +310,69 @@ pub(super) fn run(
                 tsc_hz: hz,
             };
             let mut t = BurstTally::default();
+            let use_emc = emc.use_for_burst();
             rx.prefetch_data();
+            let n = classify(rx, &meta, use_emc, emc, cache, &mut sc, &mut t);
+            let stop_at = lookup_misses(
+                n,
+                use_emc,
+                emc,
+                cache,
+                translator.as_ref(),
+                &mut sc,
+                &mut t,
+                start,
+            );
+            if use_emc {
+                emc.account(t.emc_lookups, t.emc_hits);
+            }
+
+            // Phase 4: execute, in order; packets from `stop_at` on wait
+            // for the next iteration (upcall budget used).
+            let mut i = 0usize;
+            // The run of consecutive packets of one megaflow being counted.
+            let mut run = (MISS, 0u64, 0u64);
+            let sc = &mut sc;
             rx.process(|m| {
-                let len = u64::from(m.pkt_len());
-                let (mut layout, parsed) = parse(m.data(), &meta, &mut key);
-                if parsed.is_err() {
-                    t.malformed += 1;
+                let j = i;
+                i += 1;
+                if j >= stop_at {
+                    return Some(m);
+                }
+                let (Some(&f), Some(layout)) = (sc.found.get(j), sc.layouts.get_mut(j)) else {
                     return None;
-                }
-                let (found, p) = cache.lookup(&key);
-                t.probes += u64::from(p);
-                let i = match found {
-                    Some(i) => {
-                        t.hits += 1;
-                        i
-                    }
-                    // Budget used: this packet and the rest of the burst
-                    // wait for the next iteration.
-                    None if t.upcalls >= MAX_UPCALLS_PER_BURST => {
-                        t.deferred += 1;
-                        return Some(m);
-                    }
-                    None => {
-                        t.upcalls += 1;
-                        let up = translator.translate(&key);
-                        match cache.insert(&key, &up, start) {
-                            Some(i) => i,
-                            None => {
-                                t.uncached += 1;
-                                execute(&up.actions, m, &mut layout, &ctx, &mut tx);
-                                return None;
-                            }
-                        }
-                    }
                 };
-                // (A stale index cannot happen; if it did, the packet is
-                // dropped: `None` means consumed.)
-                let mf = cache.get_mut(i)?;
-                if mf.hit(len, start) {
-                    hit_list.push((port.bridge, i));
+                match f {
+                    MALFORMED => {
+                        t.malformed += 1;
+                        None
+                    }
+                    UNCACHED => {
+                        if let Some((_, actions)) = sc.uncached.iter().find(|(k, _)| *k == j) {
+                            execute(actions, m, layout, &ctx, &mut tx);
+                        }
+                        None
+                    }
+                    idx => {
+                        let len = u64::from(m.pkt_len());
+                        if run.0 == idx {
+                            run.1 += 1;
+                            run.2 += len;
+                        } else {
+                            count_run(cache, run, start, &mut hit_list);
+                            run = (idx, 1, len);
+                        }
+                        let mf = cache.get(idx as usize)?;
+                        execute(&mf.actions, m, layout, &ctx, &mut tx);
+                        None
+                    }
                 }
-                execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
-                None
             });
+            count_run(cache, run, start, &mut hit_list);
+            sc.uncached.clear();
             tx.flush();
-            for (b, i) in hit_list.drain(..) {
-                if let Some(mf) = caches.get_mut(usize::from(b)).and_then(|c| c.get_mut(i)) {
+            for i in hit_list.drain(..) {
+                if let Some(mf) = cache.get_mut(i) {
                     mf.flush_credits();
                 }
             }
@@ -340,6 +403,136 @@ pub(super) fn run(
     }
     for c in &mut caches {
         c.flush_all_credits();
+    }
+}
+
+/// Phase 1 and 2: parses every packet of `rx` into `sc` and, when the EMC
+/// is in use, hashes each key, prefetches its bucket, then probes. Returns
+/// the number of packets.
+#[inline]
+fn classify(
+    rx: &Burst,
+    meta: &PacketMeta,
+    use_emc: bool,
+    emc: &Emc,
+    cache: &MegaflowCache,
+    sc: &mut Classified,
+    t: &mut BurstTally,
+) -> usize {
+    let pkts = rx.as_slice();
+    for (((m, key), layout), (found, hash)) in pkts
+        .iter()
+        .zip(sc.keys.iter_mut())
+        .zip(sc.layouts.iter_mut())
+        .zip(sc.found.iter_mut().zip(sc.hashes.iter_mut()))
+    {
+        let (l, res) = parse(m.data(), meta, key);
+        *layout = l;
+        if res.is_err() {
+            *found = MALFORMED;
+            continue;
+        }
+        *found = MISS;
+        if use_emc {
+            *hash = match m.rss_hash() {
+                Some(rss) if layout.l3 != crate::parse::L3Kind::None => {
+                    rss_flow_hash(rss, meta.in_port)
+                }
+                _ => flow_hash(key),
+            };
+            emc.prefetch(*hash);
+        }
+    }
+    if use_emc {
+        for ((found, hash), key) in sc
+            .found
+            .iter_mut()
+            .zip(sc.hashes.iter())
+            .zip(sc.keys.iter())
+            .take(pkts.len())
+        {
+            if *found != MISS {
+                continue;
+            }
+            t.emc_lookups += 1;
+            if let Some(idx) = emc.lookup(*hash, |i| cache.matches(i as usize, key)) {
+                *found = idx;
+                t.emc_hits += 1;
+            }
+        }
+    }
+    pkts.len()
+}
+
+/// Phase 3: megaflow lookup for the EMC misses, an upcall for the
+/// megaflow misses (at most [`MAX_UPCALLS_PER_BURST`]; later packets of a
+/// flow just translated find its new megaflow, so one flow costs one
+/// upcall). Returns the index of the first packet that must wait for the
+/// next iteration (`n` if none).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn lookup_misses(
+    n: usize,
+    use_emc: bool,
+    emc: &mut Emc,
+    cache: &mut MegaflowCache,
+    translator: &dyn crate::upcall::Translator,
+    sc: &mut Classified,
+    t: &mut BurstTally,
+    now: u64,
+) -> usize {
+    for i in 0..n {
+        if sc.found[i] != MISS {
+            continue;
+        }
+        let key = &sc.keys[i];
+        let (found, probes) = cache.lookup(key);
+        t.probes += u64::from(probes);
+        let idx = match found {
+            Some(idx) => {
+                t.hits += 1;
+                idx
+            }
+            None if t.upcalls >= MAX_UPCALLS_PER_BURST => {
+                t.deferred += (n - i) as u64;
+                return i;
+            }
+            None => {
+                t.upcalls += 1;
+                let up = translator.translate(key);
+                match cache.insert(key, &up, now) {
+                    Some(idx) => idx,
+                    None => {
+                        t.uncached += 1;
+                        sc.found[i] = UNCACHED;
+                        sc.uncached.push((i, up.actions));
+                        continue;
+                    }
+                }
+            }
+        };
+        let Ok(idx) = u32::try_from(idx) else {
+            continue;
+        };
+        sc.found[i] = idx;
+        if use_emc {
+            emc.insert(sc.hashes[i], idx);
+        }
+    }
+    n
+}
+
+/// Counts a run of packets of one megaflow (`(index, packets, bytes)`);
+/// remembers megaflows whose credits need flushing at the burst's end.
+#[inline]
+fn count_run(cache: &mut MegaflowCache, run: (u32, u64, u64), now: u64, hit_list: &mut Vec<usize>) {
+    if run.1 == 0 {
+        return;
+    }
+    if let Some(mf) = cache.get_mut(run.0 as usize) {
+        if mf.hit_n(run.1, run.2, now) {
+            hit_list.push(run.0 as usize);
+        }
     }
 }
 

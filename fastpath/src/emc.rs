@@ -1,0 +1,298 @@
+//! Per-PMD exact-match cache (EMC): full-flow-key hash → megaflow.
+//!
+//! The first level of the lookup, in front of the megaflow cache's
+//! tuple-space search. It maps the hash of a packet's whole flow key to the
+//! slab index of the megaflow that packet hit last time, so a hit costs one
+//! cache line of buckets plus the megaflow itself, however many subtables
+//! the megaflow cache has.
+//!
+//! Design, and why it differs from OVS's EMC:
+//! - An entry is 8 bytes (a 32-bit signature and a 32-bit megaflow index),
+//!   not a copy of the key. Eight entries share a 64-byte bucket, so a probe
+//!   reads one cache line and an insertion writes into the line the probe
+//!   just read: inserting is nearly free, and OVS's reason to insert only
+//!   1 in 100 misses (the cost of copying a key) does not apply.
+//! - A hit is verified against the megaflow itself (the packet's key under
+//!   the megaflow's mask must equal the megaflow's key), not against a
+//!   stored key. Megaflows never overlap, so a verified hit is exactly the
+//!   megaflow the tuple-space search would find. Stale entries (a freed or
+//!   reused slab slot, a flushed cache) simply fail verification: nothing
+//!   has to be cleared when megaflows go away.
+//! - Adaptive: when flows far outnumber the entries, most probes miss and
+//!   only cost time. Over each window of lookups the hit rate is measured;
+//!   below [`DISABLE_BELOW`] the EMC is bypassed, and one burst in
+//!   [`SAMPLE_EVERY`] still probes and inserts to notice when the traffic
+//!   becomes cacheable again.
+use crate::flow::{FlowKey, FLOW_WORDS};
+
+/// Entries per bucket (one 64-byte line of 32-bit signatures and indices).
+pub const WAYS: usize = 8;
+/// Default number of entries (a power of two): 64 Ki, 512 KiB per PMD and
+/// bridge.
+pub const DEFAULT_ENTRIES: usize = 1 << 16;
+/// Lookups per measurement window of the adaptive policy.
+const WINDOW: u32 = 1 << 14;
+/// Bypass the EMC when fewer than 1 in this many lookups hit.
+const DISABLE_BELOW: u32 = 10;
+/// Use it again when at least 1 in this many sampled lookups hit.
+const ENABLE_ABOVE: u32 = 4;
+/// While bypassed, one burst in this many still probes and inserts.
+const SAMPLE_EVERY: u32 = 16;
+
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Bucket {
+    /// 0 = empty; otherwise the high half of the hash, with bit 0 forced on.
+    sig: [u32; WAYS],
+    idx: [u32; WAYS],
+}
+
+/// One PMD's exact-match cache for one bridge.
+pub struct Emc {
+    buckets: Box<[Bucket]>,
+    bucket_mask: usize,
+    enabled: bool,
+    /// Built with 0 entries: never used, not even sampled.
+    off: bool,
+    window_lookups: u32,
+    window_hits: u32,
+    bursts: u32,
+}
+
+impl Emc {
+    /// A cache of `entries` (rounded up to a power of two, at least one
+    /// bucket). 0 makes a cache that is never used.
+    pub fn new(entries: usize) -> Self {
+        let n_buckets = if entries == 0 {
+            1
+        } else {
+            entries.div_ceil(WAYS).next_power_of_two()
+        };
+        Emc {
+            buckets: vec![Bucket::default(); n_buckets].into_boxed_slice(),
+            bucket_mask: n_buckets - 1,
+            enabled: entries != 0,
+            off: entries == 0,
+            window_lookups: 0,
+            window_hits: 0,
+            bursts: 0,
+        }
+    }
+
+    /// Entries it can hold.
+    pub fn capacity(&self) -> usize {
+        self.buckets.len() * WAYS
+    }
+
+    /// Whether the next burst should use the cache (probe and insert).
+    /// Called once per burst; a bypassed cache samples some bursts.
+    #[inline]
+    pub fn use_for_burst(&mut self) -> bool {
+        if self.enabled {
+            return true;
+        }
+        if self.off {
+            return false;
+        }
+        self.bursts = self.bursts.wrapping_add(1);
+        self.bursts.is_multiple_of(SAMPLE_EVERY)
+    }
+
+    /// Whether the cache is currently in use (not bypassed).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Feeds a burst's lookups and hits to the adaptive policy.
+    #[inline]
+    pub fn account(&mut self, lookups: u32, hits: u32) {
+        self.window_lookups += lookups;
+        self.window_hits += hits;
+        let window = if self.enabled {
+            WINDOW
+        } else {
+            WINDOW / SAMPLE_EVERY
+        };
+        if self.window_lookups < window {
+            return;
+        }
+        let (l, h) = (self.window_lookups, self.window_hits);
+        self.enabled = if self.enabled {
+            h.saturating_mul(DISABLE_BELOW) >= l
+        } else {
+            h.saturating_mul(ENABLE_ABOVE) >= l
+        };
+        self.window_lookups = 0;
+        self.window_hits = 0;
+    }
+
+    #[inline(always)]
+    fn slot(&self, hash: u64) -> (usize, u32) {
+        (
+            (hash as usize) & self.bucket_mask,
+            ((hash >> 32) as u32) | 1,
+        )
+    }
+
+    /// Starts loading the bucket `hash` maps to, so that a burst's probes
+    /// overlap their cache misses instead of taking them one by one.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        let (b, _) = self.slot(hash);
+        crate::dpdk::prefetch_ref(&self.buckets[b]);
+    }
+
+    /// The megaflow index cached for `hash` that `verify` accepts.
+    #[inline]
+    pub fn lookup(&self, hash: u64, mut verify: impl FnMut(u32) -> bool) -> Option<u32> {
+        let (b, sig) = self.slot(hash);
+        let bucket = &self.buckets[b];
+        for w in 0..WAYS {
+            if bucket.sig[w] == sig && verify(bucket.idx[w]) {
+                return Some(bucket.idx[w]);
+            }
+        }
+        None
+    }
+
+    /// Caches `idx` for `hash`: replaces an entry with the same signature,
+    /// else fills an empty way, else evicts the way the hash's low bits
+    /// pick (pseudo-random, so no flow can pin a bucket).
+    #[inline]
+    pub fn insert(&mut self, hash: u64, idx: u32) {
+        let (b, sig) = self.slot(hash);
+        let bucket = &mut self.buckets[b];
+        let way = bucket
+            .sig
+            .iter()
+            .position(|&s| s == sig)
+            .or_else(|| bucket.sig.iter().position(|&s| s == 0))
+            .unwrap_or(((hash >> 24) as usize) % WAYS);
+        bucket.sig[way] = sig;
+        bucket.idx[way] = idx;
+    }
+
+    /// Forgets every entry (not needed for correctness; for tests and
+    /// `flush`).
+    pub fn clear(&mut self) {
+        self.buckets.fill(Bucket::default());
+    }
+}
+
+/// The EMC hash of a whole flow key: independent multiplies over the words
+/// the common fields live in (0-4), a rotate-xor fold over the rest (IPv6
+/// addresses, metadata, tunnel), one final mix. About ten cycles; a hash
+/// collision costs only a failed verification.
+#[inline]
+pub fn flow_hash(key: &FlowKey) -> u64 {
+    const MUL: [u64; 5] = [
+        0x9e37_79b9_7f4a_7c15,
+        0xc2b2_ae3d_27d4_eb4f,
+        0x1656_67b1_9e37_79f9,
+        0x85eb_ca77_c2b2_ae63,
+        0x27d4_eb2f_1656_67c5,
+    ];
+    let w = key.words();
+    let mut h = 0u64;
+    for i in 0..5 {
+        h = h.wrapping_add((w[i] ^ (w[i] >> 31)).wrapping_mul(MUL[i]));
+    }
+    let mut rest = 0u64;
+    for (i, &x) in w.iter().enumerate().take(FLOW_WORDS).skip(5) {
+        rest ^= x.rotate_left((i as u32) * 7);
+    }
+    h = h.wrapping_add((rest ^ (rest >> 29)).wrapping_mul(0xff51_afd7_ed55_8ccd));
+    h ^= h >> 32;
+    h.wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ (h >> 29)
+}
+
+/// The EMC hash from a NIC's RSS hash (which covers the IP addresses and
+/// ports) and the in_port: no key hashing at all.
+#[inline]
+pub fn rss_flow_hash(rss: u32, in_port: u32) -> u64 {
+    let h = (u64::from(rss) << 32 | u64::from(in_port)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Field;
+
+    fn key(port: u32, dst: u32) -> FlowKey {
+        let mut k = FlowKey::ZERO;
+        k.set(Field::InPort, port.into());
+        k.set(Field::Ipv4Dst, dst.into());
+        k
+    }
+
+    #[test]
+    fn hit_only_when_verified() {
+        let mut emc = Emc::new(64);
+        let h = flow_hash(&key(1, 7));
+        assert_eq!(emc.lookup(h, |_| true), None);
+        emc.insert(h, 42);
+        assert_eq!(emc.lookup(h, |i| i == 42), Some(42));
+        // A stale entry (its megaflow went away) is a miss, never a wrong hit.
+        assert_eq!(emc.lookup(h, |_| false), None);
+        // Same signature: the index is replaced, not duplicated.
+        emc.insert(h, 43);
+        assert_eq!(emc.lookup(h, |i| i == 42), None);
+        assert_eq!(emc.lookup(h, |i| i == 43), Some(43));
+    }
+
+    #[test]
+    fn full_bucket_evicts_and_keeps_the_rest() {
+        // One bucket: every hash maps to it.
+        let mut emc = Emc::new(WAYS);
+        assert_eq!(emc.capacity(), WAYS);
+        let hashes: Vec<u64> = (0..WAYS as u64 + 1).map(|i| (i + 1) << 33).collect();
+        for (i, &h) in hashes.iter().enumerate() {
+            emc.insert(h, i as u32);
+        }
+        let present = hashes
+            .iter()
+            .enumerate()
+            .filter(|&(i, &h)| emc.lookup(h, |x| x == i as u32).is_some())
+            .count();
+        assert_eq!(present, WAYS, "one eviction, the others stay");
+    }
+
+    #[test]
+    fn hashes_differ_by_any_word() {
+        let base = key(1, 2);
+        let h = flow_hash(&base);
+        for w in 0..FLOW_WORDS {
+            let mut k = base;
+            k.words_mut()[w] ^= 1 << (w % 64);
+            assert_ne!(flow_hash(&k), h, "word {w}");
+        }
+        assert_ne!(rss_flow_hash(5, 1), rss_flow_hash(5, 2));
+    }
+
+    #[test]
+    fn adaptive_bypass_and_return() {
+        let mut emc = Emc::new(1024);
+        assert!(emc.use_for_burst());
+        // A window of misses turns it off ...
+        for _ in 0..WINDOW / 32 {
+            emc.account(32, 0);
+        }
+        assert!(!emc.is_enabled());
+        let sampled = (0..SAMPLE_EVERY * 4)
+            .filter(|_| emc.use_for_burst())
+            .count();
+        assert_eq!(sampled, 4, "bypassed: one burst in SAMPLE_EVERY samples");
+        // ... and sampled hits turn it back on.
+        for _ in 0..WINDOW / SAMPLE_EVERY / 32 {
+            emc.account(32, 30);
+        }
+        assert!(emc.is_enabled());
+        assert!(Emc::new(0).capacity() >= WAYS);
+        let mut off = Emc::new(0);
+        assert!(
+            !(0..100).any(|_| off.use_for_burst()),
+            "0 entries: never used"
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! The common case in one pass: an untagged Ethernet frame carrying a
+//! complete, unfragmented IPv4 datagram without options, with a UDP or TCP
+//! header. One length check up front, then whole key words are built in
+//! registers instead of field by field. Anything else (VLAN tags, options,
+//! fragments, other protocols, any inconsistency) returns `None` and goes
+//! through the general parser, so this path only has to be right on what
+//! it accepts; a test checks it gives exactly the general parser's key and
+//! layout there.
+use super::{array_ref, ip_proto, tcp, L3Kind, PacketLayout, PacketMeta};
+use crate::flow::{Field, FlowKey, FLOW_WORDS};
+
+const ETH_LEN: usize = 14;
+const IP_LEN: usize = 20;
+const UDP_LEN: usize = 8;
+const TCP_LEN: usize = 20;
+
+/// `v` placed at `f`'s position in its word.
+#[inline(always)]
+const fn at(f: Field, v: u64) -> u64 {
+    v << f.slot().1
+}
+
+/// `f`'s word index.
+#[inline(always)]
+const fn word(f: Field) -> usize {
+    f.slot().0
+}
+
+#[inline(always)]
+fn be16(b: &[u8], i: usize) -> u64 {
+    match (b.get(i), b.get(i + 1)) {
+        (Some(&h), Some(&l)) => u64::from(u16::from_be_bytes([h, l])),
+        _ => 0,
+    }
+}
+
+/// Parses `pkt` into `key` if it is the common case (see the module
+/// docs); `None` leaves `key` in an unspecified state for the general
+/// parser to overwrite.
+#[inline]
+pub(super) fn parse_ipv4_l4(
+    pkt: &[u8],
+    meta: &PacketMeta,
+    key: &mut FlowKey,
+) -> Option<PacketLayout> {
+    let h = array_ref::<{ ETH_LEN + IP_LEN + UDP_LEN }>(pkt)?;
+    if h[12] != 0x08 || h[13] != 0x00 || h[14] != 0x45 {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([h[16], h[17]]));
+    // MF flag or a fragment offset: a fragment.
+    if h[20] & 0x3f != 0 || h[21] != 0 || total > pkt.len() - ETH_LEN {
+        return None;
+    }
+    let proto = h[23];
+    let l4 = ETH_LEN + IP_LEN;
+    let (sport, dport, flags) = match proto {
+        ip_proto::UDP if total >= IP_LEN + UDP_LEN => (be16(h, l4), be16(h, l4 + 2), 0),
+        ip_proto::TCP => {
+            let t = array_ref::<{ ETH_LEN + IP_LEN + TCP_LEN }>(pkt)?;
+            let hl = usize::from(t[l4 + 12] >> 4) * 4;
+            if hl < TCP_LEN || total < IP_LEN + hl {
+                return None;
+            }
+            let flags = be16(t, l4 + 12) & u64::from(tcp::flags::MASK);
+            (be16(t, l4), be16(t, l4 + 2), flags)
+        }
+        _ => return None,
+    };
+    let mac = |i: usize| {
+        h[i..i + 6]
+            .iter()
+            .fold(0u64, |a, &b| (a << 8) | u64::from(b))
+    };
+    let tos = u64::from(h[15]);
+    let w = key.words_mut();
+    *w = [0; FLOW_WORDS];
+    w[word(Field::InPort)] |= at(Field::InPort, u64::from(meta.in_port));
+    w[word(Field::EthType)] |= at(Field::EthType, 0x0800);
+    w[word(Field::EthDst)] |= at(Field::EthDst, mac(0));
+    w[word(Field::EthSrc)] |= at(Field::EthSrc, mac(6));
+    w[word(Field::IpProto)] |= at(Field::IpProto, u64::from(proto));
+    w[word(Field::IpDscp)] |= at(Field::IpDscp, tos >> 2);
+    w[word(Field::IpEcn)] |= at(Field::IpEcn, tos & 3);
+    w[word(Field::NwTtl)] |= at(Field::NwTtl, u64::from(h[22]));
+    w[word(Field::Ipv4Src)] |= at(Field::Ipv4Src, be16(h, 26) << 16 | be16(h, 28));
+    w[word(Field::Ipv4Dst)] |= at(Field::Ipv4Dst, be16(h, 30) << 16 | be16(h, 32));
+    // UDP and TCP ports share their slots; TCP flags are 0 for UDP.
+    w[word(Field::TcpSrc)] |= at(Field::TcpSrc, sport);
+    w[word(Field::TcpDst)] |= at(Field::TcpDst, dport);
+    w[word(Field::TcpFlags)] |= at(Field::TcpFlags, flags);
+    if meta.tun_id != 0 || meta.tun_src != 0 || meta.tun_dst != 0 {
+        key.set(Field::TunnelId, u128::from(meta.tun_id));
+        key.set(Field::TunIpv4Src, u128::from(meta.tun_src));
+        key.set(Field::TunIpv4Dst, u128::from(meta.tun_dst));
+    }
+    Some(PacketLayout {
+        l3_ofs: ETH_LEN as u16,
+        l3: L3Kind::Ipv4,
+        l4_ofs: l4 as u16,
+        l4_proto: proto,
+        vlan_tags: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testdata::{self as td, hex};
+    use super::super::{parse_frame, MAX_PACKET};
+    use super::*;
+
+    /// The general parser's result for `pkt`.
+    fn general(pkt: &[u8], meta: &PacketMeta) -> (FlowKey, PacketLayout, bool) {
+        let mut key = FlowKey::ZERO;
+        key.set(Field::InPort, u128::from(meta.in_port));
+        key.set(Field::TunnelId, u128::from(meta.tun_id));
+        key.set(Field::TunIpv4Src, u128::from(meta.tun_src));
+        key.set(Field::TunIpv4Dst, u128::from(meta.tun_dst));
+        let mut layout = PacketLayout::default();
+        let pkt = pkt.get(..MAX_PACKET).unwrap_or(pkt);
+        let ok = parse_frame(pkt, &mut key, &mut layout).is_ok();
+        (key, layout, ok)
+    }
+
+    /// Whenever the fast path accepts a packet, it agrees with the general
+    /// parser exactly, and the general parser finds it valid.
+    fn check(pkt: &[u8], meta: &PacketMeta) -> bool {
+        let mut key = FlowKey::ALL;
+        let Some(layout) = parse_ipv4_l4(pkt, meta, &mut key) else {
+            return false;
+        };
+        let (gkey, glayout, ok) = general(pkt, meta);
+        assert!(ok, "fast path accepted what the parser rejects: {pkt:02x?}");
+        assert_eq!(key, gkey, "key of {pkt:02x?}");
+        assert_eq!(layout, glayout, "layout of {pkt:02x?}");
+        true
+    }
+
+    #[test]
+    fn golden_udp_and_tcp_take_the_fast_path() {
+        let meta = PacketMeta {
+            in_port: 7,
+            ..PacketMeta::default()
+        };
+        assert!(check(&hex(td::UDP4), &meta));
+        // TCP4 has options in its TCP header (data offset 6).
+        assert!(check(&hex(td::TCP4), &meta));
+        let tunnel = PacketMeta {
+            in_port: 3,
+            tun_id: 42,
+            tun_src: 0x0a00_0001,
+            tun_dst: 0x0a00_0002,
+        };
+        assert!(check(&hex(td::UDP4), &tunnel));
+    }
+
+    #[test]
+    fn random_mutations_agree_with_the_general_parser() {
+        let meta = PacketMeta {
+            in_port: 1,
+            ..PacketMeta::default()
+        };
+        // Bytes whose changes matter to the fast path's decisions.
+        let interesting = [12, 13, 14, 16, 17, 20, 21, 23, 46, 47];
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut fast, mut total) = (0, 0);
+        for base in [hex(td::UDP4), hex(td::TCP4)] {
+            for _ in 0..20_000 {
+                let mut p = base.clone();
+                for _ in 0..(next() % 3) {
+                    let r = next();
+                    let i = if r & 1 == 0 {
+                        interesting[(r >> 8) as usize % interesting.len()]
+                    } else {
+                        (r >> 8) as usize % p.len()
+                    };
+                    if i >= p.len() {
+                        continue;
+                    }
+                    let v = match (r >> 40) % 4 {
+                        0 => 0,
+                        1 => 0xff,
+                        2 => p[i].wrapping_add(1),
+                        _ => (r >> 48) as u8,
+                    };
+                    p[i] = v;
+                }
+                if next() % 4 == 0 {
+                    let cut = (next() as usize) % p.len();
+                    p.truncate(cut);
+                }
+                total += 1;
+                fast += usize::from(check(&p, &meta));
+            }
+        }
+        // Both paths were exercised.
+        assert!(fast > total / 10 && fast < total, "{fast} of {total}");
+    }
+}

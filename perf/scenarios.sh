@@ -8,9 +8,14 @@
 # with the OVS harness's rule sets r1, r1emc and r64 loaded as OpenFlow
 # flows (ferroctl add-flows here, ovs-ofctl add-flows there).
 #
+# Flow counts above 120 000 (e.g. 1000000) cannot use the OVS harness's
+# mempool (net_pcap infinite_rx keeps every frame in an mbuf; OVS would need
+# 3 GB of hugepages): they run ferroswitch and testpmd only, both with
+# flows + 64 Ki mbufs of 512 bytes.
+#
 # Usage: sudo perf/scenarios.sh            # all: ferroswitch, testpmd, OVS
 #        sudo FLOWS="1 1000" RULESETS=r64 WITH_OVS=0 perf/scenarios.sh
-# Env: FLOWS ["1 10000 100000"], RULESETS ["r1 r1emc r64"],
+# Env: FLOWS ["1 1000 10000 100000 1000000"], RULESETS ["r1 r1emc r64"],
 #      DURATION [10] s per sample, REPS [3], WARMUP [5] s,
 #      MAIN_CORE [0], PMD_CORE [1], WITH_OVS [1], WITH_TESTPMD [1],
 #      SHARED [repo/../shared], OUT [perf/results/<timestamp>]
@@ -21,7 +26,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 SHARED=${SHARED:-$REPO/../shared}
 OVS_BENCH=$SHARED/bench/ovs-dpdk
-FLOWS=${FLOWS:-"1 10000 100000"}
+FLOWS=${FLOWS:-"1 1000 10000 100000 1000000"}
 RULESETS=${RULESETS:-"r1 r1emc r64"}
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
@@ -35,6 +40,14 @@ PCAPD=${PCAPD:-/tmp/ferroswitch-perf/pcap}
 # Same mempool as the OVS harness gives OVS and testpmd (131072 x 2688 B).
 NMBUF=131071
 MBUF_ROOM=2688
+# Largest pcap the OVS-sized mempool replays.
+OVS_MAX_FLOWS=120000
+# Mempool for a flow count: NMBUF/MBUF_ROOM up to OVS_MAX_FLOWS, then
+# flows + 64 Ki small mbufs.
+pool_for() {  # flows -> sets POOL_N POOL_ROOM
+	if (($1 <= OVS_MAX_FLOWS)); then POOL_N=$NMBUF POOL_ROOM=$MBUF_ROOM
+	else POOL_N=$(($1 + 65535)) POOL_ROOM=512; fi
+}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -81,6 +94,7 @@ fsctl() { "$CTL" --run-dir "$OUT/run" "$@"; }
 
 measure_ferroswitch() {  # flows
 	local n=$1 f r; f=$(pcap_for "$n")
+	pool_for "$n"
 	cat >"$OUT/ferroswitch-$n.toml" <<CFG
 [switch]
 run_dir = "$OUT/run"
@@ -90,8 +104,8 @@ file_prefix = "fsperf"
 hugepages = "on"
 log_level = "warn"
 [mempool]
-mbufs = $NMBUF
-data_room = $MBUF_ROOM
+mbufs = $POOL_N
+data_room = $POOL_ROOM
 [[bridge]]
 name = "br0"
 [[bridge.port]]
@@ -105,7 +119,7 @@ devargs = "net_null1,no-rx=1"
 CFG
 	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/ferroswitch-$n.toml" >"$OUT/ferroswitch-$n.log" 2>&1 &
 	FS_PID=$!
-	local i; for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
+	local i; for i in $(seq 1 300); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
 	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch-$n.log" >&2; die "ferroswitch did not start"; }
 	for r in $RULESETS; do
 		fsctl del-flows br0 >/dev/null
@@ -127,7 +141,7 @@ CFG
 		cpp=$(echo "$st" | python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["pmds"][0]["cycles_per_packet"])')
 		path=$(echo "$st" | python3 -c 'import json,sys
 p = json.load(sys.stdin)["pmds"][0]; n = max(p["packets"], 1)
-print("megaflow=%.1f%% upcall=%.2f%% (%.1f subtables/lookup, %d megaflows)" % (100*p["megaflow_hits"]/n, 100*p["upcalls"]/n, p["lookups_per_packet"], p["megaflows"]))')
+print("emc=%.1f%% megaflow=%.1f%% upcall=%.2f%% (%.1f subtables/lookup, %d megaflows)" % (100*p["emc_hits"]/n, 100*p["megaflow_hits"]/n, 100*p["upcalls"]/n, p["lookups_per_packet"], p["megaflows"]))')
 		{ fsctl pmd-stats; fsctl port-stats; fsctl dump-flows br0 | head -5; } >"$OUT/ferroswitch-$n-$r.txt"
 		local med; med=$(echo "$samples" | median)
 		printf 'ferroswitch\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "${samples% }" "$med" "$cpp" "$path" >>"$TSV"
@@ -138,13 +152,14 @@ print("megaflow=%.1f%% upcall=%.2f%% (%.1f subtables/lookup, %d megaflows)" % (1
 
 measure_testpmd() {  # flows
 	local n=$1 f; f=$(pcap_for "$n")
+	pool_for "$n"
 	local logf=$OUT/testpmd-io-$n.log
 	log "testpmd io  flows=$n: $(((REPS + 2) * DURATION))s"
 	taskset -c "$MAIN_CORE,$PMD_CORE" nice -n -20 dpdk-testpmd -l "$MAIN_CORE,$PMD_CORE" --main-lcore "$MAIN_CORE" \
-		--no-pci --in-memory --file-prefix=fsperftp --socket-limit=512 \
+		--no-pci --in-memory --file-prefix=fsperftp --socket-limit=$((POOL_N * (POOL_ROOM + 256) / 1048576 + 256)) \
 		--vdev="net_pcap0,rx_pcap=$f,infinite_rx=1" --vdev=net_null1,no-rx=1 -- \
 		--forward-mode=io --auto-start --stats-period="$DURATION" --nb-cores=1 \
-		--mbuf-size="$MBUF_ROOM" --total-num-mbufs=$((NMBUF + 1)) </dev/null >"$logf" 2>&1 &
+		--mbuf-size="$POOL_ROOM" --total-num-mbufs=$((POOL_N + 1)) </dev/null >"$logf" 2>&1 &
 	local pid=$!
 	sleep $(((REPS + 2) * DURATION + 1))
 	kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
@@ -158,8 +173,11 @@ measure_testpmd() {  # flows
 }
 
 measure_ovs() {
-	log "OVS-DPDK via $OVS_BENCH/bench.sh (flows: $FLOWS; rules: $RULESETS)"
-	FLOWS="$FLOWS" RULESETS="$RULESETS" SKIP_TESTPMD=1 DURATION="$DURATION" REPS="$REPS" WARMUP="$WARMUP" \
+	local n ovs_flows=""
+	for n in $FLOWS; do ((n <= OVS_MAX_FLOWS)) && ovs_flows+="$n "; done
+	[[ -n $ovs_flows ]] || return 0
+	log "OVS-DPDK via $OVS_BENCH/bench.sh (flows: $ovs_flows; rules: $RULESETS)"
+	FLOWS="${ovs_flows% }" RULESETS="$RULESETS" SKIP_TESTPMD=1 DURATION="$DURATION" REPS="$REPS" WARMUP="$WARMUP" \
 		MAIN_CORE="$MAIN_CORE" PMD_CORE="$PMD_CORE" RESULTS="$OUT/ovs" bash "$OVS_BENCH/bench.sh" pcap \
 		>"$OUT/ovs-bench.log" 2>&1 || { tail -20 "$OUT/ovs-bench.log" >&2; die "OVS bench failed"; }
 	awk -F'\t' 'NR>1 && $1=="ovs" {printf "ovs\t%s\t%s\t%s\t%s\t-\t%s\n", $4, $5, $6, $7, $8}' "$OUT/ovs/summary.tsv" >>"$TSV"

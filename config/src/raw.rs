@@ -42,6 +42,7 @@ struct RawSwitch {
     log_level: Option<LogLevel>,
     eal_args: Option<Vec<String>>,
     emc_entries: Option<i64>,
+    flow_limit: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +155,12 @@ impl RawSwitch {
                 d.emc_entries,
                 "switch.emc_entries",
                 validate::EXPECT_EMC,
+            )?,
+            flow_limit: opt_int(
+                self.flow_limit,
+                d.flow_limit,
+                "switch.flow_limit",
+                validate::EXPECT_FLOW_LIMIT,
             )?,
         })
     }

@@ -71,10 +71,15 @@ pub struct SwitchConfig {
     pub eal_args: Vec<String>,
     /// Exact-match cache entries per PMD and bridge; 0 turns the EMC off.
     pub emc_entries: u32,
+    /// Megaflows per PMD and bridge; translations past it are executed
+    /// but not cached (and counted).
+    pub flow_limit: u32,
 }
 
 /// `switch.emc_entries` default: 64 Ki entries (512 KiB per PMD and bridge).
 pub const DEFAULT_EMC_ENTRIES: u32 = 1 << 16;
+/// `switch.flow_limit` default, as OVS's.
+pub const DEFAULT_FLOW_LIMIT: u32 = 200_000;
 
 impl Default for SwitchConfig {
     fn default() -> Self {
@@ -88,6 +93,7 @@ impl Default for SwitchConfig {
             log_level: LogLevel::default(),
             eal_args: Vec::new(),
             emc_entries: DEFAULT_EMC_ENTRIES,
+            flow_limit: DEFAULT_FLOW_LIMIT,
         }
     }
 }

@@ -908,6 +908,28 @@ fn file_prefix_invalid() {
     );
 }
 
+#[test]
+fn emc_entries_and_flow_limit() {
+    let c = ok(&switch("emc_entries = 0\nflow_limit = 1000"));
+    assert_eq!((c.switch.emc_entries, c.switch.flow_limit), (0, 1000));
+    let d = ok(&switch(""));
+    assert_eq!(
+        (d.switch.emc_entries, d.switch.flow_limit),
+        (65536, 200_000)
+    );
+    for n in ["1000", "4", "33554432"] {
+        let m = err(&switch(&format!("emc_entries = {n}")));
+        assert_has(
+            &m,
+            &["switch.emc_entries", n, "a power of two in 8..=16777216"],
+        );
+    }
+    for n in ["0", "10000001"] {
+        let m = err(&switch(&format!("flow_limit = {n}")));
+        assert_has(&m, &["switch.flow_limit", n, "expected 1..=10000000"]);
+    }
+}
+
 // ---- mempool and memory ----
 
 #[test]

@@ -17,6 +17,7 @@ use crate::schema::{
 pub(crate) const EXPECT_CORE: &str = "a core number (0, 1, ...)";
 pub(crate) const EXPECT_MEMORY: &str = "a size in MB (0 = computed from the mempool)";
 pub(crate) const EXPECT_EMC: &str = "0 (no exact-match cache) or a power of two in 8..=16777216";
+pub(crate) const EXPECT_FLOW_LIMIT: &str = "1..=10000000 megaflows";
 pub(crate) const EXPECT_MBUFS: &str = "1023..=4194303 (2^n - 1 such as 16383 is optimal)";
 pub(crate) const EXPECT_CACHE: &str = "0..=512 (RTE_MEMPOOL_CACHE_MAX_SIZE)";
 pub(crate) const EXPECT_DATA_ROOM: &str = "256..=65535";
@@ -52,6 +53,7 @@ pub(crate) fn check(config: &Config, env: &HostEnv) -> Result<(), Problem> {
     check_mempool(&config.mempool)?;
     check_memory(config)?;
     check_emc(&config.switch)?;
+    check_flow_limit(&config.switch)?;
     check_bridges(&config.bridges)?;
     check_tls(config)?;
     check_ports(&config.bridges)
@@ -187,6 +189,16 @@ fn check_emc(s: &SwitchConfig) -> Result<(), Problem> {
         return Err(Problem::new(
             "switch.emc_entries",
             out_of_range(n, EXPECT_EMC),
+        ));
+    }
+    Ok(())
+}
+
+fn check_flow_limit(s: &SwitchConfig) -> Result<(), Problem> {
+    if !(1..=10_000_000).contains(&s.flow_limit) {
+        return Err(Problem::new(
+            "switch.flow_limit",
+            out_of_range(s.flow_limit, EXPECT_FLOW_LIMIT),
         ));
     }
     Ok(())

@@ -141,6 +141,7 @@ impl Switch {
                 rxqs: Vec::new(),
                 txqs,
                 emc_entries: cfg.switch.emc_entries as usize,
+                flow_limit: cfg.switch.flow_limit as usize,
             })
             .collect();
         let mut views: Vec<Vec<(u16, u16)>> = vec![Vec::new(); n_pmds];

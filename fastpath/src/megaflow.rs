@@ -10,9 +10,6 @@ use crate::actions::DpAction;
 use crate::flow::{FlowKey, FlowMask, FLOW_WORDS};
 use crate::upcall::{FlowCredit, Upcall};
 
-/// Default limit on megaflows per PMD per bridge (OVS's flow limit).
-pub const DEFAULT_FLOW_LIMIT: usize = 200_000;
-
 /// A cached translation.
 pub struct Megaflow {
     /// `key & mask` of the packet that made it.
@@ -469,5 +466,38 @@ mod tests {
             cache.insert(&key(1, 3), &up, 30).is_some(),
             "freed slot reused"
         );
+    }
+
+    #[test]
+    fn matches_verifies_emc_candidates_and_slots_survive_expiry() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let port = FlowKey::field_mask(Field::InPort);
+        let mut dst = FlowKey::field_mask(Field::InPort);
+        dst.or_assign(&FlowKey::field_mask(Field::Ipv4Dst));
+        let a = cache
+            .insert(&key(1, 5), &upcall(port, 2, c.clone()), 10)
+            .unwrap();
+        let b = cache
+            .insert(&key(2, 7), &upcall(dst, 3, c.clone()), 20)
+            .unwrap();
+        assert!(cache.matches(a, &key(1, 99)), "wildcarded dst");
+        assert!(!cache.matches(a, &key(2, 7)));
+        assert!(cache.matches(b, &key(2, 7)));
+        assert!(!cache.matches(b, &key(2, 8)));
+        assert!(!cache.matches(99, &key(2, 7)), "no such slot");
+        assert_eq!(cache.n_subtables(), 2);
+        // The first subtable empties; the other keeps its slot, so the
+        // megaflow still verifies.
+        cache.expire(15);
+        assert_eq!(cache.n_subtables(), 1);
+        assert!(!cache.matches(a, &key(1, 5)), "expired");
+        assert!(cache.matches(b, &key(2, 7)));
+        // A new mask reuses the emptied slot; lookups see both.
+        let d = cache.insert(&key(3, 1), &upcall(port, 4, c), 30).unwrap();
+        assert_eq!(cache.n_subtables(), 2);
+        assert_eq!(cache.lookup(&key(3, 42)).0, Some(d));
+        assert_eq!(cache.lookup(&key(2, 7)).0, Some(b));
+        assert_eq!(cache.iter().count(), 2);
     }
 }

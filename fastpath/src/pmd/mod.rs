@@ -28,6 +28,8 @@ pub struct PmdSpec {
     pub txqs: Vec<TxQueue>,
     /// Exact-match cache entries per bridge (0: no EMC).
     pub emc_entries: usize,
+    /// Megaflows per bridge at most.
+    pub flow_limit: usize,
 }
 
 /// A running PMD thread.

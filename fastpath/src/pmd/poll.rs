@@ -20,7 +20,7 @@ use crate::datapath::SharedDatapath;
 use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, TxQueue, BURST_SIZE};
 use crate::emc::{flow_hash, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
-use crate::megaflow::{MegaflowCache, DEFAULT_FLOW_LIMIT};
+use crate::megaflow::MegaflowCache;
 use crate::parse::{parse, PacketLayout, PacketMeta};
 use crate::stats::PmdStats;
 
@@ -33,6 +33,49 @@ const MEGAFLOW_IDLE_SECS: u64 = 10;
 /// flood persists, the rx ring fills and the NIC drops, as with any
 /// overloaded PMD.
 const MAX_UPCALLS_PER_BURST: u64 = 8;
+/// Upcalls may use at most 1/UPCALL_SHARE_DIV of the PMD's cycles while
+/// new flows keep coming, so that established flows keep at least the
+/// rest (see [`UpcallGovernor`]).
+const UPCALL_SHARE_DIV: u64 = 3;
+
+/// A token bucket of cycles for upcalls: it fills at 1/UPCALL_SHARE_DIV of
+/// the elapsed cycles, up to one millisecond's worth (so an occasional
+/// burst of new flows is translated at once), and every upcall pays the
+/// cycles it took. While it is empty, misses wait (in the rx burst, then
+/// in the rx ring) instead of taking time from established flows.
+struct UpcallGovernor {
+    credit: u64,
+    max: u64,
+    last: u64,
+}
+
+impl UpcallGovernor {
+    fn new(hz: u64, now: u64) -> Self {
+        let max = hz / 1000;
+        UpcallGovernor {
+            credit: max,
+            max,
+            last: now,
+        }
+    }
+
+    #[inline]
+    fn refill(&mut self, now: u64) {
+        let earned = now.saturating_sub(self.last) / UPCALL_SHARE_DIV;
+        self.credit = (self.credit + earned).min(self.max);
+        self.last = now;
+    }
+
+    #[inline]
+    fn allows(&self) -> bool {
+        self.credit > 0
+    }
+
+    #[inline]
+    fn charge(&mut self, cycles: u64) {
+        self.credit = self.credit.saturating_sub(cycles);
+    }
+}
 
 /// Per-burst tallies, added to the PMD counters once per burst.
 #[derive(Default)]
@@ -250,11 +293,12 @@ pub(super) fn run(
     let mut rx_bursts: Vec<Burst> = spec.rxqs.iter().map(|_| Burst::new()).collect();
     let n_bridges = datapath.load().bridges.len();
     let mut caches: Vec<MegaflowCache> = (0..n_bridges)
-        .map(|_| MegaflowCache::new(DEFAULT_FLOW_LIMIT))
+        .map(|_| MegaflowCache::new(spec.flow_limit))
         .collect();
     let mut emcs: Vec<Emc> = (0..n_bridges).map(|_| Emc::new(spec.emc_entries)).collect();
     let mut hit_list: Vec<usize> = Vec::with_capacity(BURST_SIZE);
     let mut sc = Classified::new();
+    let mut governor = UpcallGovernor::new(hz, rdtsc());
     let punt = datapath.load().punt.clone();
     let mut tx = TxStage::new(&mut spec.txqs, stats, punt);
     let mut iterations = 0u64;
@@ -270,6 +314,7 @@ pub(super) fn run(
     while !stop.load(Ordering::Relaxed) {
         let start = rdtsc();
         let dp: &crate::datapath::Datapath = dp_cache.load();
+        governor.refill(start);
         let mut got = 0u64;
         for ((in_port, rxq), rx) in spec.rxqs.iter_mut().zip(rx_bursts.iter_mut()) {
             // Packets left over by the upcall budget go first, in order.
@@ -321,6 +366,7 @@ pub(super) fn run(
                 translator.as_ref(),
                 &mut sc,
                 &mut t,
+                &mut governor,
                 start,
             );
             if use_emc {
@@ -465,7 +511,8 @@ fn classify(
 }
 
 /// Phase 3: megaflow lookup for the EMC misses, an upcall for the
-/// megaflow misses (at most [`MAX_UPCALLS_PER_BURST`]; later packets of a
+/// megaflow misses (at most [`MAX_UPCALLS_PER_BURST`], and only while the
+/// [`UpcallGovernor`] has cycles; later packets of a
 /// flow just translated find its new megaflow, so one flow costs one
 /// upcall). Returns the index of the first packet that must wait for the
 /// next iteration (`n` if none).
@@ -479,6 +526,7 @@ fn lookup_misses(
     translator: &dyn crate::upcall::Translator,
     sc: &mut Classified,
     t: &mut BurstTally,
+    governor: &mut UpcallGovernor,
     now: u64,
 ) -> usize {
     for i in 0..n {
@@ -493,14 +541,17 @@ fn lookup_misses(
                 t.hits += 1;
                 idx
             }
-            None if t.upcalls >= MAX_UPCALLS_PER_BURST => {
+            None if t.upcalls >= MAX_UPCALLS_PER_BURST || !governor.allows() => {
                 t.deferred += (n - i) as u64;
                 return i;
             }
             None => {
                 t.upcalls += 1;
+                let t0 = rdtsc();
                 let up = translator.translate(key);
-                match cache.insert(key, &up, now) {
+                let inserted = cache.insert(key, &up, now);
+                governor.charge(rdtsc().wrapping_sub(t0));
+                match inserted {
                     Some(idx) => idx,
                     None => {
                         t.uncached += 1;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use fastpath::flow::FlowKey;
-use fastpath::upcall::{FlowCredit, Translator, Upcall};
+use fastpath::upcall::{FlowCredit, PipelineChange, Translator, Upcall};
 
 use crate::pipeline::{EntryRef, Pipeline, TranslateOptions};
 
@@ -84,7 +84,12 @@ impl Translator for BridgeTranslator {
                 .into_iter()
                 .map(|e| Arc::new(Credit(e)) as Arc<dyn FlowCredit>)
                 .collect(),
+            tables: t.tables,
         }
+    }
+
+    fn changes_since(&self, since: u64, f: &mut dyn FnMut(&PipelineChange)) -> bool {
+        self.pipeline.snapshot().changes_since(since, f)
     }
 
     #[inline]

@@ -445,6 +445,7 @@ impl SwitchView {
                     upcall_deferred: d.upcall_deferred,
                     lookups_per_packet: d.lookups_per_packet(),
                     megaflows: d.megaflows,
+                    megaflows_revalidated: d.megaflows_revalidated,
                     malformed: d.malformed,
                     controller: d.controller,
                     drops: fastpath::actions::DropReason::ALL

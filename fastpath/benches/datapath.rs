@@ -60,6 +60,7 @@ fn upcall(fields: &[Field]) -> Upcall {
         actions: Arc::from(vec![DpAction::Output(1)]),
         mask,
         credits: Arc::from(Vec::new()),
+        tables: 1,
     }
 }
 

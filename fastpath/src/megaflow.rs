@@ -8,7 +8,11 @@ use hashbrown::HashTable;
 
 use crate::actions::DpAction;
 use crate::flow::{FlowKey, FlowMask, FLOW_WORDS};
-use crate::upcall::{FlowCredit, Upcall};
+use crate::upcall::{FlowCredit, PipelineChange, Translator, Upcall};
+
+/// Above this many (change, megaflow) checks, a revalidation just empties
+/// the cache: re-translating the flows that come back is cheaper.
+const MAX_REVALIDATION_CHECKS: usize = 4_000_000;
 
 /// A cached translation.
 pub struct Megaflow {
@@ -25,6 +29,8 @@ pub struct Megaflow {
     /// Slot of its subtable in `MegaflowCache::subtables` (stable while
     /// the megaflow lives), for verifying exact-match-cache hits.
     subtable: u16,
+    /// OpenFlow tables its translation looked up (`upcall::table_bit`).
+    tables: u64,
 }
 
 impl Megaflow {
@@ -170,16 +176,65 @@ impl MegaflowCache {
         self.free.clear();
     }
 
-    /// Empties the cache if it was built under another pipeline
-    /// generation (crediting pending hits first). Returns whether it did.
+    /// Brings the cache to pipeline `generation`: removes the megaflows
+    /// the changes since its own generation may affect (all of them when
+    /// the translator cannot say which, or when checking would cost more
+    /// than re-translating), crediting their pending hits first. Returns
+    /// how many went, or None when the generation was current.
     #[inline]
-    pub fn revalidate(&mut self, generation: u64) -> bool {
+    pub fn revalidate(&mut self, generation: u64, translator: &dyn Translator) -> Option<usize> {
         if generation == self.generation {
-            return false;
+            return None;
         }
-        self.clear();
-        self.generation = generation;
-        true
+        Some(self.revalidate_slow(generation, translator))
+    }
+
+    #[cold]
+    fn revalidate_slow(&mut self, generation: u64, translator: &dyn Translator) -> usize {
+        let since = std::mem::replace(&mut self.generation, generation);
+        let n = self.len();
+        if n == 0 {
+            return 0;
+        }
+        let mut changes: Vec<PipelineChange> = Vec::new();
+        let known = translator.changes_since(since, &mut |c| changes.push(*c));
+        if !known || changes.len().saturating_mul(n) > MAX_REVALIDATION_CHECKS {
+            self.clear();
+            return n;
+        }
+        self.retain(|mask, mf| !changes.iter().any(|c| c.affects(&mf.key, mask, mf.tables)))
+    }
+
+    /// Keeps the megaflows `keep` accepts; removes the others (crediting
+    /// their pending hits). Returns how many went.
+    pub fn retain(&mut self, mut keep: impl FnMut(&FlowMask, &Megaflow) -> bool) -> usize {
+        let mut removed = 0;
+        for st in self.subtables.iter_mut() {
+            let flows = &mut self.flows;
+            let free = &mut self.free;
+            let mask = st.mask;
+            st.flows.retain(|&mut idx| {
+                let go = flows
+                    .get(idx)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|m| !keep(&mask, m));
+                if go {
+                    if let Some(Some(mut m)) = flows.get_mut(idx).map(Option::take) {
+                        m.flush_credits();
+                    }
+                    free.push(idx);
+                    removed += 1;
+                }
+                !go
+            });
+        }
+        let subtables = &self.subtables;
+        self.order.retain(|&i| {
+            subtables
+                .get(usize::from(i))
+                .is_some_and(|s| !s.flows.is_empty())
+        });
+        removed
     }
 
     /// Finds the megaflow for `key`: its slab index and how many
@@ -294,6 +349,7 @@ impl MegaflowCache {
             pending_bytes: 0,
             last_used_tsc: now_tsc,
             subtable: st_idx as u16,
+            tables: up.tables,
         };
         let idx = match self.free.pop() {
             Some(i) => {
@@ -322,32 +378,7 @@ impl MegaflowCache {
 
     /// Removes megaflows unused since `before_tsc`.
     pub fn expire(&mut self, before_tsc: u64) -> usize {
-        let mut removed = 0;
-        for st in self.subtables.iter_mut() {
-            let flows = &mut self.flows;
-            let free = &mut self.free;
-            st.flows.retain(|&mut idx| {
-                let stale = flows
-                    .get(idx)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|m| m.last_used_tsc < before_tsc);
-                if stale {
-                    if let Some(Some(mut m)) = flows.get_mut(idx).map(Option::take) {
-                        m.flush_credits();
-                    }
-                    free.push(idx);
-                    removed += 1;
-                }
-                !stale
-            });
-        }
-        let subtables = &self.subtables;
-        self.order.retain(|&i| {
-            subtables
-                .get(usize::from(i))
-                .is_some_and(|s| !s.flows.is_empty())
-        });
-        removed
+        self.retain(|_, m| m.last_used_tsc >= before_tsc)
     }
 
     /// Orders subtables by hits (most first) so lookups probe fewer.
@@ -397,6 +428,7 @@ mod tests {
             actions: vec![DpAction::Output(out)].into(),
             mask,
             credits: vec![credit as Arc<dyn FlowCredit>].into(),
+            tables: 1,
         }
     }
 
@@ -430,23 +462,85 @@ mod tests {
         assert_eq!(c.1.load(Ordering::Relaxed), 164);
     }
 
+    /// A translator that only reports changes (`None`: it cannot tell).
+    struct Changes(Option<Vec<PipelineChange>>);
+    impl Translator for Changes {
+        fn translate(&self, _: &FlowKey) -> Upcall {
+            unreachable!("not used")
+        }
+        fn generation(&self) -> u64 {
+            0
+        }
+        fn changes_since(&self, _: u64, f: &mut dyn FnMut(&PipelineChange)) -> bool {
+            match &self.0 {
+                Some(v) => {
+                    v.iter().for_each(f);
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+
     #[test]
-    fn generation_change_flushes_and_credits() {
+    fn unknown_change_flushes_and_credits() {
         let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
         let mut cache = MegaflowCache::new(10);
-        cache.revalidate(1);
+        let unknown = Changes(None);
+        cache.revalidate(1, &unknown);
         let i = cache
             .insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 0)
             .unwrap();
         cache.get_mut(i).unwrap().hit(64, 1);
-        assert!(!cache.revalidate(1));
-        assert!(cache.revalidate(2));
+        assert_eq!(cache.revalidate(1, &unknown), None);
+        assert_eq!(cache.revalidate(2, &unknown), Some(1));
         assert!(cache.is_empty());
         assert_eq!(
             c.0.load(Ordering::Relaxed),
             1,
             "pending hit credited before flush"
         );
+    }
+
+    #[test]
+    fn known_changes_remove_only_what_they_can_affect() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let mut dst = FlowKey::field_mask(Field::InPort);
+        dst.or_assign(&FlowKey::field_mask(Field::Ipv4Dst));
+        // Megaflows: port 1 dst 5, port 1 dst 6, port 2 dst 5 (the last
+        // also looked up table 3).
+        let a = cache
+            .insert(&key(1, 5), &upcall(dst, 2, c.clone()), 0)
+            .unwrap();
+        let b = cache
+            .insert(&key(1, 6), &upcall(dst, 2, c.clone()), 0)
+            .unwrap();
+        let mut up = upcall(dst, 2, c);
+        up.tables |= crate::upcall::table_bit(3);
+        let d = cache.insert(&key(2, 5), &up, 0).unwrap();
+        // A table-0 rule for dst 6 (any port) overlaps only b.
+        let mut m = FlowKey::ZERO;
+        m.set(Field::Ipv4Dst, 6);
+        let change = Changes(Some(vec![PipelineChange::Table0 {
+            key: m,
+            mask: FlowKey::field_mask(Field::Ipv4Dst),
+        }]));
+        assert_eq!(cache.revalidate(1, &change), Some(1));
+        assert!(cache.matches(a, &key(1, 5)) && cache.matches(d, &key(2, 5)));
+        assert!(!cache.matches(b, &key(1, 6)));
+        // A change in table 3 removes the megaflow that looked it up.
+        let change = Changes(Some(vec![PipelineChange::Table(3)]));
+        assert_eq!(cache.revalidate(2, &change), Some(1));
+        assert!(cache.matches(a, &key(1, 5)));
+        assert!(!cache.matches(d, &key(2, 5)));
+        // Table 0 with a match that overlaps everything.
+        let change = Changes(Some(vec![PipelineChange::Table0 {
+            key: FlowKey::ZERO,
+            mask: FlowKey::ZERO,
+        }]));
+        assert_eq!(cache.revalidate(3, &change), Some(1));
+        assert!(cache.is_empty());
     }
 
     #[test]

@@ -114,6 +114,8 @@ pub struct PmdStats {
     pub drops: [Counter; DropReason::COUNT],
     /// Megaflows currently cached (all bridges).
     pub megaflows: Counter,
+    /// Megaflows removed because a pipeline change could affect them.
+    pub megaflows_revalidated: Counter,
     /// Indexed by the switch's dense port index.
     pub ports: Box<[CachePadded<PortCounters>]>,
 }
@@ -137,6 +139,7 @@ impl PmdStats {
             controller: Counter::default(),
             drops: Default::default(),
             megaflows: Counter::default(),
+            megaflows_revalidated: Counter::default(),
             ports: (0..n_ports)
                 .map(|_| CachePadded::new(PortCounters::default()))
                 .collect(),
@@ -161,6 +164,7 @@ impl PmdStats {
             controller: self.controller.get(),
             drops: std::array::from_fn(|i| self.drops[i].get()),
             megaflows: self.megaflows.get(),
+            megaflows_revalidated: self.megaflows_revalidated.get(),
         }
     }
 }
@@ -185,6 +189,7 @@ pub struct PmdStatsSnapshot {
     pub drops: [u64; DropReason::COUNT],
     /// A gauge, not a counter: `since` keeps the current value.
     pub megaflows: u64,
+    pub megaflows_revalidated: u64,
 }
 
 impl PmdStatsSnapshot {
@@ -209,6 +214,9 @@ impl PmdStatsSnapshot {
             controller: self.controller.saturating_sub(base.controller),
             drops: std::array::from_fn(|i| self.drops[i].saturating_sub(base.drops[i])),
             megaflows: self.megaflows,
+            megaflows_revalidated: self
+                .megaflows_revalidated
+                .saturating_sub(base.megaflows_revalidated),
         }
     }
 

@@ -24,6 +24,46 @@ pub struct Upcall {
     pub mask: FlowMask,
     /// Counters to credit per packet that uses this translation.
     pub credits: Arc<[Arc<dyn FlowCredit>]>,
+    /// The OpenFlow tables the translation looked up (see
+    /// [`table_bit`]), for revalidating only what a change can affect.
+    pub tables: u64,
+}
+
+/// The bit of table `t` in [`Upcall::tables`]: tables 63 and up share the
+/// top bit.
+#[inline]
+pub const fn table_bit(t: u8) -> u64 {
+    1 << if t < 63 { t } else { 63 }
+}
+
+/// What one pipeline change may affect, as the datapath sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PipelineChange {
+    /// Flow entries in table 0 whose match lies within `key`/`mask`
+    /// changed (added, modified or deleted). Table 0 sees the packet's own
+    /// fields, so only megaflows that overlap the match can be affected.
+    Table0 { key: FlowKey, mask: FlowMask },
+    /// Entries of this table (not 0) changed: megaflows whose translation
+    /// looked it up may be affected (fields may have been rewritten
+    /// before it, so their key says nothing).
+    Table(u8),
+}
+
+impl PipelineChange {
+    /// Whether a megaflow (`key` under `mask`, having looked up `tables`)
+    /// may translate differently after this change.
+    #[inline]
+    pub fn affects(&self, key: &FlowKey, mask: &FlowMask, tables: u64) -> bool {
+        match self {
+            PipelineChange::Table0 { key: k, mask: m } => {
+                let (a, am, b, bm) = (key.words(), mask.words(), k.words(), m.words());
+                // Some packet matches both unless they differ on a bit both
+                // masks fix.
+                (0..a.len()).all(|i| (a[i] ^ b[i]) & am[i] & bm[i] == 0)
+            }
+            PipelineChange::Table(t) => tables & table_bit(*t) != 0,
+        }
+    }
 }
 
 /// The OpenFlow pipeline as the datapath sees it.
@@ -35,4 +75,13 @@ pub trait Translator: Send + Sync {
     /// Bumped whenever a translation could change (flow, group, meter or
     /// port changes). Megaflows made under an older generation are stale.
     fn generation(&self) -> u64;
+
+    /// Reports every change made after generation `since` through `f`,
+    /// and returns true; or returns false when it cannot tell (a change
+    /// of another kind, or history no longer kept): then every megaflow
+    /// must go. Called by PMDs once per generation change, not per packet.
+    fn changes_since(&self, since: u64, f: &mut dyn FnMut(&PipelineChange)) -> bool {
+        let _ = (since, f);
+        false
+    }
 }

@@ -296,6 +296,9 @@ pub struct PmdStats {
     pub lookups_per_packet: f64,
     /// Megaflows cached now.
     pub megaflows: u64,
+    /// Megaflows removed because a pipeline change could affect them.
+    #[serde(default)]
+    pub megaflows_revalidated: u64,
     pub malformed: u64,
     /// Packets sent to the controller path.
     pub controller: u64,

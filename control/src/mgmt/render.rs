@@ -181,6 +181,10 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
                 format!("{:.2}", p.lookups_per_packet),
             ),
             ("megaflows", p.megaflows.to_string()),
+            (
+                "megaflows revalidated away",
+                p.megaflows_revalidated.to_string(),
+            ),
             ("malformed", p.malformed.to_string()),
             ("to controller", p.controller.to_string()),
             (

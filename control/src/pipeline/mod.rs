@@ -89,6 +89,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
+use fastpath::upcall::PipelineChange;
 
 pub use group::GroupStats;
 pub use model::*;
@@ -209,6 +210,42 @@ pub struct PipelineSnapshot {
     pub(crate) meters: Arc<MeterTable>,
     pub(crate) ports: Arc<BridgePorts>,
     pub(crate) version: u64,
+    /// The last [`CHANGE_LOG_LEN`] versions and what each changed (None:
+    /// not known), oldest first, for revalidating megaflows selectively.
+    pub(crate) changes: Arc<[ChangeLogEntry]>,
+}
+
+/// Versions of pipeline history kept for revalidation.
+const CHANGE_LOG_LEN: usize = 64;
+
+/// (version, what that version changed).
+pub(crate) type ChangeLogEntry = (u64, Option<Arc<[PipelineChange]>>);
+
+/// What flow mods may change, for the datapath: the match of a table-0
+/// mod, or the table of any other. None for a mod on every table.
+fn changes_of_flow_mods(fms: &[FlowMod]) -> Option<Vec<PipelineChange>> {
+    fms.iter()
+        .map(|fm| change_of(fm.table_id, &fm.match_))
+        .collect()
+}
+
+/// The same for flows removed by timeouts.
+fn changes_of_removed(removed: &[RemovedFlow]) -> Option<Vec<PipelineChange>> {
+    removed
+        .iter()
+        .map(|r| change_of(r.table_id, &r.match_))
+        .collect()
+}
+
+fn change_of(table_id: u8, m: &FlowMatch) -> Option<PipelineChange> {
+    match table_id {
+        0 => Some(PipelineChange::Table0 {
+            key: m.key,
+            mask: m.mask,
+        }),
+        t if usize::from(t) < N_TABLES => Some(PipelineChange::Table(t)),
+        _ => None,
+    }
 }
 
 impl std::fmt::Debug for PipelineSnapshot {
@@ -232,7 +269,26 @@ impl PipelineSnapshot {
             meters: Arc::new(MeterTable::default()),
             ports: Arc::new(ports),
             version: 0,
+            changes: Arc::from(Vec::new()),
         }
+    }
+
+    /// Reports every change after version `since` up to this one through
+    /// `f`; false when one is unknown or no longer logged.
+    pub fn changes_since(&self, since: u64, f: &mut dyn FnMut(&PipelineChange)) -> bool {
+        if since >= self.version {
+            return true;
+        }
+        let Some(first) = self.changes.iter().position(|(v, _)| *v == since + 1) else {
+            return false;
+        };
+        for (_, c) in &self.changes[first..] {
+            let Some(c) = c else {
+                return false;
+            };
+            c.iter().for_each(&mut *f);
+        }
+        true
     }
 
     pub(crate) fn env(&self) -> Env<'_> {
@@ -360,8 +416,21 @@ impl Pipeline {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn publish(&self, cur: &PipelineSnapshot, mut next: PipelineSnapshot) {
+    /// Stores `next` as the new version, with `changes` (None: unknown,
+    /// such as a group or port change) in its change log.
+    fn publish(
+        &self,
+        cur: &PipelineSnapshot,
+        mut next: PipelineSnapshot,
+        changes: Option<Vec<PipelineChange>>,
+    ) {
         next.version = cur.version + 1;
+        let log = &cur.changes;
+        let keep = log.len().min(CHANGE_LOG_LEN - 1);
+        let mut entries = Vec::with_capacity(keep + 1);
+        entries.extend_from_slice(&log[log.len() - keep..]);
+        entries.push((next.version, changes.map(Arc::from)));
+        next.changes = Arc::from(entries);
         self.current.store(Arc::new(next));
     }
 
@@ -374,7 +443,7 @@ impl Pipeline {
         }
         let mut next = (*cur).clone();
         next.ports = Arc::new(ports);
-        self.publish(&cur, next);
+        self.publish(&cur, next, None);
     }
 
     /// Applies a flow mod (all five commands). On error nothing changes.
@@ -383,7 +452,7 @@ impl Pipeline {
         let cur = self.current.load_full();
         let applied = table::apply_flow_mod(&cur, fm, now, &self.config, &mut w.next_entry_id)?;
         if let Some(next) = applied.next {
-            self.publish(&cur, next);
+            self.publish(&cur, next, changes_of_flow_mods(std::slice::from_ref(fm)));
         }
         for c in applied.resets {
             c.reset();
@@ -416,7 +485,7 @@ impl Pipeline {
         }
         w.next_entry_id = next_id;
         if !Arc::ptr_eq(&work, &cur) {
-            self.publish(&cur, (*work).clone());
+            self.publish(&cur, (*work).clone(), changes_of_flow_mods(fms));
         }
         for c in resets {
             c.reset();
@@ -436,7 +505,7 @@ impl Pipeline {
         let cur = self.current.load_full();
         let (next, removed) = group::apply_group_mod(&cur, gm, &self.config, Instant::now())?;
         if let Some(next) = next {
-            self.publish(&cur, next);
+            self.publish(&cur, next, None);
         }
         Ok(removed)
     }
@@ -453,7 +522,7 @@ impl Pipeline {
         let cur = self.current.load_full();
         let (next, removed) = meter::apply_meter_mod(&cur, mm, &self.config, Instant::now())?;
         if let Some(next) = next {
-            self.publish(&cur, next);
+            self.publish(&cur, next, None);
         }
         Ok(removed)
     }
@@ -491,7 +560,7 @@ impl Pipeline {
             }
         }
         if let Some(n) = next {
-            self.publish(&cur, n);
+            self.publish(&cur, n, changes_of_removed(&removed));
         }
         removed
     }

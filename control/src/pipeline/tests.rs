@@ -2380,3 +2380,48 @@ fn flow_mods_batch_is_all_or_nothing() {
         "one new version for the batch"
     );
 }
+
+#[test]
+fn change_log_reports_flow_mods_and_gives_up_on_other_changes() {
+    use fastpath::upcall::{table_bit, PipelineChange};
+    let p = pipeline();
+    let v0 = p.snapshot().version();
+    let m0 = exact(&[(F::InPort, 1)]);
+    add(&p, flow(0, 10, m0, vec![Instruction::GotoTable(2)]));
+    add(&p, flow(2, 10, FlowMatch::ANY, vec![]));
+    let collect = |since: u64| {
+        let mut v = Vec::new();
+        let known = p.snapshot().changes_since(since, &mut |c| v.push(*c));
+        known.then_some(v)
+    };
+    assert_eq!(
+        collect(v0),
+        Some(vec![
+            PipelineChange::Table0 {
+                key: m0.key,
+                mask: m0.mask
+            },
+            PipelineChange::Table(2)
+        ])
+    );
+    let v2 = p.snapshot().version();
+    assert_eq!(
+        collect(v2),
+        Some(vec![]),
+        "nothing since the current version"
+    );
+    // Translations record the tables they looked up.
+    let t = xl(&p, &key(&[(F::InPort, 1)]));
+    assert_eq!(t.tables, table_bit(0) | table_bit(2));
+    // A port change is not a flow change: the datapath must flush.
+    p.set_ports(BridgePorts::new(Vec::new()));
+    assert_eq!(collect(v0), None);
+    assert_eq!(collect(v2), None);
+    // History is bounded.
+    for i in 0..70 {
+        add(&p, flow(1, i, FlowMatch::ANY, vec![]));
+    }
+    assert_eq!(collect(v2), None, "older than the log");
+    let recent = p.snapshot().version() - 3;
+    assert_eq!(collect(recent).map(|v| v.len()), Some(3));
+}

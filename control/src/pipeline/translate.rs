@@ -57,6 +57,8 @@ pub struct Translation {
     /// applied mod or port change: megaflows from older versions need
     /// revalidation).
     pub version: u64,
+    /// The tables looked up (`fastpath::upcall::table_bit`).
+    pub tables: u64,
 }
 
 /// One table visited.
@@ -270,6 +272,8 @@ struct Xlate<'a> {
     mask: FlowMask,
     trace: Vec<TraceStep>,
     hits: Vec<EntryRef>,
+    /// Tables looked up, as `table_bit`s.
+    tables: u64,
     /// Output to TABLE allowed (top level of a packet-out).
     packet_out: bool,
 }
@@ -282,6 +286,7 @@ impl<'a> Xlate<'a> {
             mask: FlowMask::ZERO,
             trace: Vec::new(),
             hits: Vec::new(),
+            tables: 0,
             packet_out,
         }
     }
@@ -293,6 +298,7 @@ impl<'a> Xlate<'a> {
             trace: self.trace,
             hits: self.hits,
             version: self.snap.version,
+            tables: self.tables,
         }
     }
 
@@ -360,6 +366,7 @@ impl<'a> Xlate<'a> {
         let mut tid = start;
         loop {
             let table = &snap.tables[usize::from(tid)];
+            self.tables |= fastpath::upcall::table_bit(tid);
             let found = {
                 let mask = &mut self.mask;
                 let track = &mut w.track;

@@ -344,7 +344,9 @@ pub(super) fn run(
             };
             tx.origin = (port.bridge, port.ofport);
             let translator = &bridge.translator;
-            cache.revalidate(translator.generation());
+            if let Some(n) = cache.revalidate(translator.generation(), translator.as_ref()) {
+                stats.megaflows_revalidated.add(n as u64);
+            }
             let meta = PacketMeta {
                 in_port: port.ofport,
                 ..PacketMeta::default()

@@ -37,6 +37,8 @@ pub const fn table_bit(t: u8) -> u64 {
 }
 
 /// What one pipeline change may affect, as the datapath sees it.
+// Made per control change, never per packet: the size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PipelineChange {
     /// Flow entries in table 0 whose match lies within `key`/`mask`

@@ -18,11 +18,14 @@
 //!   megaflow the tuple-space search would find. Stale entries (a freed or
 //!   reused slab slot, a flushed cache) simply fail verification: nothing
 //!   has to be cleared when megaflows go away.
-//! - Adaptive: when flows far outnumber the entries, most probes miss and
-//!   only cost time. Over each window of lookups the hit rate is measured;
-//!   below [`DISABLE_BELOW`] the EMC is bypassed, and one burst in
-//!   [`SAMPLE_EVERY`] still probes and inserts to notice when the traffic
-//!   becomes cacheable again.
+//! - Adaptive: a probe pays off only if its hits save more subtable probes
+//!   than its misses waste. Over each window of lookups, with hit rate `h`
+//!   and `P` subtables probed per megaflow-cache lookup, an EMC hit saves
+//!   about `P` probes and an EMC lookup costs about one, so the EMC stays
+//!   on while `h × P ≥ 1`. Otherwise (many more flows than entries, or a
+//!   single subtable that is as cheap as the EMC) it is bypassed, and one
+//!   burst in [`SAMPLE_EVERY`] still probes and inserts to notice when it
+//!   would pay again (`h × P ≥ 1.25`).
 use crate::flow::{FlowKey, FLOW_WORDS};
 
 /// Entries per bucket (one 64-byte line of 32-bit signatures and indices).
@@ -32,10 +35,6 @@ pub const WAYS: usize = 8;
 pub const DEFAULT_ENTRIES: usize = 1 << 16;
 /// Lookups per measurement window of the adaptive policy.
 const WINDOW: u32 = 1 << 14;
-/// Bypass the EMC when fewer than 1 in this many lookups hit.
-const DISABLE_BELOW: u32 = 10;
-/// Use it again when at least 1 in this many sampled lookups hit.
-const ENABLE_ABOVE: u32 = 4;
 /// While bypassed, one burst in this many still probes and inserts.
 const SAMPLE_EVERY: u32 = 16;
 
@@ -56,6 +55,9 @@ pub struct Emc {
     off: bool,
     window_lookups: u32,
     window_hits: u32,
+    /// Megaflow-cache lookups (EMC misses) and subtables they probed.
+    window_tss_lookups: u64,
+    window_tss_probes: u64,
     bursts: u32,
 }
 
@@ -75,6 +77,8 @@ impl Emc {
             off: entries == 0,
             window_lookups: 0,
             window_hits: 0,
+            window_tss_lookups: 0,
+            window_tss_probes: 0,
             bursts: 0,
         }
     }
@@ -103,11 +107,14 @@ impl Emc {
         self.enabled
     }
 
-    /// Feeds a burst's lookups and hits to the adaptive policy.
+    /// Feeds a burst's EMC lookups and hits, and the megaflow-cache
+    /// lookups and subtable probes its misses took, to the adaptive policy.
     #[inline]
-    pub fn account(&mut self, lookups: u32, hits: u32) {
+    pub fn account(&mut self, lookups: u32, hits: u32, tss_lookups: u64, tss_probes: u64) {
         self.window_lookups += lookups;
         self.window_hits += hits;
+        self.window_tss_lookups += tss_lookups;
+        self.window_tss_probes += tss_probes;
         let window = if self.enabled {
             WINDOW
         } else {
@@ -116,14 +123,16 @@ impl Emc {
         if self.window_lookups < window {
             return;
         }
-        let (l, h) = (self.window_lookups, self.window_hits);
-        self.enabled = if self.enabled {
-            h.saturating_mul(DISABLE_BELOW) >= l
-        } else {
-            h.saturating_mul(ENABLE_ABOVE) >= l
-        };
+        let (l, h) = (u64::from(self.window_lookups), u64::from(self.window_hits));
+        let (tl, tp) = (self.window_tss_lookups, self.window_tss_probes);
+        // h/l × tp/tl against 1 (staying on) or 1.25 (coming back), in
+        // integers: 4·h·tp ≥ 4·l·tl, or ≥ 5·l·tl.
+        let need = if self.enabled { 4 } else { 5 };
+        self.enabled = tl == 0 || 4 * h * tp >= need * l * tl;
         self.window_lookups = 0;
         self.window_hits = 0;
+        self.window_tss_lookups = 0;
+        self.window_tss_probes = 0;
     }
 
     #[inline(always)]
@@ -274,20 +283,31 @@ mod tests {
     fn adaptive_bypass_and_return() {
         let mut emc = Emc::new(1024);
         assert!(emc.use_for_burst());
-        // A window of misses turns it off ...
+        // Hits with a one-subtable megaflow cache save nothing: h·P < 1.
         for _ in 0..WINDOW / 32 {
-            emc.account(32, 0);
+            emc.account(32, 24, 8, 8);
         }
-        assert!(!emc.is_enabled());
+        assert!(!emc.is_enabled(), "75% hits, 1 subtable: off");
         let sampled = (0..SAMPLE_EVERY * 4)
             .filter(|_| emc.use_for_burst())
             .count();
         assert_eq!(sampled, 4, "bypassed: one burst in SAMPLE_EVERY samples");
-        // ... and sampled hits turn it back on.
+        // Sampled hits in front of 4 subtables turn it back on (h·P = 2.25).
         for _ in 0..WINDOW / SAMPLE_EVERY / 32 {
-            emc.account(32, 30);
+            emc.account(32, 18, 14, 56);
         }
         assert!(emc.is_enabled());
+        // ... and a low hit rate turns it off even then (h·P = 0.5).
+        for _ in 0..WINDOW / 32 {
+            emc.account(32, 4, 28, 112);
+        }
+        assert!(!emc.is_enabled());
+        // All hits: nothing to compare against, it stays on.
+        let mut all = Emc::new(64);
+        for _ in 0..WINDOW / 32 {
+            all.account(32, 32, 0, 0);
+        }
+        assert!(all.is_enabled());
         assert!(Emc::new(0).capacity() >= WAYS);
         let mut off = Emc::new(0);
         assert!(

@@ -83,6 +83,8 @@ struct BurstTally {
     malformed: u64,
     emc_lookups: u32,
     emc_hits: u32,
+    /// Megaflow-cache (tuple-space) lookups.
+    tss_lookups: u64,
     hits: u64,
     probes: u64,
     upcalls: u64,
@@ -372,7 +374,7 @@ pub(super) fn run(
                 start,
             );
             if use_emc {
-                emc.account(t.emc_lookups, t.emc_hits);
+                emc.account(t.emc_lookups, t.emc_hits, t.tss_lookups, t.probes);
             }
 
             // Phase 4: execute, in order; packets from `stop_at` on wait
@@ -538,6 +540,7 @@ fn lookup_misses(
         let key = &sc.keys[i];
         let (found, probes) = cache.lookup(key);
         t.probes += u64::from(probes);
+        t.tss_lookups += 1;
         let idx = match found {
             Some(idx) => {
                 t.hits += 1;

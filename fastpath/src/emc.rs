@@ -151,6 +151,16 @@ impl Emc {
         crate::dpdk::prefetch_ref(&self.buckets[b]);
     }
 
+    /// The first megaflow index cached under `hash`'s signature, unverified
+    /// (to prefetch it before verifying).
+    #[inline]
+    pub fn candidate(&self, hash: u64) -> Option<u32> {
+        let (b, sig) = self.slot(hash);
+        let bucket = &self.buckets[b];
+        let way = bucket.sig.iter().position(|&s| s == sig)?;
+        Some(bucket.idx[way])
+    }
+
     /// The megaflow index cached for `hash` that `verify` accepts.
     #[inline]
     pub fn lookup(&self, hash: u64, mut verify: impl FnMut(u32) -> bool) -> Option<u32> {

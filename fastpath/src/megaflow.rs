@@ -278,6 +278,16 @@ impl MegaflowCache {
         st.words.iter().all(|i| k[i] & m[i] == v[i])
     }
 
+    /// Starts loading the megaflow at `idx` (e.g. an EMC candidate about
+    /// to be verified).
+    #[inline]
+    pub fn prefetch(&self, idx: usize) {
+        // The slot's address only: reading it would wait for the miss.
+        if let Some(slot) = self.flows.get(idx) {
+            crate::dpdk::prefetch_ref(slot);
+        }
+    }
+
     #[inline]
     pub fn get(&self, idx: usize) -> Option<&Megaflow> {
         self.flows.get(idx).and_then(Option::as_ref)

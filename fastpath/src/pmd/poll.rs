@@ -494,18 +494,44 @@ fn classify(
         }
     }
     if use_emc {
-        for ((found, hash), key) in sc
+        // Probe every bucket first and prefetch the candidate megaflows,
+        // then verify: the megaflows' cache misses overlap too.
+        let mut candidates = [u32::MAX; BURST_SIZE];
+        for ((cand, found), hash) in candidates
+            .iter_mut()
+            .zip(sc.found.iter())
+            .zip(sc.hashes.iter())
+            .take(pkts.len())
+        {
+            if *found == MISS {
+                if let Some(idx) = emc.candidate(*hash) {
+                    *cand = idx;
+                    cache.prefetch(idx as usize);
+                }
+            }
+        }
+        for (((found, hash), key), cand) in sc
             .found
             .iter_mut()
             .zip(sc.hashes.iter())
             .zip(sc.keys.iter())
+            .zip(candidates)
             .take(pkts.len())
         {
             if *found != MISS {
                 continue;
             }
             t.emc_lookups += 1;
-            if let Some(idx) = emc.lookup(*hash, |i| cache.matches(i as usize, key)) {
+            if cand == u32::MAX {
+                continue;
+            }
+            let hit = if cache.matches(cand as usize, key) {
+                Some(cand)
+            } else {
+                // Another way with the same signature (rare).
+                emc.lookup(*hash, |i| cache.matches(i as usize, key))
+            };
+            if let Some(idx) = hit {
                 *found = idx;
                 t.emc_hits += 1;
             }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use fastpath::flow::FlowKey;
 use fastpath::upcall::{FlowCredit, Translator, Upcall};
 
-use crate::pipeline::{EntryRef, Pipeline, TranslateOptions};
+use crate::pipeline::{EntryRef, Pipeline, PipelineConfig, TranslateOptions};
 
 /// Megaflow hits credit OpenFlow entries (and groups, buckets) through
 /// their counter handles; the hit time feeds idle timeouts.
@@ -143,7 +143,17 @@ fn syntax(what: &str, line: Option<usize>, input: &str, e: &SyntaxError) -> Stri
 
 impl Bridge {
     pub fn new(name: &str, ports: BridgePorts, names: Vec<(String, u32)>) -> Bridge {
-        let pipeline = Arc::new(Pipeline::new(ports));
+        Self::with_config(name, ports, names, PipelineConfig::default())
+    }
+
+    /// A bridge whose pipeline has the given limits (e.g. flows per table).
+    pub fn with_config(
+        name: &str,
+        ports: BridgePorts,
+        names: Vec<(String, u32)>,
+        config: PipelineConfig,
+    ) -> Bridge {
+        let pipeline = Arc::new(Pipeline::with_config(ports, config));
         Bridge {
             name: name.to_string(),
             translator: Arc::new(BridgeTranslator::new(pipeline)),

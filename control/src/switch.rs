@@ -242,7 +242,11 @@ fn bridges_of(cfg: &Config, ports: &[SwitchPort]) -> Vec<Bridge> {
             let names = mine()
                 .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
                 .collect();
-            Bridge::new(&b.name, BridgePorts::new(infos), names)
+            let limits = crate::pipeline::PipelineConfig {
+                max_entries_per_table: b.max_flows_per_table as usize,
+                ..Default::default()
+            };
+            Bridge::with_config(&b.name, BridgePorts::new(infos), names, limits)
         })
         .collect()
 }

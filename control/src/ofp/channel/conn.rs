@@ -216,6 +216,10 @@ pub struct ConnCtl {
     /// Packet-ins refused by the rate limit.
     pub packet_in_rate_drops: u64,
     pub packet_ins_sent: u64,
+    /// OFPT_SET_CONFIG's miss_send_len, per connection (as in OVS): the
+    /// bytes of packets sent to the controller for a reason other than an
+    /// output action (OFPR_INVALID_TTL). OFPCML_NO_BUFFER: all.
+    pub miss_send_len: u16,
 }
 
 impl ConnCtl {
@@ -253,6 +257,7 @@ impl ConnShared {
                 packet_in_limit: TokenBucket::new(PACKET_IN_RATE, PACKET_IN_BURST),
                 packet_in_rate_drops: 0,
                 packet_ins_sent: 0,
+                miss_send_len: super::DEFAULT_MISS_SEND_LEN,
             }),
         }
     }

@@ -1233,3 +1233,106 @@ fn controller_meter_limits_packet_ins() {
         "the controller meter drops most of them: {metered}"
     );
 }
+
+/// Collects packet-ins for `wait`; answers echo requests.
+fn collect_packet_ins(c: &mut OfClient, wait: Duration) -> Vec<Message> {
+    let deadline = Instant::now() + wait;
+    let mut out = Vec::new();
+    while let Some((_, m)) = c.recv_msg(deadline.saturating_duration_since(Instant::now())) {
+        if matches!(m, Message::PacketIn { .. }) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// (reason, data length, total_len) of each packet-in that carries an
+/// IPv4 ICMP packet.
+fn icmp_packet_ins(msgs: &[Message]) -> Vec<(u8, usize, u16)> {
+    msgs.iter()
+        .filter_map(|m| match m {
+            Message::PacketIn {
+                reason,
+                total_len,
+                data,
+                ..
+            } if data.len() >= 24 && data[12..14] == [0x08, 0x00] && data[23] == 1 => {
+                Some((*reason, data.len(), *total_len))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn miss_send_len_cuts_invalid_ttl_packet_ins_per_connection() {
+    require_ovs_ofctl();
+    let port = of_port(9);
+    let (_sw, ta, tb) = two_taps(port, "");
+    let mut short = OfClient::connect(port);
+    let mut full = OfClient::connect(port);
+    // SET_CONFIG is per connection: 64 bytes here, everything there.
+    short.send(&Message::SetConfig {
+        flags: 0,
+        miss_send_len: 64,
+    });
+    full.send(&Message::SetConfig {
+        flags: 0,
+        miss_send_len: 0xffff,
+    });
+    for c in [&mut short, &mut full] {
+        let xid = c.send(&Message::GetConfigRequest);
+        assert!(matches!(c.reply(xid), Message::GetConfigReply { .. }));
+    }
+    let xid = short.send(&Message::GetConfigRequest);
+    assert_eq!(
+        short.reply(xid),
+        Message::GetConfigReply {
+            flags: 0,
+            miss_send_len: 64
+        }
+    );
+    // ARP is forwarded; IP goes through dec_ttl, so TTL-1 pings are
+    // invalid-TTL packet-ins (not an output action: miss_send_len applies).
+    ofctl(port, &["add-flow"], &["priority=10,arp,actions=FLOOD"]);
+    ofctl(
+        port,
+        &["add-flow"],
+        &["priority=10,ip,in_port=1,actions=dec_ttl,output:2"],
+    );
+    let (na, _nb) = hosts(&ta, &tb);
+    let _ = na.exec(&[
+        "ping", "-c", "2", "-i", "0.3", "-W", "1", "-t", "1", "-s", "300", "10.0.0.2",
+    ]);
+    let short_pis = icmp_packet_ins(&collect_packet_ins(&mut short, Duration::from_secs(2)));
+    let full_pis = icmp_packet_ins(&collect_packet_ins(&mut full, Duration::from_secs(1)));
+    assert!(!short_pis.is_empty(), "no invalid-TTL packet-in");
+    assert!(!full_pis.is_empty(), "no invalid-TTL packet-in");
+    // 14 (Ethernet) + 20 (IP) + 8 (ICMP) + 300 bytes of payload.
+    for (reason, len, total) in &short_pis {
+        assert_eq!(*reason, codec::packet_in_reason::INVALID_TTL);
+        assert_eq!((*len, *total), (64, 342), "cut to miss_send_len 64");
+    }
+    for (_, len, total) in &full_pis {
+        assert_eq!((*len, *total), (342, 342), "OFPCML_NO_BUFFER: all of it");
+    }
+
+    // An output:CONTROLLER action uses its own max_len, not miss_send_len.
+    ofctl(
+        port,
+        &["add-flow"],
+        &["priority=20,ip,in_port=1,actions=CONTROLLER:100"],
+    );
+    let _ = na.exec(&[
+        "ping", "-c", "2", "-i", "0.3", "-W", "1", "-s", "300", "10.0.0.2",
+    ]);
+    let pis = icmp_packet_ins(&collect_packet_ins(&mut full, Duration::from_secs(2)));
+    assert!(!pis.is_empty(), "no action packet-in");
+    for (reason, len, total) in &pis {
+        assert_eq!(*reason, codec::packet_in_reason::ACTION);
+        assert_eq!((*len, *total), (100, 342), "cut to the action's max_len");
+    }
+    let pis = icmp_packet_ins(&collect_packet_ins(&mut short, Duration::from_millis(200)));
+    assert!(pis.iter().all(|&(_, len, _)| len == 100), "{pis:?}");
+    short.echo_ok("the connection lives on");
+}

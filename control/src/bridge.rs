@@ -56,7 +56,13 @@ impl BridgeTranslator {
         BridgeTranslator {
             pipeline,
             generation,
-            opts: TranslateOptions::default(),
+            // OpenFlow 1.3 has no config flag for it: invalid-TTL packet-ins
+            // are always produced, and each connection's async config and
+            // miss_send_len decide what it gets.
+            opts: TranslateOptions {
+                send_invalid_ttl: true,
+                ..TranslateOptions::default()
+            },
         }
     }
 

@@ -1336,3 +1336,79 @@ fn miss_send_len_cuts_invalid_ttl_packet_ins_per_connection() {
     assert!(pis.iter().all(|&(_, len, _)| len == 100), "{pis:?}");
     short.echo_ok("the connection lives on");
 }
+
+/// The next PORT_STATUS on `c` (within 5 s): (reason, config, state).
+fn next_port_status(c: &mut OfClient, port_no: u32) -> (u8, u32, u32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match c.recv_msg(deadline.saturating_duration_since(Instant::now())) {
+            Some((_, Message::PortStatus { reason, port })) if port.port_no.0 == port_no => {
+                return (reason, port.config, port.state)
+            }
+            Some(_) => {}
+            None => panic!("no PORT_STATUS for port {port_no}"),
+        }
+    }
+}
+
+#[test]
+fn port_mod_config_bits_act_on_the_datapath() {
+    require_ovs_ofctl();
+    let port = of_port(10);
+    let (sw, ta, tb) = two_taps(port, "");
+    let mut c = OfClient::connect(port);
+    ofctl(port, &["add-flow"], &["in_port=1,actions=output:2"]);
+    ofctl(port, &["add-flow"], &["in_port=2,actions=output:1"]);
+    let (na, _nb) = hosts(&ta, &tb);
+    assert_eq!(na.ping("10.0.0.2", 3), 3, "forwarding before any port-mod");
+    let flush = || {
+        let _ = na.exec(&["ip", "neigh", "flush", "all"]);
+    };
+
+    // no-forward on b: nothing goes out of b (megaflows are invalidated
+    // before ovs-ofctl's barrier returns), and b reports it.
+    ofctl(port, &["mod-port"], &["b", "no-forward"]);
+    let (reason, config, _) = next_port_status(&mut c, 2);
+    assert_eq!(reason, port_reason::MODIFY);
+    assert_eq!(config, port_config::NO_FWD);
+    let tx_before = sw.port_stats("b")["tx_packets"].as_u64().unwrap();
+    assert_eq!(na.ping("10.0.0.2", 2), 0, "b has no-forward");
+    assert_eq!(
+        sw.port_stats("b")["tx_packets"].as_u64().unwrap(),
+        tx_before,
+        "not one packet sent out of b"
+    );
+    ofctl(port, &["mod-port"], &["b", "forward"]);
+    flush();
+    assert_eq!(na.ping("10.0.0.2", 3), 3, "b forwards again");
+
+    // no-receive on a: what a sends is dropped on the way in.
+    ofctl(port, &["mod-port"], &["a", "no-receive"]);
+    let (_, config, _) = next_port_status(&mut c, 1);
+    assert_eq!(config, port_config::NO_RECV);
+    assert_eq!(na.ping("10.0.0.2", 2), 0, "a has no-receive");
+    ofctl(port, &["mod-port"], &["a", "receive"]);
+    flush();
+    assert_eq!(na.ping("10.0.0.2", 3), 3, "a receives again");
+
+    // down on b: neither direction; the port is reported down.
+    ofctl(port, &["mod-port"], &["b", "down"]);
+    let (_, config, state) = next_port_status(&mut c, 2);
+    assert_eq!(config & port_config::PORT_DOWN, port_config::PORT_DOWN);
+    assert_eq!(state & 1, 1, "OFPPS_LINK_DOWN");
+    assert_eq!(na.ping("10.0.0.2", 2), 0, "b is down");
+    ofctl(port, &["mod-port"], &["b", "up"]);
+    flush();
+    assert_eq!(na.ping("10.0.0.2", 3), 3, "b is up again");
+
+    // FLOOD leaves out a no-forward port.
+    ofctl(port, &["del-flows"], &[]);
+    ofctl(port, &["add-flow"], &["actions=FLOOD"]);
+    ofctl(port, &["mod-port"], &["b", "no-forward"]);
+    flush();
+    assert_eq!(na.ping("10.0.0.2", 2), 0, "FLOOD skips b");
+    ofctl(port, &["mod-port"], &["b", "forward"]);
+    flush();
+    assert_eq!(na.ping("10.0.0.2", 3), 3, "FLOOD reaches b again");
+    c.echo_ok("the connection lives on");
+}

@@ -625,6 +625,9 @@ impl<'a> Xlate<'a> {
             PortNo::IN_PORT => {
                 let ip = self.read(w, Field::InPort);
                 match ports.get(ip as u32) {
+                    Some(_) if ports.drops_tx(ip as u32) => {
+                        self.note(|| format!("output:IN_PORT: port {ip} has no-forward, skipped"))
+                    }
                     Some(p) => out.push(DpAction::Output(p.index)),
                     None => {
                         self.note(|| format!("output:IN_PORT: in_port {ip} is not a bridge port"))
@@ -634,7 +637,10 @@ impl<'a> Xlate<'a> {
             PortNo::ALL | PortNo::FLOOD => {
                 let ip = self.read(w, Field::InPort);
                 for p in ports.iter() {
-                    if u128::from(p.ofport) == ip || (port == PortNo::FLOOD && p.no_flood) {
+                    if u128::from(p.ofport) == ip
+                        || (port == PortNo::FLOOD && p.no_flood)
+                        || ports.drops_tx(p.ofport)
+                    {
                         continue;
                     }
                     out.push(DpAction::Output(p.index));
@@ -665,6 +671,8 @@ impl<'a> Xlate<'a> {
                     let ip = self.read(w, Field::InPort);
                     if ip == u128::from(p.0) {
                         self.note(|| format!("output:{p}: is the in_port (use IN_PORT), skipped"));
+                    } else if ports.drops_tx(p.0) {
+                        self.note(|| format!("output:{p}: port has no-forward, skipped"));
                     } else {
                         out.push(DpAction::Output(pi.index));
                     }
@@ -800,6 +808,14 @@ impl PipelineSnapshot {
             track: Track::default(),
         };
         let mut out = Vec::new();
+        // PORT_MOD NO_RECV / PORT_DOWN: nothing received there goes in.
+        if self.ports.any_drops_rx() {
+            let ip = x.read(&mut w, Field::InPort);
+            if self.ports.drops_rx(ip as u32) {
+                out.push(DpAction::Drop);
+                return x.finish(out);
+            }
+        }
         x.run_pipeline(&mut w, 0, &mut out);
         x.finish(out)
     }

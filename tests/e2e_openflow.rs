@@ -1412,3 +1412,73 @@ fn port_mod_config_bits_act_on_the_datapath() {
     assert_eq!(na.ping("10.0.0.2", 3), 3, "FLOOD reaches b again");
     c.echo_ok("the connection lives on");
 }
+
+#[test]
+fn packet_in_match_carries_metadata() {
+    require_ovs_ofctl();
+    let port = of_port(11);
+    let (sw, ta, tb) = two_taps(port, "");
+    let mut c = OfClient::connect(port);
+    ofctl(port, &["add-flow"], &["priority=10,arp,actions=FLOOD"]);
+    ofctl(
+        port,
+        &["add-flow"],
+        &["priority=10,ip,actions=write_metadata:0xab00/0xff00,goto_table:1"],
+    );
+    ofctl(
+        port,
+        &["add-flow"],
+        &["table=1,priority=0,actions=CONTROLLER:128"],
+    );
+    let (na, _nb) = hosts(&ta, &tb);
+    let _ = na.exec(&["ping", "-c", "2", "-i", "0.3", "-W", "1", "10.0.0.2"]);
+    let pis = collect_packet_ins(&mut c, Duration::from_secs(2));
+    let icmp: Vec<&Message> = pis
+        .iter()
+        .filter(|m| matches!(m, Message::PacketIn { data, .. } if data.len() > 23 && data[23] == 1))
+        .collect();
+    assert!(!icmp.is_empty(), "no packet-in from table 1: {pis:?}");
+    for m in icmp {
+        let Message::PacketIn {
+            table_id, match_, ..
+        } = m
+        else {
+            unreachable!()
+        };
+        assert_eq!(*table_id, 1);
+        assert_eq!(match_.get(Field::InPort).map(|(v, _)| v), Some(1));
+        assert_eq!(
+            match_.get(Field::Metadata),
+            Some((0xab00, u128::from(u64::MAX))),
+            "metadata written by table 0"
+        );
+        assert_eq!(match_.get(Field::TunnelId), None, "no tunnel");
+    }
+    // ovs-ofctl decodes it too: a packet-in printed by `monitor` names the
+    // metadata.
+    // Line-buffered: `timeout` ends it with SIGTERM, which loses stdio
+    // buffers.
+    let mut mon = Command::new("stdbuf")
+        .args(["-oL", "timeout", "6", "ovs-ofctl", "-O", "OpenFlow13"])
+        .arg(format!("--unixctl={}", sw.path("ofctl.ctl").display()))
+        .arg("monitor")
+        .arg(format!("tcp:127.0.0.1:{port}"))
+        .arg("65534")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ovs-ofctl monitor");
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = na.exec(&["ping", "-c", "3", "-i", "0.3", "-W", "1", "10.0.0.2"]);
+    let out = mon.wait_with_output().expect("monitor output");
+    // (It prints packet-ins on stdout or stderr, depending on the version.)
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("metadata=0xab00,in_port=1"),
+        "ovs-ofctl monitor: {text}"
+    );
+}

@@ -531,9 +531,7 @@ pub(crate) fn dp_actions(actions: &[fastpath::actions::DpAction], ports: &Bridge
         .iter()
         .map(|a| match a {
             A::Output(i) => format!("output:{}", port(*i)),
-            A::Controller {
-                max_len, reason, ..
-            } => format!("controller(max_len={max_len},reason={reason})"),
+            A::Controller(c) => format!("controller(max_len={},reason={})", c.max_len, c.reason),
             A::SetField { field, value } => {
                 let mut m = FlowMatch::ANY;
                 m.set(*field, *value, field.max_value());

@@ -3,7 +3,7 @@
 //! module docs of `pipeline` for why the mask is exact.
 use std::sync::OnceLock;
 
-use fastpath::actions::DpAction;
+use fastpath::actions::{DpAction, ToController};
 use fastpath::flow::{Field, FlowKey, FlowMask, Prereq, FIELDS};
 
 use super::classifier::{and_not_assign, overlaps};
@@ -586,6 +586,21 @@ impl<'a> Xlate<'a> {
         self.set_const(w, Field::NwTtl, ttl.into());
     }
 
+    /// A packet-in's fields, with the metadata and tunnel id the packet
+    /// has at this point (the PACKET_IN match carries them when nonzero),
+    /// so the megaflow depends on them (metadata only on the bits no entry
+    /// wrote; it is 0 on ingress, so that never splits megaflows).
+    fn to_controller(&mut self, w: &mut Work, max_len: u16, reason: u8, ctx: Ctx) -> ToController {
+        ToController {
+            max_len,
+            reason,
+            table_id: ctx.table_id,
+            cookie: ctx.cookie,
+            metadata: self.read(w, Field::Metadata) as u64,
+            tunnel_id: self.read(w, Field::TunnelId) as u64,
+        }
+    }
+
     fn dec_ttl(&mut self, w: &mut Work, ctx: Ctx, out: &mut Vec<DpAction>) -> Flow {
         if !self.is_ip(w) {
             self.note(|| "dec_ttl: not IP, ignored".into());
@@ -594,12 +609,8 @@ impl<'a> Xlate<'a> {
         let ttl = self.read(w, Field::NwTtl);
         if ttl <= 1 {
             if self.opts.send_invalid_ttl {
-                out.push(DpAction::Controller {
-                    max_len: self.opts.miss_send_len,
-                    reason: 2,
-                    table_id: ctx.table_id,
-                    cookie: ctx.cookie,
-                });
+                let to = self.to_controller(w, self.opts.miss_send_len, 2, ctx);
+                out.push(DpAction::Controller(to));
             }
             out.push(DpAction::Drop);
             self.note(|| format!("dec_ttl: ttl {ttl}: invalid TTL, packet dropped"));
@@ -646,12 +657,10 @@ impl<'a> Xlate<'a> {
                     out.push(DpAction::Output(p.index));
                 }
             }
-            PortNo::CONTROLLER => out.push(DpAction::Controller {
-                max_len,
-                reason: ctx.reason,
-                table_id: ctx.table_id,
-                cookie: ctx.cookie,
-            }),
+            PortNo::CONTROLLER => {
+                let to = self.to_controller(w, max_len, ctx.reason, ctx);
+                out.push(DpAction::Controller(to));
+            }
             PortNo::LOCAL => self.note(|| "output:LOCAL: no local port yet, skipped".into()),
             PortNo::NORMAL => {
                 self.note(|| "output:NORMAL: not supported (secure mode), skipped".into())

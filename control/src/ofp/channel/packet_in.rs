@@ -54,6 +54,21 @@ pub fn encode(pi: &PacketIn, max_len: u16) -> Vec<u8> {
         u128::from(pi.in_port),
         Field::InPort.max_value(),
     );
+    // OpenFlow 1.3.5 §7.4.1: the pipeline fields that are set.
+    if pi.metadata != 0 {
+        m.set(
+            Field::Metadata,
+            u128::from(pi.metadata),
+            Field::Metadata.max_value(),
+        );
+    }
+    if pi.tunnel_id != 0 {
+        m.set(
+            Field::TunnelId,
+            u128::from(pi.tunnel_id),
+            Field::TunnelId.max_value(),
+        );
+    }
     codec::encode(
         0,
         &Message::PacketIn {

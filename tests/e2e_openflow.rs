@@ -1458,7 +1458,7 @@ fn packet_in_match_carries_metadata() {
     // metadata.
     // Line-buffered: `timeout` ends it with SIGTERM, which loses stdio
     // buffers.
-    let mut mon = Command::new("stdbuf")
+    let mon = Command::new("stdbuf")
         .args(["-oL", "timeout", "6", "ovs-ofctl", "-O", "OpenFlow13"])
         .arg(format!("--unixctl={}", sw.path("ofctl.ctl").display()))
         .arg("monitor")

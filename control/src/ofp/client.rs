@@ -41,7 +41,7 @@ impl std::fmt::Display for RequestError {
 }
 
 enum Incoming {
-    Msg(Header, Message),
+    Msg(Header, Box<Message>),
     Closed(String),
 }
 
@@ -120,14 +120,13 @@ impl Client {
     fn next(&mut self) -> Result<(Header, Message), String> {
         loop {
             match self.rx.recv_timeout(REPLY_TIMEOUT) {
-                Ok(Incoming::Msg(
-                    _,
+                Ok(Incoming::Msg(h, m)) => match *m {
                     Message::PacketIn { .. }
                     | Message::PortStatus { .. }
                     | Message::FlowRemoved { .. }
-                    | Message::EchoReply(_),
-                )) => continue,
-                Ok(Incoming::Msg(h, m)) => return Ok((h, m)),
+                    | Message::EchoReply(_) => continue,
+                    m => return Ok((h, m)),
+                },
                 Ok(Incoming::Closed(why)) => return Err(format!("{}: {why}", self.peer)),
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(format!(
@@ -241,7 +240,7 @@ fn read_loop(
                     let _ = w.write_all(&reply);
                 }
                 Ok((h, m)) => {
-                    if tx.send(Incoming::Msg(h, m)).is_err() {
+                    if tx.send(Incoming::Msg(h, Box::new(m))).is_err() {
                         return;
                     }
                 }

@@ -590,7 +590,13 @@ impl<'a> Xlate<'a> {
     /// has at this point (the PACKET_IN match carries them when nonzero),
     /// so the megaflow depends on them (metadata only on the bits no entry
     /// wrote; it is 0 on ingress, so that never splits megaflows).
-    fn to_controller(&mut self, w: &mut Work, max_len: u16, reason: u8, ctx: Ctx) -> ToController {
+    fn packet_in_fields(
+        &mut self,
+        w: &mut Work,
+        max_len: u16,
+        reason: u8,
+        ctx: Ctx,
+    ) -> ToController {
         ToController {
             max_len,
             reason,
@@ -609,7 +615,7 @@ impl<'a> Xlate<'a> {
         let ttl = self.read(w, Field::NwTtl);
         if ttl <= 1 {
             if self.opts.send_invalid_ttl {
-                let to = self.to_controller(w, self.opts.miss_send_len, 2, ctx);
+                let to = self.packet_in_fields(w, self.opts.miss_send_len, 2, ctx);
                 out.push(DpAction::Controller(to));
             }
             out.push(DpAction::Drop);
@@ -658,7 +664,7 @@ impl<'a> Xlate<'a> {
                 }
             }
             PortNo::CONTROLLER => {
-                let to = self.to_controller(w, max_len, ctx.reason, ctx);
+                let to = self.packet_in_fields(w, max_len, ctx.reason, ctx);
                 out.push(DpAction::Controller(to));
             }
             PortNo::LOCAL => self.note(|| "output:LOCAL: no local port yet, skipped".into()),

@@ -1482,3 +1482,45 @@ fn packet_in_match_carries_metadata() {
         "ovs-ofctl monitor: {text}"
     );
 }
+
+/// The flags of kernel interface `iface` (`<BROADCAST,...,UP,LOWER_UP>`).
+fn link_flags(iface: &str) -> String {
+    let out = common::sh("ip", &["-o", "link", "show", iface]);
+    out.split(['<', '>']).nth(1).unwrap_or("").to_string()
+}
+
+#[test]
+fn port_down_takes_the_tap_link_down() {
+    require_ovs_ofctl();
+    // The tap stays in this namespace, where DPDK's net_tap can reach it.
+    let tap = unique("fsd");
+    let sw = Switch::start(&format!(
+        r#"
+[[bridge]]
+name = "br0"
+listen = []
+[[bridge.port]]
+name = "a"
+ofport = 1
+devargs = "net_tap_{tap},iface={tap}"
+"#
+    ));
+    let mgmt = format!("unix:{}", sw.run_dir().join("br0.mgmt").display());
+    let ofctl_unix = |args: &[&str]| {
+        common::sh(
+            "timeout",
+            &[&["20", "ovs-ofctl", "-O", "OpenFlow13"], args].concat(),
+        )
+    };
+    let up = |flags: &str| flags.split(',').any(|f| f == "UP");
+    assert!(up(&link_flags(&tap)), "{}", link_flags(&tap));
+    ofctl_unix(&["mod-port", &mgmt, "a", "down"]);
+    assert!(!up(&link_flags(&tap)), "down: {}", link_flags(&tap));
+    let desc = ofctl_unix(&["dump-ports-desc", &mgmt]);
+    assert!(
+        desc.contains("PORT_DOWN") && desc.contains("LINK_DOWN"),
+        "{desc}"
+    );
+    ofctl_unix(&["mod-port", &mgmt, "a", "up"]);
+    assert!(up(&link_flags(&tap)), "up again: {}", link_flags(&tap));
+}

@@ -150,6 +150,22 @@ fn ferroctl_and_ovs_ofctl_share_the_management_socket() {
     );
     assert_eq!(sw.ctl(&["dump-aggregate", "br0"])["flow_count"], 3);
 
+    // mod-port through ferroctl shows in ovs-ofctl's port descriptions.
+    ok(
+        &sw.ctl_text(&["mod-port", "br0", "b", "no-forward"]),
+        "mod-port",
+    );
+    let desc = ovs_ofctl(&sw, "dump-ports-desc", &[]);
+    assert!(desc.contains("NO_FWD"), "{desc}");
+    assert_eq!(na.ping("10.81.0.2", 2), 0, "b does not forward");
+    ok(
+        &sw.ctl_text(&["mod-port", "br0", "2", "forward"]),
+        "mod-port",
+    );
+    assert!(!ovs_ofctl(&sw, "dump-ports-desc", &[]).contains("NO_FWD"));
+    let out = sw.ctl_text(&["mod-port", "br0", "b", "sideways"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown mod-port action"));
+
     // Meters round-trip.
     ok(
         &sw.ctl_text(&["add-meter", "br0", "meter=3,pktps,bands=type=drop,rate=500"]),

@@ -125,6 +125,13 @@ enum Command {
         bridge: String,
         port: Option<String>,
     },
+    /// Change a port's OpenFlow config: up, down, receive, no-receive,
+    /// forward, no-forward, flood, no-flood, packet-in, no-packet-in.
+    ModPort {
+        bridge: String,
+        port: String,
+        action: String,
+    },
     /// The megaflows cached by the PMDs (key/mask, hits, actions).
     DumpMegaflows {
         bridge: Option<String>,
@@ -188,7 +195,8 @@ fn openflow(run_dir: &Path, c: &Command) -> Option<Result<Output, String>> {
         | C::DumpMeters { bridge }
         | C::DumpAggregate { bridge, .. }
         | C::DumpTables { bridge }
-        | C::DumpPorts { bridge, .. } => bridge,
+        | C::DumpPorts { bridge, .. }
+        | C::ModPort { bridge, .. } => bridge,
         C::Show | C::PortStats | C::PmdStats { .. } | C::DumpMegaflows { .. } | C::Trace { .. } => {
             return None
         }
@@ -214,6 +222,7 @@ fn openflow(run_dir: &Path, c: &Command) -> Option<Result<Output, String>> {
             C::DumpAggregate { filter, .. } => ofctl::dump_aggregate(cl, &opt(filter)),
             C::DumpTables { .. } => ofctl::dump_tables(cl),
             C::DumpPorts { port, .. } => ofctl::dump_ports(cl, port.as_deref()),
+            C::ModPort { port, action, .. } => ofctl::mod_port(cl, port, action),
             _ => Err("not an OpenFlow verb".into()),
         }
     };

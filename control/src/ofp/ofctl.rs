@@ -557,3 +557,48 @@ pub fn dump_meters(c: &mut Client) -> Result<Output, String> {
         json: serde_json::to_value(&reply).map_err(|e| e.to_string())?,
     })
 }
+
+/// mod-port PORT ACTION, as ovs-ofctl: `up`/`down`, `receive`/`no-receive`,
+/// `forward`/`no-forward`, `flood`/`no-flood`, `packet-in`/`no-packet-in`.
+pub fn mod_port(c: &mut Client, port: &str, action: &str) -> Result<Output, String> {
+    use super::codec::port_config as pc;
+    let (bit, set) = match action {
+        "up" => (pc::PORT_DOWN, false),
+        "down" => (pc::PORT_DOWN, true),
+        "receive" => (pc::NO_RECV, false),
+        "no-receive" => (pc::NO_RECV, true),
+        "forward" => (pc::NO_FWD, false),
+        "no-forward" => (pc::NO_FWD, true),
+        "flood" => (super::channel::NO_FLOOD, false),
+        "no-flood" => (super::channel::NO_FLOOD, true),
+        "packet-in" => (pc::NO_PACKET_IN, false),
+        "no-packet-in" => (pc::NO_PACKET_IN, true),
+        other => {
+            return Err(format!(
+                "unknown mod-port action {other:?}; expected up, down, receive, no-receive, forward, no-forward, flood, no-flood, packet-in or no-packet-in"
+            ))
+        }
+    };
+    let mut descs = Vec::new();
+    for part in c.multipart(MultipartRequest::PortDesc)? {
+        if let MultipartReply::PortDesc(ps) = part {
+            descs.extend(ps);
+        }
+    }
+    let d = descs
+        .iter()
+        .find(|d| d.name == port || port.parse::<u32>().ok() == Some(d.port_no.0))
+        .ok_or_else(|| format!("no port {port:?} on this bridge"))?;
+    let msg = Message::PortMod {
+        port_no: d.port_no,
+        hw_addr: d.hw_addr,
+        config: if set { bit } else { 0 },
+        mask: bit,
+        advertise: 0,
+    };
+    let errors = c.transact(&[msg])?;
+    if !errors.is_empty() {
+        return Err(refused("port mod", &errors, &[(1, action)]));
+    }
+    Ok(Output::done(String::new()))
+}

@@ -34,6 +34,7 @@ use crate::switch::SwitchView;
 
 pub(crate) use conn::ConnShared;
 pub use listen::mgmt_socket_path;
+pub use ports::NO_FLOOD;
 
 /// OFPCML default for miss_send_len.
 pub const DEFAULT_MISS_SEND_LEN: u16 = 128;

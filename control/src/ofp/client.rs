@@ -17,8 +17,9 @@ use super::codec::{
 use super::error_names;
 use super::OfpErrorKind;
 
-/// How long to wait for the switch's next message before giving up.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long to wait for the switch's next message before giving up (a
+/// barrier after a very large add-flows can take a while).
+const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// An OFPT_ERROR the switch sent in reply to the request with `xid`.
 #[derive(Debug, Clone, PartialEq, Eq)]

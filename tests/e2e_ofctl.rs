@@ -181,6 +181,21 @@ fn ferroctl_and_ovs_ofctl_share_the_management_socket() {
         serde_json::json!([])
     );
 
+    // mod-group replaces the buckets.
+    ok(
+        &sw.ctl_text(&[
+            "mod-group",
+            "br0",
+            "group_id=1,type=all,bucket=actions=output:a",
+        ]),
+        "mod-group",
+    );
+    let g = sw.ctl(&["dump-groups", "br0"]);
+    assert_eq!(
+        g["groups"][0]["desc"], "group_id=1,type=all,bucket=actions=output:1",
+        "{g}"
+    );
+
     // del-flows without a filter empties every table; del-groups too.
     ok(&sw.ctl_text(&["del-flows", "br0"]), "del-flows");
     ok(&sw.ctl_text(&["del-groups", "br0"]), "del-groups");

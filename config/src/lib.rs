@@ -37,8 +37,8 @@ pub use error::ConfigError;
 pub use host::HostEnv;
 pub use schema::{
     BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,
-    PortType, SwitchConfig, TlsConfig, DEFAULT_FILE_PREFIX, DEFAULT_OF_PORT, DEFAULT_RUN_DIR,
-    EAL_BASE_MB, MBUF_OVERHEAD, OFPORT_MAX,
+    PortType, SwitchConfig, TlsConfig, DEFAULT_FILE_PREFIX, DEFAULT_MAX_FLOWS_PER_TABLE,
+    DEFAULT_OF_PORT, DEFAULT_RUN_DIR, EAL_BASE_MB, MBUF_OVERHEAD, OFPORT_MAX,
 };
 
 use error::Problem;

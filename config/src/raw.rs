@@ -14,7 +14,7 @@ use crate::addr::OfAddr;
 use crate::error::Problem;
 use crate::schema::{
     BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,
-    PortType, SwitchConfig, DEFAULT_OF_PORT,
+    PortType, SwitchConfig, DEFAULT_MAX_FLOWS_PER_TABLE, DEFAULT_OF_PORT,
 };
 use crate::validate::{self, bridge_key, port_key};
 
@@ -61,6 +61,7 @@ struct RawBridge {
     listen: Option<Vec<String>>,
     controllers: Option<Vec<String>>,
     fail_mode: Option<FailMode>,
+    max_flows_per_table: Option<i64>,
     #[serde(default)]
     port: Vec<RawPort>,
     #[serde(default)]
@@ -260,12 +261,27 @@ impl RawBridge {
             };
             ports.push(raw.resolve(&port_key(index, j), ofport)?);
         }
+        let max_flows_per_table = match self.max_flows_per_table {
+            Some(n) if n >= 1 => int(
+                n,
+                &format!("{key}.max_flows_per_table"),
+                "1..=4294967295 (flows per OpenFlow table)",
+            )?,
+            Some(n) => {
+                return Err(Problem::new(
+                    format!("{key}.max_flows_per_table"),
+                    validate::out_of_range(n, "1..=4294967295 (flows per OpenFlow table)"),
+                ))
+            }
+            None => DEFAULT_MAX_FLOWS_PER_TABLE,
+        };
         Ok(BridgeConfig {
             name,
             datapath_id,
             listen,
             controllers,
             fail_mode: self.fail_mode.unwrap_or_default(),
+            max_flows_per_table,
             ports,
             flows: self.flows,
             groups: self.groups,

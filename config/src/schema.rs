@@ -228,6 +228,8 @@ pub struct BridgeConfig {
     pub controllers: Vec<OfAddr>,
     /// What to do without a controller.
     pub fail_mode: FailMode,
+    /// Flows one OpenFlow table holds; one more is OFPFMFC_TABLE_FULL.
+    pub max_flows_per_table: u32,
     /// `[[bridge.port]]`.
     #[serde(rename = "port")]
     pub ports: Vec<PortConfig>,
@@ -256,6 +258,9 @@ impl BridgeConfig {
         format!("{:016x}", self.datapath_id)
     }
 }
+
+/// `bridge.max_flows_per_table` when not given.
+pub const DEFAULT_MAX_FLOWS_PER_TABLE: u32 = 1_000_000;
 
 fn ser_dpid<S: Serializer>(dpid: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!("{dpid:016x}"))

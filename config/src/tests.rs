@@ -379,6 +379,19 @@ fn port_type_invalid() {
 }
 
 #[test]
+fn max_flows_per_table_default_value_and_range() {
+    assert_eq!(ok(MIN).bridges[0].max_flows_per_table, 1_000_000);
+    let c = ok("[[bridge]]\nname = \"br0\"\nmax_flows_per_table = 10\n");
+    assert_eq!(c.bridges[0].max_flows_per_table, 10);
+    for bad in ["0", "-1", "4294967296"] {
+        let m = err(&format!(
+            "[[bridge]]\nname = \"br0\"\nmax_flows_per_table = {bad}\n"
+        ));
+        assert_has(&m, &["bridge[0].max_flows_per_table", "1..=4294967295"]);
+    }
+}
+
+#[test]
 fn fail_mode_invalid() {
     let m = err("[[bridge]]\nname = \"br0\"\nfail_mode = \"open\"\n");
     assert_has(&m, &["bridge[0].fail_mode", "`secure`", "`standalone`"]);

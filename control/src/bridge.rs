@@ -7,7 +7,7 @@ use std::time::Instant;
 use fastpath::flow::FlowKey;
 use fastpath::upcall::{FlowCredit, PipelineChange, Translator, Upcall};
 
-use crate::pipeline::{EntryRef, Pipeline, TranslateOptions};
+use crate::pipeline::{EntryRef, Pipeline, PipelineConfig, TranslateOptions};
 
 /// Megaflow hits credit OpenFlow entries (and groups, buckets) through
 /// their counter handles; the hit time feeds idle timeouts.
@@ -56,7 +56,13 @@ impl BridgeTranslator {
         BridgeTranslator {
             pipeline,
             generation,
-            opts: TranslateOptions::default(),
+            // OpenFlow 1.3 has no config flag for it: invalid-TTL packet-ins
+            // are always produced, and each connection's async config and
+            // miss_send_len decide what it gets.
+            opts: TranslateOptions {
+                send_invalid_ttl: true,
+                ..TranslateOptions::default()
+            },
         }
     }
 
@@ -148,7 +154,17 @@ fn syntax(what: &str, line: Option<usize>, input: &str, e: &SyntaxError) -> Stri
 
 impl Bridge {
     pub fn new(name: &str, ports: BridgePorts, names: Vec<(String, u32)>) -> Bridge {
-        let pipeline = Arc::new(Pipeline::new(ports));
+        Self::with_config(name, ports, names, PipelineConfig::default())
+    }
+
+    /// A bridge whose pipeline has the given limits (e.g. flows per table).
+    pub fn with_config(
+        name: &str,
+        ports: BridgePorts,
+        names: Vec<(String, u32)>,
+        config: PipelineConfig,
+    ) -> Bridge {
+        let pipeline = Arc::new(Pipeline::with_config(ports, config));
         Bridge {
             name: name.to_string(),
             translator: Arc::new(BridgeTranslator::new(pipeline)),
@@ -520,9 +536,7 @@ pub(crate) fn dp_actions(actions: &[fastpath::actions::DpAction], ports: &Bridge
         .iter()
         .map(|a| match a {
             A::Output(i) => format!("output:{}", port(*i)),
-            A::Controller {
-                max_len, reason, ..
-            } => format!("controller(max_len={max_len},reason={reason})"),
+            A::Controller(c) => format!("controller(max_len={},reason={})", c.max_len, c.reason),
             A::SetField { field, value } => {
                 let mut m = FlowMatch::ANY;
                 m.set(*field, *value, field.max_value());

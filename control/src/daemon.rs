@@ -69,7 +69,7 @@ pub fn run(cfg: Config) -> Result<()> {
         let handler: Arc<dyn server::Handler> = view.clone();
         // OpenFlow: listeners, controller connections, packet-in pump and
         // port status, as tasks on this runtime.
-        let openflow = channel::start(view.clone());
+        let openflow = channel::start(view.clone(), Some(run_dir.path()));
         // Flow expiry: removes timed-out flows, publishes, waits for the
         // PMDs and sends FLOW_REMOVED to the controllers that asked.
         let expiry = async {
@@ -97,7 +97,16 @@ pub fn run(cfg: Config) -> Result<()> {
         Ok::<(), Error>(())
     });
     drop(rt);
+    let mgmt_sockets: Vec<_> = switch
+        .view()
+        .bridges()
+        .iter()
+        .map(|b| channel::mgmt_socket_path(run_dir.path(), &b.name))
+        .collect();
     switch.shutdown();
+    for p in mgmt_sockets {
+        let _ = std::fs::remove_file(p);
+    }
     drop(run_dir);
     tracing::info!("ferroswitch stopped");
     result

@@ -244,7 +244,11 @@ fn bridges_of(cfg: &Config, ports: &[SwitchPort]) -> Vec<Bridge> {
             let names = mine()
                 .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
                 .collect();
-            Bridge::new(&b.name, BridgePorts::new(infos), names)
+            let limits = crate::pipeline::PipelineConfig {
+                max_entries_per_table: b.max_flows_per_table as usize,
+                ..Default::default()
+            };
+            Bridge::with_config(&b.name, BridgePorts::new(infos), names, limits)
         })
         .collect()
 }
@@ -486,6 +490,24 @@ impl SwitchView {
     }
 
     /// A bridge's ports with link state and counters.
+    /// Sets the DPDK link of port `ofport` of `bridge` up or down
+    /// (OpenFlow PORT_DOWN); an error when the port is unknown or the
+    /// driver cannot.
+    pub fn set_port_link(
+        &self,
+        bridge: usize,
+        ofport: u32,
+        up: bool,
+    ) -> std::result::Result<(), String> {
+        let b = self.cfg.bridges.get(bridge).ok_or("no such bridge")?;
+        let p = self
+            .ports
+            .iter()
+            .find(|p| p.bridge == b.name && p.cfg.ofport == ofport)
+            .ok_or_else(|| format!("no port {ofport} on {}", b.name))?;
+        p.port.set_link(up).map_err(|e| e.to_string())
+    }
+
     pub fn ports_of(&self, bridge: usize) -> Vec<PortView> {
         let Some(b) = self.cfg.bridges.get(bridge) else {
             return Vec::new();

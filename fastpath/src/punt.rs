@@ -25,6 +25,10 @@ pub struct PacketIn {
     pub cookie: u64,
     /// Bytes of the packet the controller asked for (0xffff: all).
     pub max_len: u16,
+    /// OpenFlow metadata at the controller action (0: none).
+    pub metadata: u64,
+    /// The packet's tunnel id (0: none).
+    pub tunnel_id: u64,
     pub packet: Mbuf,
 }
 

@@ -1,11 +1,17 @@
-//! `ferroctl`: the management CLI. Talks to a running ferroswitch over the
-//! unix socket in its run directory.
-use std::path::PathBuf;
+//! `ferroctl`: the management CLI. Flow, group, meter and OpenFlow
+//! statistics verbs speak OpenFlow 1.3 to the bridge's socket
+//! `RUN_DIR/<bridge>.mgmt` (like ovs-ofctl, which can use the same socket);
+//! the rest (show, port-stats, pmd-stats, trace, dump-megaflows) uses the
+//! JSON management socket `RUN_DIR/ferroswitch.ctl`.
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use control::mgmt::proto::{Body, Request};
 use control::mgmt::{client, render};
+use control::ofp::channel::mgmt_socket_path;
+use control::ofp::client::Client;
+use control::ofp::ofctl::{self, Output};
 use control::rundir::CTL_SOCKET;
 
 #[derive(Parser, Debug)]
@@ -105,6 +111,27 @@ enum Command {
     DumpMeters {
         bridge: String,
     },
+    /// Packet, byte and flow counts of the matching flows (all without FILTER).
+    DumpAggregate {
+        bridge: String,
+        filter: Option<String>,
+    },
+    /// Per table: entries, lookups and matches.
+    DumpTables {
+        bridge: String,
+    },
+    /// OpenFlow port statistics (one port, or all).
+    DumpPorts {
+        bridge: String,
+        port: Option<String>,
+    },
+    /// Change a port's OpenFlow config: up, down, receive, no-receive,
+    /// forward, no-forward, flood, no-flood, packet-in, no-packet-in.
+    ModPort {
+        bridge: String,
+        port: String,
+        action: String,
+    },
     /// The megaflows cached by the PMDs (key/mask, hits, actions).
     DumpMegaflows {
         bridge: Option<String>,
@@ -117,9 +144,9 @@ enum Command {
     },
 }
 
-/// The lines of FILE ("-": standard input), kept as they are so the
-/// daemon's errors can name line numbers.
-fn read_lines(file: &std::path::Path) -> Result<Vec<String>, String> {
+/// The lines of FILE ("-": standard input), kept as they are so errors
+/// can name line numbers.
+fn read_lines(file: &Path) -> Result<Vec<String>, String> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).map_err(|e| format!("reading stdin: {e}"))?
     } else {
@@ -128,71 +155,120 @@ fn read_lines(file: &std::path::Path) -> Result<Vec<String>, String> {
     Ok(text.lines().map(str::to_string).collect())
 }
 
+/// Connects to the OpenFlow management socket of `bridge`, saying which of
+/// daemon or bridge is missing when that fails.
+fn connect(run_dir: &Path, bridge: &str) -> Result<Client, String> {
+    let path = mgmt_socket_path(run_dir, bridge);
+    if !path.exists() {
+        let ctl = run_dir.join(CTL_SOCKET);
+        return Err(if ctl.exists() {
+            format!(
+                "no bridge named {bridge:?} ({} does not exist)",
+                path.display()
+            )
+        } else {
+            format!(
+                "cannot connect to ferroswitch at {}: no such socket (is the daemon running? use --run-dir to point at its run directory)",
+                path.display()
+            )
+        });
+    }
+    Client::connect_unix(&path)
+}
+
+/// Runs an OpenFlow verb; None when `c` is a JSON-socket command.
+fn openflow(run_dir: &Path, c: &Command) -> Option<Result<Output, String>> {
+    use Command as C;
+    let bridge = match c {
+        C::AddFlow { bridge, .. }
+        | C::AddFlows { bridge, .. }
+        | C::ModFlows { bridge, .. }
+        | C::DelFlows { bridge, .. }
+        | C::DumpFlows { bridge, .. }
+        | C::AddGroup { bridge, .. }
+        | C::AddGroups { bridge, .. }
+        | C::ModGroup { bridge, .. }
+        | C::DelGroups { bridge, .. }
+        | C::DumpGroups { bridge }
+        | C::AddMeter { bridge, .. }
+        | C::DelMeters { bridge, .. }
+        | C::DumpMeters { bridge }
+        | C::DumpAggregate { bridge, .. }
+        | C::DumpTables { bridge }
+        | C::DumpPorts { bridge, .. }
+        | C::ModPort { bridge, .. } => bridge,
+        C::Show | C::PortStats | C::PmdStats { .. } | C::DumpMegaflows { .. } | C::Trace { .. } => {
+            return None
+        }
+    };
+    let run = || -> Result<Output, String> {
+        let mut cl = connect(run_dir, bridge)?;
+        let cl = &mut cl;
+        let opt = |f: &Option<String>| f.clone().unwrap_or_default();
+        match c {
+            C::AddFlow { flow, .. } => ofctl::add_flows(cl, std::slice::from_ref(flow)),
+            C::AddFlows { file, .. } => ofctl::add_flows(cl, &read_lines(file)?),
+            C::ModFlows { flow, strict, .. } => ofctl::mod_flows(cl, flow, *strict),
+            C::DelFlows { flow, strict, .. } => ofctl::del_flows(cl, &opt(flow), *strict),
+            C::DumpFlows { filter, .. } => ofctl::dump_flows(cl, &opt(filter)),
+            C::AddGroup { group, .. } => ofctl::add_groups(cl, std::slice::from_ref(group)),
+            C::AddGroups { file, .. } => ofctl::add_groups(cl, &read_lines(file)?),
+            C::ModGroup { group, .. } => ofctl::mod_group(cl, group),
+            C::DelGroups { filter, .. } => ofctl::del_groups(cl, &opt(filter)),
+            C::DumpGroups { .. } => ofctl::dump_groups(cl),
+            C::AddMeter { meter, .. } => ofctl::add_meters(cl, std::slice::from_ref(meter)),
+            C::DelMeters { filter, .. } => ofctl::del_meters(cl, &opt(filter)),
+            C::DumpMeters { .. } => ofctl::dump_meters(cl),
+            C::DumpAggregate { filter, .. } => ofctl::dump_aggregate(cl, &opt(filter)),
+            C::DumpTables { .. } => ofctl::dump_tables(cl),
+            C::DumpPorts { port, .. } => ofctl::dump_ports(cl, port.as_deref()),
+            C::ModPort { port, action, .. } => ofctl::mod_port(cl, port, action),
+            _ => Err("not an OpenFlow verb".into()),
+        }
+    };
+    Some(run())
+}
+
+/// The JSON-socket request for the commands OpenFlow cannot express.
 fn request(c: Command) -> Result<Request, String> {
     Ok(match c {
         Command::Show => Request::Show,
         Command::PortStats => Request::PortStats,
         Command::PmdStats { clear } => Request::PmdStats { clear },
-        Command::AddFlow { bridge, flow } => Request::AddFlows {
-            bridge,
-            flows: vec![flow],
-        },
-        Command::AddFlows { bridge, file } => Request::AddFlows {
-            bridge,
-            flows: read_lines(&file)?,
-        },
-        Command::ModFlows {
-            bridge,
-            flow,
-            strict,
-        } => Request::ModFlows {
-            bridge,
-            flow,
-            strict,
-        },
-        Command::DelFlows {
-            bridge,
-            flow,
-            strict,
-        } => Request::DelFlows {
-            bridge,
-            filter: flow.unwrap_or_default(),
-            strict,
-        },
-        Command::DumpFlows { bridge, filter } => Request::DumpFlows {
-            bridge,
-            filter: filter.unwrap_or_default(),
-        },
-        Command::AddGroup { bridge, group } => Request::AddGroups {
-            bridge,
-            groups: vec![group],
-        },
-        Command::AddGroups { bridge, file } => Request::AddGroups {
-            bridge,
-            groups: read_lines(&file)?,
-        },
-        Command::ModGroup { bridge, group } => Request::ModGroup { bridge, group },
-        Command::DelGroups { bridge, filter } => Request::DelGroups {
-            bridge,
-            filter: filter.unwrap_or_default(),
-        },
-        Command::DumpGroups { bridge } => Request::DumpGroups { bridge },
-        Command::AddMeter { bridge, meter } => Request::AddMeters {
-            bridge,
-            meters: vec![meter],
-        },
-        Command::DelMeters { bridge, filter } => Request::DelMeters {
-            bridge,
-            filter: filter.unwrap_or_default(),
-        },
-        Command::DumpMeters { bridge } => Request::DumpMeters { bridge },
         Command::Trace { bridge, packet } => Request::Trace { bridge, packet },
         Command::DumpMegaflows { bridge } => Request::DumpMegaflows { bridge },
+        other => return Err(format!("{other:?} is an OpenFlow verb")),
     })
+}
+
+fn print_json(v: serde_json::Result<serde_json::Value>) -> ExitCode {
+    match v.and_then(|v| serde_json::to_string_pretty(&v)) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ferroctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(r) = openflow(&args.run_dir, &args.command) {
+        return match r {
+            Ok(out) if args.json => print_json(Ok(out.json)),
+            Ok(out) => {
+                print!("{}", out.text);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("ferroctl: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let req = match request(args.command) {
         Ok(r) => r,
         Err(e) => {
@@ -208,27 +284,20 @@ fn main() -> ExitCode {
         }
     };
     if args.json {
-        match serde_json::to_string_pretty(&body) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("ferroctl: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        let text = match &body {
-            Body::Show(r) => render::show(r),
-            Body::PortStats(r) => render::port_stats(r),
-            Body::PmdStats(r) => render::pmd_stats(r),
-            Body::Flows(r) => render::flows(r),
-            Body::Groups(r) => render::groups(r),
-            Body::Meters(r) => render::meters(r),
-            Body::Trace(r) => render::trace(r),
-            Body::Megaflows(r) => render::megaflows(r),
-            Body::Done(r) if r.message.is_empty() => String::new(),
-            Body::Done(r) => format!("{}\n", r.message),
-        };
-        print!("{text}");
+        return print_json(serde_json::to_value(&body));
     }
+    let text = match &body {
+        Body::Show(r) => render::show(r),
+        Body::PortStats(r) => render::port_stats(r),
+        Body::PmdStats(r) => render::pmd_stats(r),
+        Body::Flows(r) => render::flows(r),
+        Body::Groups(r) => render::groups(r),
+        Body::Meters(r) => render::meters(r),
+        Body::Trace(r) => render::trace(r),
+        Body::Megaflows(r) => render::megaflows(r),
+        Body::Done(r) if r.message.is_empty() => String::new(),
+        Body::Done(r) => format!("{}\n", r.message),
+    };
+    print!("{text}");
     ExitCode::SUCCESS
 }

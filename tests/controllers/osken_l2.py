@@ -4,7 +4,8 @@ end-to-end tests as a real controller: it installs a table-miss entry
 that sends packets to the controller, learns source MACs from packet-ins,
 installs a flow per learned destination and sends packet-outs (flooding
 unknown destinations). Listens on 127.0.0.1:PORT; the switch connects to
-it. Usage: osken_l2.py PORT"""
+it. Usage: osken_l2.py PORT [KEY CERT CA]; with KEY, CERT and CA it
+listens with TLS and requires the switch's certificate to be signed by CA."""
 import sys
 
 from os_ken.base import app_manager
@@ -60,5 +61,11 @@ if __name__ == "__main__":
     from os_ken import cfg
 
     sys.path.insert(0, __file__.rsplit("/", 1)[0])
-    cfg.CONF(args=["--ofp-listen-host", "127.0.0.1", "--ofp-tcp-listen-port", sys.argv[1]], project="os_ken")
+    args = ["--ofp-listen-host", "127.0.0.1"]
+    if len(sys.argv) == 5:
+        key, cert, ca = sys.argv[2:5]
+        args += ["--ofp-ssl-listen-port", sys.argv[1], "--ctl-privkey", key, "--ctl-cert", cert, "--ca-certs", ca]
+    else:
+        args += ["--ofp-tcp-listen-port", sys.argv[1]]
+    cfg.CONF(args=args, project="os_ken")
     app_manager.AppManager.run_apps(["osken_l2"])

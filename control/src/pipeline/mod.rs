@@ -123,6 +123,9 @@ pub struct PortInfo {
 pub struct BridgePorts {
     /// Sorted by `ofport`, unique.
     ports: Vec<PortInfo>,
+    /// (ofport, OFPPC_* bits) of the ports PORT_MOD configured, sorted;
+    /// translation obeys PORT_DOWN, NO_RECV and NO_FWD.
+    admin: Vec<(u32, u32)>,
 }
 
 impl BridgePorts {
@@ -130,7 +133,45 @@ impl BridgePorts {
     pub fn new(mut ports: Vec<PortInfo>) -> Self {
         ports.sort_by_key(|p| p.ofport);
         ports.dedup_by_key(|p| p.ofport);
-        BridgePorts { ports }
+        BridgePorts {
+            ports,
+            admin: Vec::new(),
+        }
+    }
+
+    /// The same ports with these OFPPC_* config bits (by ofport).
+    pub fn with_config(mut self, config: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        self.admin = config.into_iter().filter(|&(_, c)| c != 0).collect();
+        self.admin.sort_unstable();
+        self.admin.dedup_by_key(|a| a.0);
+        self
+    }
+
+    /// OFPPC_* bits of `ofport` (0: none).
+    pub fn config(&self, ofport: u32) -> u32 {
+        self.admin
+            .binary_search_by_key(&ofport, |a| a.0)
+            .map_or(0, |i| self.admin[i].1)
+    }
+
+    /// Whether packets received on `ofport` are dropped (OFPPC_NO_RECV or
+    /// OFPPC_PORT_DOWN).
+    pub fn drops_rx(&self, ofport: u32) -> bool {
+        self.config(ofport) & (admin::NO_RECV | admin::PORT_DOWN) != 0
+    }
+
+    /// Whether output to `ofport` is dropped (OFPPC_NO_FWD or
+    /// OFPPC_PORT_DOWN).
+    pub fn drops_tx(&self, ofport: u32) -> bool {
+        self.config(ofport) & (admin::NO_FWD | admin::PORT_DOWN) != 0
+    }
+
+    /// Whether any port drops what it receives (then translation matches
+    /// on in_port).
+    pub fn any_drops_rx(&self) -> bool {
+        self.admin
+            .iter()
+            .any(|&(_, c)| c & (admin::NO_RECV | admin::PORT_DOWN) != 0)
     }
 
     pub fn get(&self, ofport: u32) -> Option<&PortInfo> {
@@ -154,7 +195,7 @@ impl BridgePorts {
     pub fn flood_set(&self, in_port: u32) -> impl Iterator<Item = u16> + '_ {
         self.ports
             .iter()
-            .filter(move |p| p.ofport != in_port && !p.no_flood)
+            .filter(move |p| p.ofport != in_port && !p.no_flood && !self.drops_tx(p.ofport))
             .map(|p| p.index)
     }
 
@@ -165,6 +206,13 @@ impl BridgePorts {
     pub fn is_empty(&self) -> bool {
         self.ports.is_empty()
     }
+}
+
+/// The OFPPC_* bits translation obeys.
+pub mod admin {
+    pub const PORT_DOWN: u32 = 1 << 0;
+    pub const NO_RECV: u32 = 1 << 2;
+    pub const NO_FWD: u32 = 1 << 5;
 }
 
 impl From<Vec<PortInfo>> for BridgePorts {

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fastpath::actions::DpAction;
+use fastpath::actions::{DpAction, ToController};
 use fastpath::flow::{Field, FlowKey, FlowMask};
 
 use super::*;
@@ -405,16 +405,21 @@ fn mask_dec_ttl_reads_ttl_and_eth_type() {
     assert_eq!(
         t.actions,
         vec![
-            DpAction::Controller {
+            DpAction::Controller(ToController {
                 max_len: 128,
                 reason: 2,
                 table_id: 0,
-                cookie: 0
-            },
+                cookie: 0,
+                ..Default::default()
+            }),
             DpAction::Drop
         ]
     );
-    assert_eq!(t.mask, fields_mask(&[F::InPort, F::EthType, F::NwTtl]));
+    // A packet-in carries metadata and tunnel id: the megaflow depends on them.
+    assert_eq!(
+        t.mask,
+        fields_mask(&[F::InPort, F::EthType, F::NwTtl, F::Metadata, F::TunnelId])
+    );
     // Non-IP: ignored, only eth_type read.
     let t = xl(&p, &arp_pkt(1));
     assert_eq!(t.actions, vec![DpAction::Output(1)]);
@@ -882,12 +887,13 @@ fn output_reserved_ports() {
     assert_eq!(xl(&p, &tcp_pkt(3, 1, 2, 3, 4)).actions, vec![o(2)]);
     assert_eq!(
         xl(&p, &tcp_pkt(4, 1, 2, 3, 4)).actions,
-        vec![DpAction::Controller {
+        vec![DpAction::Controller(ToController {
             max_len: 200,
             reason: 1,
             table_id: 0,
-            cookie: 0xc0c0
-        }]
+            cookie: 0xc0c0,
+            ..Default::default()
+        })]
     );
     let t = xl_trace(&p, &tcp_pkt(5, 1, 2, 3, 4));
     assert!(t.actions.is_empty());
@@ -896,12 +902,13 @@ fn output_reserved_ports() {
     // The table-miss entry's packet-ins have reason NO_MATCH.
     assert_eq!(
         xl(&p, &tcp_pkt(9, 1, 2, 3, 4)).actions,
-        vec![DpAction::Controller {
+        vec![DpAction::Controller(ToController {
             max_len: 200,
             reason: 0,
             table_id: 0,
-            cookie: 7
-        }]
+            cookie: 7,
+            ..Default::default()
+        })]
     );
 }
 
@@ -2424,4 +2431,44 @@ fn change_log_reports_flow_mods_and_gives_up_on_other_changes() {
     assert_eq!(collect(v2), None, "older than the log");
     let recent = p.snapshot().version() - 3;
     assert_eq!(collect(recent).map(|v| v.len()), Some(3));
+}
+
+#[test]
+fn packet_ins_carry_metadata_and_tunnel_id() {
+    let p = pipeline();
+    add(
+        &p,
+        flow(
+            0,
+            10,
+            FlowMatch::ANY,
+            vec![
+                Instruction::WriteMetadata {
+                    value: 0xab00,
+                    mask: 0xff00,
+                },
+                Instruction::GotoTable(1),
+            ],
+        ),
+    );
+    add(
+        &p,
+        flow(
+            1,
+            0,
+            FlowMatch::ANY,
+            vec![apply(vec![out(PortNo::CONTROLLER.0)])],
+        ),
+    );
+    let mut k = tcp_pkt(1, 1, 2, 3, 4);
+    k.set(F::TunnelId, 77);
+    let t = xl(&p, &k);
+    let [DpAction::Controller(to)] = t.actions[..] else {
+        panic!("{:?}", t.actions);
+    };
+    assert_eq!((to.table_id, to.metadata, to.tunnel_id), (1, 0xab00, 77));
+    // The megaflow covers the tunnel id and the metadata bits no entry
+    // wrote (0 on ingress).
+    assert_eq!(t.mask.get(F::TunnelId), u128::from(u64::MAX));
+    assert_eq!(t.mask.get(F::Metadata), u128::from(!0xff00u64));
 }

@@ -3,7 +3,7 @@
 //! module docs of `pipeline` for why the mask is exact.
 use std::sync::OnceLock;
 
-use fastpath::actions::DpAction;
+use fastpath::actions::{DpAction, ToController};
 use fastpath::flow::{Field, FlowKey, FlowMask, Prereq, FIELDS};
 
 use super::classifier::{and_not_assign, overlaps};
@@ -593,6 +593,27 @@ impl<'a> Xlate<'a> {
         self.set_const(w, Field::NwTtl, ttl.into());
     }
 
+    /// A packet-in's fields, with the metadata and tunnel id the packet
+    /// has at this point (the PACKET_IN match carries them when nonzero),
+    /// so the megaflow depends on them (metadata only on the bits no entry
+    /// wrote; it is 0 on ingress, so that never splits megaflows).
+    fn packet_in_fields(
+        &mut self,
+        w: &mut Work,
+        max_len: u16,
+        reason: u8,
+        ctx: Ctx,
+    ) -> ToController {
+        ToController {
+            max_len,
+            reason,
+            table_id: ctx.table_id,
+            cookie: ctx.cookie,
+            metadata: self.read(w, Field::Metadata) as u64,
+            tunnel_id: self.read(w, Field::TunnelId) as u64,
+        }
+    }
+
     fn dec_ttl(&mut self, w: &mut Work, ctx: Ctx, out: &mut Vec<DpAction>) -> Flow {
         if !self.is_ip(w) {
             self.note(|| "dec_ttl: not IP, ignored".into());
@@ -601,12 +622,8 @@ impl<'a> Xlate<'a> {
         let ttl = self.read(w, Field::NwTtl);
         if ttl <= 1 {
             if self.opts.send_invalid_ttl {
-                out.push(DpAction::Controller {
-                    max_len: self.opts.miss_send_len,
-                    reason: 2,
-                    table_id: ctx.table_id,
-                    cookie: ctx.cookie,
-                });
+                let to = self.packet_in_fields(w, self.opts.miss_send_len, 2, ctx);
+                out.push(DpAction::Controller(to));
             }
             out.push(DpAction::Drop);
             self.note(|| format!("dec_ttl: ttl {ttl}: invalid TTL, packet dropped"));
@@ -632,6 +649,9 @@ impl<'a> Xlate<'a> {
             PortNo::IN_PORT => {
                 let ip = self.read(w, Field::InPort);
                 match ports.get(ip as u32) {
+                    Some(_) if ports.drops_tx(ip as u32) => {
+                        self.note(|| format!("output:IN_PORT: port {ip} has no-forward, skipped"))
+                    }
                     Some(p) => out.push(DpAction::Output(p.index)),
                     None => {
                         self.note(|| format!("output:IN_PORT: in_port {ip} is not a bridge port"))
@@ -641,18 +661,19 @@ impl<'a> Xlate<'a> {
             PortNo::ALL | PortNo::FLOOD => {
                 let ip = self.read(w, Field::InPort);
                 for p in ports.iter() {
-                    if u128::from(p.ofport) == ip || (port == PortNo::FLOOD && p.no_flood) {
+                    if u128::from(p.ofport) == ip
+                        || (port == PortNo::FLOOD && p.no_flood)
+                        || ports.drops_tx(p.ofport)
+                    {
                         continue;
                     }
                     out.push(DpAction::Output(p.index));
                 }
             }
-            PortNo::CONTROLLER => out.push(DpAction::Controller {
-                max_len,
-                reason: ctx.reason,
-                table_id: ctx.table_id,
-                cookie: ctx.cookie,
-            }),
+            PortNo::CONTROLLER => {
+                let to = self.packet_in_fields(w, max_len, ctx.reason, ctx);
+                out.push(DpAction::Controller(to));
+            }
             PortNo::LOCAL => self.note(|| "output:LOCAL: no local port yet, skipped".into()),
             PortNo::NORMAL => {
                 self.note(|| "output:NORMAL: not supported (secure mode), skipped".into())
@@ -672,6 +693,8 @@ impl<'a> Xlate<'a> {
                     let ip = self.read(w, Field::InPort);
                     if ip == u128::from(p.0) {
                         self.note(|| format!("output:{p}: is the in_port (use IN_PORT), skipped"));
+                    } else if ports.drops_tx(p.0) {
+                        self.note(|| format!("output:{p}: port has no-forward, skipped"));
                     } else {
                         out.push(DpAction::Output(pi.index));
                     }
@@ -807,6 +830,14 @@ impl PipelineSnapshot {
             track: Track::default(),
         };
         let mut out = Vec::new();
+        // PORT_MOD NO_RECV / PORT_DOWN: nothing received there goes in.
+        if self.ports.any_drops_rx() {
+            let ip = x.read(&mut w, Field::InPort);
+            if self.ports.drops_rx(ip as u32) {
+                out.push(DpAction::Drop);
+                return x.finish(out);
+            }
+        }
         x.run_pipeline(&mut w, 0, &mut out);
         x.finish(out)
     }

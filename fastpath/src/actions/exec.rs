@@ -12,7 +12,7 @@
 //! with [`Outputs::dropped`]`(DropReason::NoOutput)`.
 
 use super::edit::{self, TtlOutcome, ETH_ADDRS_LEN, VLAN_TAG_LEN};
-use super::DpAction;
+use super::{DpAction, ToController};
 use crate::dpdk::Mbuf;
 use crate::meter::{MeterTable, MeterVerdict};
 use crate::parse::PacketLayout;
@@ -110,7 +110,7 @@ pub trait Outputs<P> {
     /// Send `pkt` out of the port with this dense index.
     fn output(&mut self, port: u16, pkt: P);
     /// Hand `pkt` to the control side as a packet-in.
-    fn controller(&mut self, pkt: P, max_len: u16, reason: u8, table_id: u8, cookie: u64);
+    fn controller(&mut self, pkt: P, to: ToController);
     /// A packet, or a copy of one, was dropped (for counters).
     fn dropped(&mut self, why: DropReason);
 }
@@ -119,17 +119,8 @@ pub trait Outputs<P> {
 /// [`Outputs`] that records them in order (tests, trace).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Emitted<P> {
-    Output {
-        port: u16,
-        pkt: P,
-    },
-    Controller {
-        pkt: P,
-        max_len: u16,
-        reason: u8,
-        table_id: u8,
-        cookie: u64,
-    },
+    Output { port: u16, pkt: P },
+    Controller { pkt: P, to: ToController },
     Dropped(DropReason),
 }
 
@@ -138,14 +129,8 @@ impl<P> Outputs<P> for Vec<Emitted<P>> {
         self.push(Emitted::Output { port, pkt });
     }
 
-    fn controller(&mut self, pkt: P, max_len: u16, reason: u8, table_id: u8, cookie: u64) {
-        self.push(Emitted::Controller {
-            pkt,
-            max_len,
-            reason,
-            table_id,
-            cookie,
-        });
+    fn controller(&mut self, pkt: P, to: ToController) {
+        self.push(Emitted::Controller { pkt, to });
     }
 
     fn dropped(&mut self, why: DropReason) {
@@ -220,18 +205,13 @@ fn run<P: PacketBuf, O: Outputs<P>>(
                     None => out.dropped(DropReason::NoBuffers),
                 }
             }
-            DpAction::Controller {
-                max_len,
-                reason,
-                table_id,
-                cookie,
-            } => {
+            DpAction::Controller(to) => {
                 if is_last {
-                    out.controller(pkt, *max_len, *reason, *table_id, *cookie);
+                    out.controller(pkt, *to);
                     return;
                 }
                 match pkt.duplicate() {
-                    Some(copy) => out.controller(copy, *max_len, *reason, *table_id, *cookie),
+                    Some(copy) => out.controller(copy, *to),
                     None => out.dropped(DropReason::NoBuffers),
                 }
             }

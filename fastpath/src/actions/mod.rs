@@ -14,6 +14,22 @@ pub use exec::{
 
 use crate::flow::Field;
 
+/// What a packet-in says besides the packet's bytes. Everything here is
+/// known at translation time (a function of the megaflow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ToController {
+    /// Bytes of the packet to include (0xffff: all).
+    pub max_len: u16,
+    /// OFPR_* reason (0 no-match, 1 action, 2 invalid-ttl).
+    pub reason: u8,
+    pub table_id: u8,
+    pub cookie: u64,
+    /// The OpenFlow metadata at the controller action (0: none).
+    pub metadata: u64,
+    /// The packet's tunnel id (0: none).
+    pub tunnel_id: u64,
+}
+
 /// One step of a compiled action program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DpAction {
@@ -21,14 +37,7 @@ pub enum DpAction {
     /// dense index.
     Output(u16),
     /// Hand the packet to the control side as an OpenFlow packet-in.
-    Controller {
-        /// Bytes of the packet to include (0xffff: all).
-        max_len: u16,
-        /// OFPR_* reason (0 no-match, 1 action, 2 invalid-ttl).
-        reason: u8,
-        table_id: u8,
-        cookie: u64,
-    },
+    Controller(ToController),
     /// Overwrite a header field; L3/L4 checksums are updated
     /// incrementally. Only packet header fields (not metadata, registers
     /// or in_port, which translation handles).

@@ -234,6 +234,26 @@ impl Port {
             rx_nombuf: s.rx_nombuf,
         })
     }
+
+    /// Sets the link administratively up or down (OpenFlow PORT_DOWN), if
+    /// the driver supports it (net_tap does: its kernel side loses IFF_UP).
+    pub fn set_link(&self, up: bool) -> Result<()> {
+        let rc = if up {
+            // SAFETY: valid started port id; no pointers are passed.
+            unsafe { dpdk_sys::rte_eth_dev_set_link_up(self.inner.id) }
+        } else {
+            // SAFETY: valid started port id; no pointers are passed.
+            unsafe { dpdk_sys::rte_eth_dev_set_link_down(self.inner.id) }
+        };
+        if rc != 0 {
+            let what = if up { "up" } else { "down" };
+            return Err(dpdk_err(
+                format!("setting the link of {} {what}", self.inner.device_name),
+                rc,
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl PortInner {

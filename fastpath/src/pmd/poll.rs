@@ -258,16 +258,18 @@ impl Outputs<Mbuf> for TxStage<'_> {
         }
     }
 
-    fn controller(&mut self, pkt: Mbuf, max_len: u16, reason: u8, table_id: u8, cookie: u64) {
+    fn controller(&mut self, pkt: Mbuf, to: crate::actions::ToController) {
         self.controller += 1;
         let (bridge, in_port) = self.origin;
         let pi = crate::punt::PacketIn {
             bridge,
             in_port,
-            reason,
-            table_id,
-            cookie,
-            max_len,
+            reason: to.reason,
+            table_id: to.table_id,
+            cookie: to.cookie,
+            max_len: to.max_len,
+            metadata: to.metadata,
+            tunnel_id: to.tunnel_id,
             packet: pkt,
         };
         // A full queue means the control side is behind: drop, never wait.

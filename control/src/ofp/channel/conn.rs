@@ -216,6 +216,10 @@ pub struct ConnCtl {
     /// Packet-ins refused by the rate limit.
     pub packet_in_rate_drops: u64,
     pub packet_ins_sent: u64,
+    /// OFPT_SET_CONFIG's miss_send_len, per connection (as in OVS): the
+    /// bytes of packets sent to the controller for a reason other than an
+    /// output action (OFPR_INVALID_TTL). OFPCML_NO_BUFFER: all.
+    pub miss_send_len: u16,
 }
 
 impl ConnCtl {
@@ -236,6 +240,10 @@ pub struct ConnShared {
     pub id: u64,
     /// "tcp:ADDR" of the peer, for logs.
     pub peer: String,
+    /// A management connection (`unix:<run_dir>/<bridge>.mgmt`, ferroctl
+    /// or ovs-ofctl): not a controller, so the fail mode ignores it, and
+    /// it is logged at debug level.
+    pub service: bool,
     pub outbox: Outbox,
     ctl: Mutex<ConnCtl>,
 }
@@ -244,6 +252,7 @@ impl ConnShared {
     pub fn new(id: u64, peer: String) -> Self {
         ConnShared {
             id,
+            service: peer.starts_with("unix:"),
             peer,
             outbox: Outbox::default(),
             ctl: Mutex::new(ConnCtl {
@@ -253,6 +262,7 @@ impl ConnShared {
                 packet_in_limit: TokenBucket::new(PACKET_IN_RATE, PACKET_IN_BURST),
                 packet_in_rate_drops: 0,
                 packet_ins_sent: 0,
+                miss_send_len: super::DEFAULT_MISS_SEND_LEN,
             }),
         }
     }
@@ -297,10 +307,14 @@ where
     let bname = ch.view.bridges()[bridge].name.clone();
     let shared = Arc::new(ConnShared::new(ch.next_conn_id(), peer.clone()));
     ch.bridge(bridge).conns.push(shared.clone());
-    tracing::info!(
-        "OpenFlow: {bname}: connection from/to {peer} (#{})",
-        shared.id
-    );
+    if shared.service {
+        tracing::debug!("OpenFlow: {bname}: connection on {peer} (#{})", shared.id);
+    } else {
+        tracing::info!(
+            "OpenFlow: {bname}: connection from/to {peer} (#{})",
+            shared.id
+        );
+    }
     let mut conn = Conn {
         ch: ch.clone(),
         bridge,
@@ -328,6 +342,9 @@ where
         shared.outbox.dropped()
     );
     match result {
+        Ok(why) if shared.service => {
+            tracing::debug!("OpenFlow: {bname}: {peer} (#{}) closed: {why}", shared.id)
+        }
         Ok(why) => tracing::info!(
             "OpenFlow: {bname}: {peer} (#{}) closed: {why}; {stats}",
             shared.id

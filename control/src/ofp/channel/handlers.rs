@@ -183,10 +183,8 @@ fn dispatch(conn: &mut Conn, h: &Header, msg: Message, bytes: &[u8]) -> Result<(
             },
         ),
         Message::GetConfigRequest => {
-            let (flags, miss_send_len) = {
-                let s = ch.bridge(b);
-                (s.flags, s.miss_send_len)
-            };
+            let flags = ch.bridge(b).flags;
+            let miss_send_len = conn.shared.ctl().miss_send_len;
             conn.send_msg(
                 xid,
                 &Message::GetConfigReply {
@@ -207,9 +205,12 @@ fn dispatch(conn: &mut Conn, h: &Header, msg: Message, bytes: &[u8]) -> Result<(
                     format!("config flags {flags:#06x}: only OFPC_FRAG_NORMAL (0) is supported"),
                 ));
             }
-            let mut s = ch.bridge(b);
-            s.flags = flags;
-            s.miss_send_len = miss_send_len;
+            {
+                let mut s = ch.bridge(b);
+                s.flags = flags;
+                s.miss_send_len = miss_send_len;
+            }
+            conn.shared.ctl().miss_send_len = miss_send_len;
         }
         Message::FlowMod(fm) => {
             let out = bridge.pipeline().flow_mod(&fm, Instant::now())?;

@@ -1,11 +1,16 @@
 //! Where connections come from: passive listeners on each bridge's
-//! `listen` addresses and active connections to its `controllers`, which
-//! reconnect with a backoff of 1 s doubling to 8 s.
+//! `listen` addresses, the bridge's management socket
+//! `<run_dir>/<bridge>.mgmt` (OpenFlow over a unix socket, mode 0600, as
+//! OVS has; ferroctl and `ovs-ofctl unix:...` use it), and active
+//! connections to its `controllers`, which reconnect with a backoff of 1 s
+//! doubling to 8 s.
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use fsconfig::{OfAddr, OfScheme};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener};
 
 use super::tls::Tls;
 use super::{conn, Channel};
@@ -42,13 +47,61 @@ fn tls_for(
     }
 }
 
-pub fn start(ch: &Arc<Channel>) {
+/// The OpenFlow management socket of `bridge` in `run_dir`.
+pub fn mgmt_socket_path(run_dir: &Path, bridge: &str) -> PathBuf {
+    run_dir.join(format!("{bridge}.mgmt"))
+}
+
+/// Binds `<run_dir>/<bridge>.mgmt` with mode 0600 (a stale socket from a
+/// crashed daemon is replaced: the run-dir lock proves no live daemon owns
+/// it) and serves OpenFlow connections on it.
+fn start_mgmt(ch: &Arc<Channel>, b: usize, run_dir: &Path, name: &str) {
+    let path = mgmt_socket_path(run_dir, name);
+    let bound = (|| {
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        let l = UnixListener::bind(&path)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok::<_, std::io::Error>(l)
+    })();
+    match bound {
+        Ok(l) => {
+            tracing::info!("OpenFlow: {name}: listening on unix:{}", path.display());
+            tokio::spawn(unix_accept_loop(ch.clone(), b, l, path));
+        }
+        Err(e) => tracing::error!(
+            "OpenFlow: {name}: cannot listen on unix:{}: {e}",
+            path.display()
+        ),
+    }
+}
+
+async fn unix_accept_loop(ch: Arc<Channel>, b: usize, l: UnixListener, path: PathBuf) {
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                let peer = format!("unix:{}", path.display());
+                tokio::spawn(conn::run(ch.clone(), b, s, peer));
+            }
+            Err(e) => {
+                tracing::warn!("OpenFlow: accept on unix:{}: {e}", path.display());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+pub fn start(ch: &Arc<Channel>, run_dir: Option<&Path>) {
     let tls = ch.view.tls_config().map(Tls::load);
     for b in 0..ch.n_bridges() {
         let Some(cfg) = ch.view.bridge_config(b) else {
             continue;
         };
         let name = cfg.name.clone();
+        if let Some(dir) = run_dir {
+            start_mgmt(ch, b, dir, &name);
+        }
         for a in &cfg.listen {
             let Some(tls) = tls_for(&tls, &name, "listen", a) else {
                 continue;

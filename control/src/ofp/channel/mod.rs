@@ -33,6 +33,8 @@ use crate::pipeline::RemovedFlow;
 use crate::switch::SwitchView;
 
 pub(crate) use conn::ConnShared;
+pub use listen::mgmt_socket_path;
+pub use ports::NO_FLOOD;
 
 /// OFPCML default for miss_send_len.
 pub const DEFAULT_MISS_SEND_LEN: u16 = 128;
@@ -100,13 +102,14 @@ impl std::fmt::Debug for Channel {
 
 /// Starts the OpenFlow channel: listeners, controller connections, the
 /// packet-in pump and the port-status poller. Must be called from within
-/// the daemon's tokio runtime.
-pub fn start(view: Arc<SwitchView>) -> Arc<Channel> {
+/// the daemon's tokio runtime. With `run_dir`, each bridge also gets its
+/// OpenFlow management socket there ([`mgmt_socket_path`]).
+pub fn start(view: Arc<SwitchView>, run_dir: Option<&std::path::Path>) -> Arc<Channel> {
     let ch = Arc::new(Channel::new(view));
     for b in 0..ch.bridges.len() {
         ports::refresh(&ch, b, false);
     }
-    listen::start(&ch);
+    listen::start(&ch, run_dir);
     tokio::spawn(packet_in::pump(ch.clone()));
     tokio::spawn(ports::poll(ch.clone()));
     tokio::spawn(standalone::watch(ch.clone()));

@@ -54,6 +54,21 @@ pub fn encode(pi: &PacketIn, max_len: u16) -> Vec<u8> {
         u128::from(pi.in_port),
         Field::InPort.max_value(),
     );
+    // OpenFlow 1.3.5 §7.4.1: the pipeline fields that are set.
+    if pi.metadata != 0 {
+        m.set(
+            Field::Metadata,
+            u128::from(pi.metadata),
+            Field::Metadata.max_value(),
+        );
+    }
+    if pi.tunnel_id != 0 {
+        m.set(
+            Field::TunnelId,
+            u128::from(pi.tunnel_id),
+            Field::TunnelId.max_value(),
+        );
+    }
     codec::encode(
         0,
         &Message::PacketIn {
@@ -95,19 +110,15 @@ fn deliver(ch: &Channel, pi: PacketIn) {
                 }
             }
         }
-        // Packets sent for a reason other than an output action use the
-        // switch config's miss_send_len.
-        let max_len = if pi.reason == packet_in_reason::INVALID_TTL {
-            s.miss_send_len
-        } else {
-            pi.max_len
-        };
-        (s.conns.clone(), max_len)
+        (s.conns.clone(), pi.max_len)
     };
+    // Packets sent for a reason other than an output action are cut to
+    // each connection's miss_send_len (OpenFlow 1.3.5 §A.3.2).
+    let by_config = pi.reason == packet_in_reason::INVALID_TTL;
     let now = Instant::now();
-    let mut msg: Option<Vec<u8>> = None;
+    let mut msg: Option<(u16, Vec<u8>)> = None;
     for c in &conns {
-        {
+        let len = {
             let mut ctl = c.ctl();
             if !ctl.wants(|a| a.packet_in_mask, pi.reason) {
                 continue;
@@ -116,8 +127,20 @@ fn deliver(ch: &Channel, pi: PacketIn) {
                 ctl.packet_in_rate_drops += 1;
                 continue;
             }
-        }
-        let m = msg.get_or_insert_with(|| encode(&pi, max_len)).clone();
+            if by_config {
+                ctl.miss_send_len
+            } else {
+                max_len
+            }
+        };
+        let m = match &msg {
+            Some((l, m)) if *l == len => m.clone(),
+            _ => {
+                let m = encode(&pi, len);
+                msg = Some((len, m.clone()));
+                m
+            }
+        };
         if c.outbox.push_droppable(m) {
             c.ctl().packet_ins_sent += 1;
         }

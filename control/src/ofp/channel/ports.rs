@@ -122,10 +122,23 @@ pub fn port_mod(
             ),
         ));
     }
-    {
+    let (was, now) = {
         let mut s = ch.bridge(b);
         let cur = s.port_config.entry(port_no.0).or_insert(0);
+        let was = *cur;
         *cur = (*cur & !mask) | (config & mask);
+        (was, *cur)
+    };
+    // PORT_DOWN also takes the link down where the driver can (the
+    // datapath drops the port's traffic either way, see translation).
+    let down = now & port_config::PORT_DOWN != 0;
+    if down != (was & port_config::PORT_DOWN != 0) {
+        if let Err(e) = ch.view.set_port_link(b, port_no.0, !down) {
+            tracing::info!(
+                "OpenFlow: {}: port {port_no}: link not changed: {e}",
+                ch.view.bridges()[b].name
+            );
+        }
     }
     refresh(ch, b, true);
     Ok(())
@@ -196,7 +209,7 @@ fn sync_pipeline_ports(ch: &Channel, b: usize, descs: &[PortDesc]) {
             None => *p,
         })
         .collect();
-    let next = BridgePorts::new(next);
+    let next = BridgePorts::new(next).with_config(descs.iter().map(|d| (d.port_no.0, d.config)));
     if next != *cur.ports() {
         pipeline.set_ports(next);
         bridge.translator.publish();

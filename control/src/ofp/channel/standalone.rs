@@ -51,7 +51,8 @@ pub async fn watch(ch: Arc<Channel>) {
             }
             let change = {
                 let mut s = ch.bridge(b);
-                let connected = !s.conns.is_empty();
+                // Management connections (ferroctl) are not controllers.
+                let connected = s.conns.iter().any(|c| !c.service);
                 let now = Instant::now();
                 let l = &mut s.standalone;
                 match l.since {

@@ -745,12 +745,13 @@ fn failed_duplicate_loses_only_that_copy() {
         layout,
         &[
             A::Output(1),
-            A::Controller {
+            A::Controller(ToController {
                 max_len: 128,
                 reason: 1,
                 table_id: 0,
                 cookie: 7,
-            },
+                ..Default::default()
+            }),
             A::Clone(vec![A::Output(5)].into()),
             A::Output(2),
         ],
@@ -770,19 +771,23 @@ fn controller_action() {
         VecPacket::new(&f),
         layout,
         &[
-            A::Controller {
+            A::Controller(ToController {
                 max_len: 0xffff,
                 reason: 2,
                 table_id: 3,
                 cookie: 0xc00c1e,
-            },
+                metadata: 0xfeed,
+                tunnel_id: 0,
+            }),
             A::Output(1),
-            A::Controller {
+            A::Controller(ToController {
                 max_len: 64,
                 reason: 1,
                 table_id: 4,
                 cookie: 5,
-            },
+                metadata: 0,
+                tunnel_id: 42,
+            }),
         ],
     );
     assert_eq!(
@@ -790,10 +795,14 @@ fn controller_action() {
         vec![
             Emitted::Controller {
                 pkt: VecPacket::new(&f),
-                max_len: 0xffff,
-                reason: 2,
-                table_id: 3,
-                cookie: 0xc00c1e
+                to: ToController {
+                    max_len: 0xffff,
+                    reason: 2,
+                    table_id: 3,
+                    cookie: 0xc00c1e,
+                    metadata: 0xfeed,
+                    tunnel_id: 0,
+                }
             },
             Emitted::Output {
                 port: 1,
@@ -801,10 +810,14 @@ fn controller_action() {
             },
             Emitted::Controller {
                 pkt: VecPacket::new(&f),
-                max_len: 64,
-                reason: 1,
-                table_id: 4,
-                cookie: 5
+                to: ToController {
+                    max_len: 64,
+                    reason: 1,
+                    table_id: 4,
+                    cookie: 5,
+                    metadata: 0,
+                    tunnel_id: 42,
+                }
             },
         ]
     );

@@ -258,6 +258,10 @@ pub(crate) struct Subtable {
     /// The stage before which the tries are checked: the first one with
     /// bits of a field in `plens` (`usize::MAX`: none).
     trie_stage: usize,
+    /// Per trie field, the stage that introduces it (checked there, so that
+    /// a check that proves nothing consulted only bits that stage then
+    /// consults anyway); `u8::MAX` when the mask has no prefix on it.
+    field_stage: [u8; N_TRIES],
 }
 
 impl Subtable {
@@ -277,14 +281,22 @@ impl Subtable {
         debug_assert_eq!(stages.last(), Some(&mask));
         let index = (0..stages.len() - 1).map(|_| Shards::new()).collect();
         let plens = TRIE_FIELDS.map(|f| prefix_len(f, &mask).unwrap_or(0));
-        let trie_stage = stages
-            .iter()
-            .position(|s| {
-                TRIE_FIELDS
+        let mut field_stage = [u8::MAX; N_TRIES];
+        for ((fs, &f), &p) in field_stage.iter_mut().zip(&TRIE_FIELDS).zip(&plens) {
+            if p > 0 {
+                if let Some(i) = stages
                     .iter()
-                    .zip(&plens)
-                    .any(|(&f, &p)| p > 0 && overlaps(s, &FlowMask::field_mask(f)))
-            })
+                    .position(|s| overlaps(s, &FlowMask::field_mask(f)))
+                {
+                    *fs = i as u8;
+                }
+            }
+        }
+        let trie_stage = field_stage
+            .iter()
+            .map(|&s| usize::from(s))
+            .min()
+            .filter(|&s| s != usize::from(u8::MAX))
             .unwrap_or(usize::MAX);
         Subtable {
             mask,
@@ -296,6 +308,7 @@ impl Subtable {
             n: 0,
             plens,
             trie_stage,
+            field_stage,
         }
     }
 
@@ -321,8 +334,8 @@ impl Subtable {
     ) -> Option<&Arc<Entry>> {
         let last = self.stages.len() - 1;
         for (i, stage) in self.stages.iter().enumerate() {
-            if i == self.trie_stage {
-                if let Some(bits) = tc.check(&self.plens, key) {
+            if i >= self.trie_stage {
+                if let Some(bits) = tc.check(&self.plens, &self.field_stage, i, key) {
                     consult(&bits);
                     return None;
                 }
@@ -441,11 +454,20 @@ impl TrieCtx<'_> {
     /// high bits of each field checked before it (in the fixed field
     /// order), which decided that those did not prove it. So a key
     /// agreeing on the bits returned takes the same path.
+    ///
+    /// Only the fields introduced by `stage` are checked (see
+    /// `Subtable::field_stage`).
     #[inline]
-    fn check(&mut self, plens: &[u8; N_TRIES], key: &FlowKey) -> Option<FlowMask> {
+    fn check(
+        &mut self,
+        plens: &[u8; N_TRIES],
+        field_stage: &[u8; N_TRIES],
+        stage: usize,
+        key: &FlowKey,
+    ) -> Option<FlowMask> {
         let mut bits: Option<FlowMask> = None;
         for (i, &p) in plens.iter().enumerate() {
-            if p == 0 {
+            if p == 0 || usize::from(field_stage[i]) != stage {
                 continue;
             }
             let f = TRIE_FIELDS[i];

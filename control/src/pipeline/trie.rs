@@ -1,7 +1,9 @@
-//! Binary prefix tries over IP address fields (OVS lib/classifier.c
-//! "trie", `check_tries`), used by the classifier to skip subtables whose
-//! prefix cannot match a packet while consulting only the address bits
-//! that prove it.
+//! Binary prefix tries over IP address and transport port fields (OVS
+//! lib/classifier.c "trie", `check_tries`, and its ports trie), used by
+//! the classifier to skip subtables whose prefix cannot match a packet
+//! while consulting only the bits that prove it. The port tries are keyed
+//! by the TCP fields, which share their storage with UDP's and SCTP's, so
+//! they serve all three.
 //!
 //! A [`Trie`] holds, for one field, the prefix `(value, length)` of every
 //! entry of a table whose mask on that field is a non-empty prefix
@@ -31,17 +33,19 @@ use std::sync::Arc;
 use fastpath::flow::{Field, FlowKey, FlowMask};
 
 /// The fields with a trie, in the classifier's trie order.
-pub(crate) const TRIE_FIELDS: [Field; 4] = [
+pub(crate) const TRIE_FIELDS: [Field; 6] = [
     Field::Ipv4Dst,
     Field::Ipv4Src,
     Field::Ipv6Dst,
     Field::Ipv6Src,
+    Field::TcpDst,
+    Field::TcpSrc,
 ];
 
 /// Number of tries per table.
 pub(crate) const N_TRIES: usize = TRIE_FIELDS.len();
 
-/// Bits of a field (32 or 128 here).
+/// Bits of a field (16, 32 or 128 here).
 #[inline]
 fn width(f: Field) -> u32 {
     u32::from(f.def().bits)

@@ -11,9 +11,6 @@ use crate::spec::Stream;
 
 /// Fixed-point fraction bits of the rate limiter's tick arithmetic.
 const FP: u32 = 16;
-/// How far (in packets) a stream may fall behind its schedule and catch
-/// up in a burst: one tx burst.
-const MAX_DEBT: u64 = BURST_SIZE as u64;
 
 /// The queues and pool the worker uses.
 pub struct Io {
@@ -72,6 +69,9 @@ pub struct TrialPlan {
     pub duration: Option<Duration>,
     /// How long to keep receiving after the last transmit.
     pub drain: Duration,
+    /// How far a stream may fall behind its schedule (e.g. when the worker
+    /// was preempted) and still catch up, at full speed; at least a burst.
+    pub catch_up: Duration,
 }
 
 /// Counters the main thread reads for live progress.
@@ -107,6 +107,8 @@ pub struct TrialResult {
 
 struct TxState {
     interval_fp: u64,
+    /// Most ticks (fixed point) the schedule may lag behind.
+    max_debt_fp: u64,
     next_fp: u64,
     limit: u64,
     sent: u64,
@@ -124,16 +126,21 @@ pub fn run_trial(
 ) -> TrialResult {
     let n = streams.len();
     let mut tx: Vec<TxState> = (0..n)
-        .map(|i| TxState {
-            interval_fp: match plan.pps[i] {
+        .map(|i| {
+            let interval_fp = match plan.pps[i] {
                 Some(p) if p > 0.0 => ((hz as f64 / p) * f64::from(1u32 << FP)) as u64,
                 _ => 0,
-            },
-            next_fp: 0,
-            limit: plan.count[i].unwrap_or(u64::MAX),
-            sent: 0,
-            bytes: 0,
-            rng: 0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1),
+            };
+            let catch_up_fp = ((plan.catch_up.as_secs_f64() * hz as f64) as u64) << FP;
+            TxState {
+                interval_fp,
+                max_debt_fp: catch_up_fp.max(interval_fp * BURST_SIZE as u64),
+                next_fp: 0,
+                limit: plan.count[i].unwrap_or(u64::MAX),
+                sent: 0,
+                bytes: 0,
+                rng: 0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1),
+            }
         })
         .collect();
     let mut rx: Vec<RxStream> = (0..n).map(|_| RxStream::new()).collect();
@@ -185,9 +192,8 @@ pub fn run_trial(
                 rr = rr.wrapping_add(1);
             }
             if !out.is_empty() {
-                let sent = io.txq.send(&mut out);
-                if sent > 0 {
-                    last_tx = now;
+                if io.txq.send(&mut out) > 0 {
+                    last_tx = rdtsc();
                 }
             }
         } else if let Some(done) = tx_done_at {
@@ -290,10 +296,9 @@ fn fill(
         if t_fp < st.next_fp {
             return;
         }
-        // Token bucket: never more than MAX_DEBT packets behind schedule.
-        let debt_fp = MAX_DEBT * st.interval_fp;
-        if t_fp - st.next_fp > debt_fp {
-            st.next_fp = t_fp - debt_fp;
+        // Token bucket: never more than max_debt behind the schedule.
+        if t_fp - st.next_fp > st.max_debt_fp {
+            st.next_fp = t_fp - st.max_debt_fp;
         }
         due = due.min((t_fp - st.next_fp) / st.interval_fp + 1);
     }

@@ -9,9 +9,15 @@ use std::net::Ipv4Addr;
 pub enum Vary {
     Fixed(u64),
     /// `start + (packet index mod count)`.
-    Inc { start: u64, count: u64 },
+    Inc {
+        start: u64,
+        count: u64,
+    },
     /// `start + random mod count`.
-    Random { start: u64, count: u64 },
+    Random {
+        start: u64,
+        count: u64,
+    },
 }
 
 impl Vary {

@@ -111,9 +111,17 @@ struct Common {
     /// port's link speed; vdevs often report none or a nominal one).
     #[arg(long)]
     line_rate_gbps: Option<f64>,
+    /// Seconds to wait for the ports' links to come up.
+    #[arg(long, default_value_t = 10.0)]
+    link_wait_s: f64,
     /// Milliseconds to keep receiving after the last transmit.
     #[arg(long, default_value_t = 100)]
     drain_ms: u64,
+    /// Microseconds a rate-limited stream may fall behind its schedule
+    /// (worker preempted, port busy) and then catch up at full speed; the
+    /// average rate holds, at the price of a burst.
+    #[arg(long, default_value_t = 50_000)]
+    catch_up_us: u64,
     /// mbufs in the pool.
     #[arg(long, default_value_t = 8191)]
     mbufs: u32,
@@ -254,7 +262,9 @@ fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
     };
     let (tx_port, mut rxqs, mut txqs) =
         Port::open(&eal, &c.port, &setup, &pool).with_context(|| format!("--port {}", c.port))?;
-    let txq = txqs.pop().ok_or_else(|| anyhow!("port {} has no tx queue", c.port))?;
+    let txq = txqs
+        .pop()
+        .ok_or_else(|| anyhow!("port {} has no tx queue", c.port))?;
     let own_rxq = rxqs.pop();
     let (rxq, tx_port_rxq, rx_port) = match (&c.rx_port, c.no_rx) {
         (_, true) => (None, own_rxq, None),
@@ -265,6 +275,10 @@ fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
         }
         _ => (own_rxq, None, None),
     };
+    wait_link(&tx_port, c.link_wait_s)?;
+    if let Some(p) = &rx_port {
+        wait_link(p, c.link_wait_s)?;
+    }
     Ok(Dpdk {
         eal,
         io: Io {
@@ -276,6 +290,21 @@ fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
         tx_port,
         rx_port,
     })
+}
+
+/// Waits for the link (e.g. a memif or vhost peer connecting).
+fn wait_link(port: &Port, secs: f64) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    while !port.link().up {
+        if Instant::now() >= deadline {
+            bail!(
+                "port {} is still down after {secs} s (is its peer running? see --link-wait-s)",
+                port.device_name()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
 }
 
 /// Bits per second of the line: the option, else the link speed.
@@ -382,6 +411,7 @@ fn run_mode(a: RunArgs) -> Result<()> {
         count: streams.iter().map(|s| s.count).collect(),
         duration,
         drain: Duration::from_millis(c.drain_ms),
+        catch_up: Duration::from_micros(c.catch_up_us),
     };
     let prepared: Vec<Prepared> = streams.iter().map(Prepared::new).collect();
     let live = Arc::new(Live::default());
@@ -397,7 +427,7 @@ fn run_mode(a: RunArgs) -> Result<()> {
         (r, prepared, io)
     })?;
     let hz = tsc_hz();
-    let summary = report::summarize(&result, &prepared, &pps, hz);
+    let summary = report::summarize(&result, &prepared, &pps, hz, !c.no_rx);
     if let Some(dir) = &c.plot_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let mut all = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)?;
@@ -431,6 +461,7 @@ struct TrialRunner<'a> {
     streams: &'a [Prepared],
     live: &'a Live,
     drain: Duration,
+    catch_up: Duration,
     hz: u64,
     log: bool,
 }
@@ -450,9 +481,10 @@ impl rfc2544::Runner for TrialRunner<'_> {
             count: (0..n).map(|i| count.map(|c| per(c, i))).collect(),
             duration,
             drain: self.drain,
+            catch_up: self.catch_up,
         };
         let r = engine::run_trial(self.io, self.streams, &plan, self.live, self.hz);
-        report::summarize(&r, self.streams, &plan.pps, self.hz)
+        report::summarize(&r, self.streams, &plan.pps, self.hz, true)
     }
 
     fn log(&mut self, line: String) {
@@ -482,7 +514,11 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
                     .map(|s| {
                         let min = s.headers.min_frame_size();
                         if size < min || size > spec::MAX_FRAME {
-                            bail!("--sizes {size}: stream {:?} needs {min}..={}", s.name, spec::MAX_FRAME);
+                            bail!(
+                                "--sizes {size}: stream {:?} needs {min}..={}",
+                                s.name,
+                                spec::MAX_FRAME
+                            );
                         }
                         Ok(Stream {
                             sizes: vec![size],
@@ -501,20 +537,20 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
             c.port
         );
     }
-    let Dpdk {
-        eal, mut io, ..
-    } = dpdk;
+    let Dpdk { eal, mut io, .. } = dpdk;
     let live = Arc::new(Live::default());
     let l = live.clone();
     let log = c.verbose || std::io::stderr().is_terminal();
     let drain = Duration::from_millis(c.drain_ms);
+    let catch_up = Duration::from_micros(c.catch_up_us);
     let (trial, pdr_loss, resolution, max_pps) = (a.trial, a.pdr_loss, a.resolution, a.max_pps);
     let (b2b_max, b2b_reps, no_latency) = (a.b2b_max, a.b2b_reps, a.no_latency);
     let results = on_worker(c, &eal, &live, move |hz| {
         let mut out = Vec::new();
         for streams in &runs {
             let prepared: Vec<Prepared> = streams.iter().map(Prepared::new).collect();
-            let mean = prepared.iter().map(|p| p.mean_frame_size).sum::<f64>() / prepared.len() as f64;
+            let mean =
+                prepared.iter().map(|p| p.mean_frame_size).sum::<f64>() / prepared.len() as f64;
             let line_pps = line_rate_pps(bps, mean);
             let max = max_pps.unwrap_or(line_pps);
             let o = rfc2544::Options {
@@ -524,13 +560,18 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
                 max_pps: max,
                 b2b_max_frames: b2b_max,
                 b2b_reps,
-                latency_at: if no_latency { vec![] } else { vec![0.1, 0.5, 0.9] },
+                latency_at: if no_latency {
+                    vec![]
+                } else {
+                    vec![0.1, 0.5, 0.9]
+                },
             };
             let mut runner = TrialRunner {
                 io: &mut io,
                 streams: &prepared,
                 live: &l,
                 drain,
+                catch_up,
                 hz,
                 log,
             };

@@ -40,8 +40,16 @@ pub fn rate_vs_size(results: &[rfc2544::Result], path: &Path) -> Result<()> {
         .map_err(e())?;
     let series: [(&str, RGBColor, Box<dyn Fn(&rfc2544::Result) -> f64>); 3] = [
         ("line rate", BLACK, Box::new(|r| r.line_rate_pps)),
-        ("NDR", BLUE, Box::new(|r| r.ndr.as_ref().map_or(0.0, |f| f.pps))),
-        ("PDR", RED, Box::new(|r| r.pdr.as_ref().map_or(0.0, |f| f.pps))),
+        (
+            "NDR",
+            BLUE,
+            Box::new(|r| r.ndr.as_ref().map_or(0.0, |f| f.pps)),
+        ),
+        (
+            "PDR",
+            RED,
+            Box::new(|r| r.pdr.as_ref().map_or(0.0, |f| f.pps)),
+        ),
     ];
     for (name, color, f) in series {
         let pts: Vec<(f64, f64)> = results.iter().map(|r| (r.frame_size, f(r) / 1e6)).collect();
@@ -78,7 +86,11 @@ pub fn latency_histogram(h: &Histogram<u64>, title: &str, path: &Path) -> Result
     let counts: Vec<(f64, u64)> = (0..BINS)
         .map(|i| {
             let a = lo + i * width;
-            let b = if i == BINS - 1 { u64::MAX } else { a + width - 1 };
+            let b = if i == BINS - 1 {
+                u64::MAX
+            } else {
+                a + width - 1
+            };
             (a as f64 / 1000.0, h.count_between(a, b.min(h.max().max(a))))
         })
         .collect();
@@ -102,9 +114,11 @@ pub fn latency_histogram(h: &Histogram<u64>, title: &str, path: &Path) -> Result
         .map_err(e())?;
     let w = width as f64 / 1000.0;
     chart
-        .draw_series(counts.iter().map(|&(x, c)| {
-            Rectangle::new([(x, 0), (x + w * 0.9, c)], BLUE.mix(0.7).filled())
-        }))
+        .draw_series(
+            counts
+                .iter()
+                .map(|&(x, c)| Rectangle::new([(x, 0), (x + w * 0.9, c)], BLUE.mix(0.7).filled())),
+        )
         .map_err(e())?;
     root.present().map_err(e())?;
     Ok(())

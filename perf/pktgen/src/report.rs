@@ -73,6 +73,7 @@ pub fn summarize(
     streams: &[Prepared],
     asked: &[Option<f64>],
     hz: u64,
+    rx_enabled: bool,
 ) -> RunSummary {
     let secs = r.tx_ticks as f64 / hz as f64;
     let rate = |n: u64, s: f64| if s > 0.0 { n as f64 / s } else { 0.0 };
@@ -86,7 +87,12 @@ pub fn summarize(
         .map(|((s, p), &asked_pps)| {
             let _ = all.add(&s.rx.latency_ns);
             let unique = s.rx.unique();
-            let lost = s.tx_packets.saturating_sub(unique);
+            // Without a receive side nothing counts as lost.
+            let lost = if rx_enabled {
+                s.tx_packets.saturating_sub(unique)
+            } else {
+                0
+            };
             let rx_secs = s.rx_last_tsc.saturating_sub(s.rx_first_tsc) as f64 / hz as f64;
             StreamSummary {
                 name: p.name.clone(),

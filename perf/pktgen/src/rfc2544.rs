@@ -81,8 +81,12 @@ pub struct Result {
 /// What the search needs from a trial runner: run at `pps` (None: as fast
 /// as possible), for `duration` or `count` packets.
 pub trait Runner {
-    fn trial(&mut self, pps: Option<f64>, duration: Option<Duration>, count: Option<u64>)
-        -> RunSummary;
+    fn trial(
+        &mut self,
+        pps: Option<f64>,
+        duration: Option<Duration>,
+        count: Option<u64>,
+    ) -> RunSummary;
     fn log(&mut self, line: String);
 }
 
@@ -260,7 +264,10 @@ pub fn print(res: &[Result]) {
         "size", "line pps", "NDR pps", "NDR %", "PDR pps", "PDR %", "b2b frames"
     );
     for r in res {
-        let f = |x: &Option<Found>| x.as_ref().map_or((0.0, 0.0), |f| (f.pps, f.percent_of_line));
+        let f = |x: &Option<Found>| {
+            x.as_ref()
+                .map_or((0.0, 0.0), |f| (f.pps, f.percent_of_line))
+        };
         let (n, np) = f(&r.ndr);
         let (p, pp) = f(&r.pdr);
         println!(
@@ -303,7 +310,12 @@ mod tests {
     }
 
     impl Runner for Bottleneck {
-        fn trial(&mut self, pps: Option<f64>, d: Option<Duration>, count: Option<u64>) -> RunSummary {
+        fn trial(
+            &mut self,
+            pps: Option<f64>,
+            d: Option<Duration>,
+            count: Option<u64>,
+        ) -> RunSummary {
             let (tx, rx) = match pps {
                 Some(p) => {
                     let tx = (p * d.unwrap().as_secs_f64()) as u64;
@@ -343,7 +355,15 @@ mod tests {
             b2b_reps: 2,
             latency_at: vec![0.1, 0.5, 0.9],
         };
-        let r = run(&mut Bottleneck { cap: 123_456.0, buffer: 777 }, &o, 64.0, 1_488_095.0);
+        let r = run(
+            &mut Bottleneck {
+                cap: 123_456.0,
+                buffer: 777,
+            },
+            &o,
+            64.0,
+            1_488_095.0,
+        );
         let ndr = r.ndr.unwrap().pps;
         assert!(ndr <= 123_456.0 && ndr > 123_456.0 - 100.0, "{ndr}");
         let pdr = r.pdr.unwrap().pps;

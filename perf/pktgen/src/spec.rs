@@ -45,7 +45,9 @@ impl Stream {
         match self.rate {
             Rate::Max => None,
             Rate::Pps(p) => Some(p),
-            Rate::Percent(pct) => Some(line_rate_pps(line_bps, self.mean_frame_size()) * pct / 100.0),
+            Rate::Percent(pct) => {
+                Some(line_rate_pps(line_bps, self.mean_frame_size()) * pct / 100.0)
+            }
         }
     }
 }
@@ -130,7 +132,9 @@ impl StreamDef {
                 }
                 None
             }
-            Some(v) if v > 4095 => return Err(at("vlan", format!("{v} is not a VLAN id (0-4095)"))),
+            Some(v) if v > 4095 => {
+                return Err(at("vlan", format!("{v} is not a VLAN id (0-4095)")))
+            }
             Some(v) => {
                 let pcp = self.vlan_pcp.unwrap_or(0);
                 if pcp > 7 {
@@ -165,8 +169,18 @@ impl StreamDef {
             }
         };
         let headers = Headers {
-            src_mac: field("src_mac", FieldKind::Mac, &self.src_mac, "02:00:00:00:00:01")?,
-            dst_mac: field("dst_mac", FieldKind::Mac, &self.dst_mac, "02:00:00:00:00:02")?,
+            src_mac: field(
+                "src_mac",
+                FieldKind::Mac,
+                &self.src_mac,
+                "02:00:00:00:00:01",
+            )?,
+            dst_mac: field(
+                "dst_mac",
+                FieldKind::Mac,
+                &self.dst_mac,
+                "02:00:00:00:00:02",
+            )?,
             src_ip: field("src_ip", FieldKind::Ipv4, &self.src_ip, "10.0.0.1")?,
             dst_ip: field("dst_ip", FieldKind::Ipv4, &self.dst_ip, "10.0.0.2")?,
             src_port: field("src_port", FieldKind::Port, &self.src_port, "1024")?,
@@ -184,7 +198,10 @@ impl StreamDef {
         }
         let rate = match (self.rate_pps, self.rate_percent) {
             (Some(_), Some(_)) => {
-                return Err(at("rate_pps", "give rate_pps or rate_percent, not both".into()))
+                return Err(at(
+                    "rate_pps",
+                    "give rate_pps or rate_percent, not both".into(),
+                ))
             }
             (Some(p), None) if !(p > 0.0 && p.is_finite()) => {
                 return Err(at("rate_pps", format!("{p} is not a positive rate")))
@@ -255,9 +272,13 @@ fn spread(weights: &[(usize, usize)]) -> Vec<usize> {
         .map(|slot| {
             let i = (0..weights.len())
                 .max_by(|&a, &b| {
-                    let da = weights[a].0 as f64 * (slot + 1) as f64 / total as f64 - given[a] as f64;
-                    let db = weights[b].0 as f64 * (slot + 1) as f64 / total as f64 - given[b] as f64;
-                    da.partial_cmp(&db).unwrap_or(std::cmp::Ordering::Equal).then(b.cmp(&a))
+                    let da =
+                        weights[a].0 as f64 * (slot + 1) as f64 / total as f64 - given[a] as f64;
+                    let db =
+                        weights[b].0 as f64 * (slot + 1) as f64 / total as f64 - given[b] as f64;
+                    da.partial_cmp(&db)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then(b.cmp(&a))
                 })
                 .unwrap_or(0);
             given[i] += 1;
@@ -287,7 +308,10 @@ mod tests {
     #[test]
     fn file_errors_name_stream_and_key() {
         let e = parse_file("[[stream]]\nname='a'\nsize=32\n", "f.toml").unwrap_err();
-        assert!(e.contains("f.toml") && e.contains("\"a\"") && e.contains("size"), "{e}");
+        assert!(
+            e.contains("f.toml") && e.contains("\"a\"") && e.contains("size"),
+            "{e}"
+        );
         let e = parse_file("[[stream]]\nsrc_ip='10.0.0.300'\n", "f.toml").unwrap_err();
         assert!(e.contains("src_ip") && e.contains("10.0.0.300"), "{e}");
         let e = parse_file("[[stream]]\nrate_pps=1\nrate_percent=2\n", "f.toml").unwrap_err();

@@ -321,7 +321,8 @@ impl Mbuf {
         let mut raw = [ptr::null_mut(); BURST_SIZE];
         // SAFETY: the pool is alive (borrowed); raw has room for n pointers,
         // which DPDK fills with n reset mbufs, or none when it returns non-zero.
-        let rc = unsafe { dpdk_sys::fs_pktmbuf_alloc_bulk(pool.as_ptr(), raw.as_mut_ptr(), n as u32) };
+        let rc =
+            unsafe { dpdk_sys::fs_pktmbuf_alloc_bulk(pool.as_ptr(), raw.as_mut_ptr(), n as u32) };
         if rc != 0 {
             return false;
         }

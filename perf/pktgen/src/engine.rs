@@ -191,10 +191,8 @@ pub fn run_trial(
                 }
                 rr = rr.wrapping_add(1);
             }
-            if !out.is_empty() {
-                if io.txq.send(&mut out) > 0 {
-                    last_tx = rdtsc();
-                }
+            if !out.is_empty() && io.txq.send(&mut out) > 0 {
+                last_tx = rdtsc();
             }
         } else if let Some(done) = tx_done_at {
             let received: u64 = rx.iter().map(RxStream::unique).sum();
@@ -292,7 +290,7 @@ fn fill(
     let room = (BURST_SIZE - out.len()) as u64;
     let left = st.limit - st.sent;
     let mut due = room.min(left);
-    if st.interval_fp > 0 {
+    if let Some(interval) = std::num::NonZeroU64::new(st.interval_fp) {
         if t_fp < st.next_fp {
             return;
         }
@@ -300,7 +298,7 @@ fn fill(
         if t_fp - st.next_fp > st.max_debt_fp {
             st.next_fp = t_fp - st.max_debt_fp;
         }
-        due = due.min((t_fp - st.next_fp) / st.interval_fp + 1);
+        due = due.min((t_fp - st.next_fp) / interval + 1);
     }
     if due == 0 {
         return;

@@ -38,18 +38,11 @@ pub fn rate_vs_size(results: &[rfc2544::Result], path: &Path) -> Result<()> {
         .y_desc("Mpps")
         .draw()
         .map_err(e())?;
-    let series: [(&str, RGBColor, Box<dyn Fn(&rfc2544::Result) -> f64>); 3] = [
-        ("line rate", BLACK, Box::new(|r| r.line_rate_pps)),
-        (
-            "NDR",
-            BLUE,
-            Box::new(|r| r.ndr.as_ref().map_or(0.0, |f| f.pps)),
-        ),
-        (
-            "PDR",
-            RED,
-            Box::new(|r| r.pdr.as_ref().map_or(0.0, |f| f.pps)),
-        ),
+    type Pick = fn(&rfc2544::Result) -> f64;
+    let series: [(&str, RGBColor, Pick); 3] = [
+        ("line rate", BLACK, |r| r.line_rate_pps),
+        ("NDR", BLUE, |r| r.ndr.as_ref().map_or(0.0, |f| f.pps)),
+        ("PDR", RED, |r| r.pdr.as_ref().map_or(0.0, |f| f.pps)),
     ];
     for (name, color, f) in series {
         let pts: Vec<(f64, f64)> = results.iter().map(|r| (r.frame_size, f(r) / 1e6)).collect();

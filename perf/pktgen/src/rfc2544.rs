@@ -102,6 +102,7 @@ fn to_trial(pps: f64, s: &RunSummary) -> Trial {
 
 /// Binary search for the highest offered rate in [lo, hi] whose loss is at
 /// most `max_loss_pct` (0: none at all). `lo` is known (or assumed) to pass.
+#[allow(clippy::too_many_arguments)]
 fn search(
     r: &mut dyn Runner,
     o: &Options,

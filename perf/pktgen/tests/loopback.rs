@@ -70,7 +70,10 @@ vxlan = { vni = 7 }
             u(&l["max_ns"]),
         );
         assert!(min > 0, "latency min {min}");
-        assert!(min <= p50 && p50 <= p99 && p99 <= p999 && p999 <= max, "{l:#}");
+        assert!(
+            min <= p50 && p50 <= p99 && p99 <= p999 && p999 <= max,
+            "{l:#}"
+        );
         let avg = f(&l["avg_ns"]);
         assert!(avg >= min as f64 && avg <= max as f64, "{l:#}");
     }
@@ -128,7 +131,10 @@ fn ring_rate_limiter_holds_the_rate() {
     let want = 1e9 / ((64.0 + 20.0) * 8.0) / 100.0;
     assert!((f(&st["asked_pps"]) - want).abs() < 0.01, "{st:#}");
     let rate = f(&st["tx_pps"]);
-    assert!((rate - want).abs() <= want * 0.02, "tx_pps {rate}, want {want}");
+    assert!(
+        (rate - want).abs() <= want * 0.02,
+        "tx_pps {rate}, want {want}"
+    );
     assert_eq!(st["tx_packets"], st["rx_packets"]);
 }
 
@@ -143,7 +149,16 @@ fn memif_pair_receives_on_the_other_port() {
     let j = pktgen(
         "run",
         &[
-            "--port", &tx, "--rx-port", &rx, "--core", "1", "--count", "20000", "--size", "512",
+            "--port",
+            &tx,
+            "--rx-port",
+            &rx,
+            "--core",
+            "1",
+            "--count",
+            "20000",
+            "--size",
+            "512",
         ],
     );
     let st = stream(&j, 0);
@@ -293,7 +308,10 @@ vxlan = { vni = 4242, src_ip = "192.168.1.1", dst_ip = "192.168.1.2" }
 #[test]
 fn bad_streams_are_refused_clearly() {
     let e = pktgen_fails("run", &["--port", "net_ring0", "--size", "32"]);
-    assert!(e.contains("size") && e.contains("32") && e.contains("64"), "{e}");
+    assert!(
+        e.contains("size") && e.contains("32") && e.contains("64"),
+        "{e}"
+    );
     let e = pktgen_fails("run", &["--port", "net_ring0", "--src-ip", "10.0.0.999"]);
     assert!(e.contains("src_ip") && e.contains("10.0.0.999"), "{e}");
     let e = pktgen_fails("run", &["--port", "net_bogus0", "--count", "1"]);

@@ -139,7 +139,7 @@ fn rfc2544_finds_the_meter_bottleneck() {
     // trial (+500 pps); the search resolution is 1000 pps. Preemption on
     // this shared 2-core machine can only make it lower.
     assert!(
-        ndr >= METER_PPS * 0.85 && ndr <= METER_PPS * 1.05,
+        (METER_PPS * 0.85..=METER_PPS * 1.05).contains(&ndr),
         "NDR {ndr} pps is not the meter's {METER_PPS}: {j:#}"
     );
     assert!(pdr >= ndr && pdr <= METER_PPS * 1.08, "PDR {pdr}: {j:#}");

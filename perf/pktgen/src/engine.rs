@@ -185,7 +185,6 @@ pub fn run_trial(
                         &mut tx[i],
                         i as u16,
                         t_fp,
-                        now,
                         &mut alloc_failures,
                     );
                 }
@@ -284,7 +283,6 @@ fn fill(
     st: &mut TxState,
     id: u16,
     t_fp: u64,
-    tsc: u64,
     alloc_failures: &mut u64,
 ) {
     let room = (BURST_SIZE - out.len()) as u64;
@@ -316,10 +314,11 @@ fn fill(
             continue; // mbuf too small: checked at start-up, never happens
         };
         frame.copy_from_slice(&t.bytes);
+        // Stamped per packet, so that filling the burst is not latency.
         let stamp = Stamp {
             stream: id,
             seq: n as u32,
-            tsc,
+            tsc: rdtsc(),
         };
         write_packet(frame, t, &p.headers, n, &mut st.rng, &stamp);
         if out.push(m).is_err() {

@@ -357,7 +357,9 @@ fn on_worker<T: Send + 'static>(
                 start.elapsed().as_secs(),
                 report::si(tx.saturating_sub(last_tx) as f64),
                 report::si(rx.saturating_sub(last_rx) as f64),
-                bytes.saturating_sub(last_bytes) as f64 * 8.0 / 1e9
+                // On the wire: + 20 bytes of preamble and gap per frame.
+                (bytes.saturating_sub(last_bytes) + 20 * tx.saturating_sub(last_tx)) as f64 * 8.0
+                    / 1e9
             );
             let _ = std::io::Write::flush(&mut std::io::stdout());
             (last_tx, last_rx, last_bytes) = (tx, rx, bytes);

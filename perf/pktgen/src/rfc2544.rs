@@ -33,7 +33,13 @@ pub struct Trial {
     pub tx_packets: u64,
     pub lost: u64,
     pub loss_pct: f64,
+    /// The generator sent less than `MIN_TX_SHARE` of the offered rate: the
+    /// trial says nothing about the device and counts as failed.
+    pub generator_limited: bool,
 }
+
+/// Share of the offered rate a trial must really send to count.
+pub const MIN_TX_SHARE: f64 = 0.98;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Found {
@@ -76,6 +82,9 @@ pub struct Result {
     pub back_to_back: Option<BackToBack>,
     pub latency: Vec<LatencyPoint>,
     pub trials: Vec<Trial>,
+    /// Some trial failed because the generator, not the device, fell short:
+    /// the rates found may be the generator's limit.
+    pub generator_limited: bool,
 }
 
 /// What the search needs from a trial runner: run at `pps` (None: as fast
@@ -97,6 +106,7 @@ fn to_trial(pps: f64, s: &RunSummary) -> Trial {
         tx_packets: s.tx_packets,
         lost: s.lost,
         loss_pct: s.loss_pct,
+        generator_limited: s.tx_pps < pps * MIN_TX_SHARE,
     }
 }
 
@@ -115,6 +125,7 @@ fn search(
 ) -> Option<Found> {
     let passes = |t: &Trial| {
         t.tx_packets > 0
+            && !t.generator_limited
             && if max_loss_pct == 0.0 {
                 t.lost == 0
             } else {
@@ -134,7 +145,13 @@ fn search(
             t.tx_pps,
             t.lost,
             t.loss_pct,
-            if ok { "pass" } else { "fail" }
+            if ok {
+                "pass"
+            } else if t.generator_limited {
+                "fail (the generator could not send that fast)"
+            } else {
+                "fail"
+            }
         ));
         trials.push(t.clone());
         if ok {
@@ -213,6 +230,7 @@ pub fn run(r: &mut dyn Runner, o: &Options, frame_size: f64, line_pps: f64) -> R
         pdr_loss_pct: o.pdr_loss_pct,
         back_to_back,
         latency,
+        generator_limited: trials.iter().any(|t| t.generator_limited),
         trials,
     }
 }
@@ -283,6 +301,9 @@ pub fn print(res: &[Result]) {
                 .as_ref()
                 .map_or("-".to_string(), |b| b.frames.to_string())
         );
+        if r.generator_limited {
+            println!("        note: some trials failed because the generator could not send the offered rate; the rates may be the generator's limit");
+        }
         for l in &r.latency {
             println!(
                 "        latency at {:>3.0}% of the found rate ({:.0} pps): min {} avg {:.0} p50 {} p99 {} p99.9 {} max {} ns",

@@ -162,15 +162,23 @@ pub fn run_trial(
     let mut last_tx = t0;
     let mut next_publish = t0;
     let mut tx_done_at: Option<u64> = None;
+    // When sending ended; a driver that still refuses the last burst after
+    // the drain time gets it taken back (counted unsent).
+    let mut finished_at: Option<u64> = None;
 
     loop {
         let now = rdtsc();
         let t = now - t0;
         if tx_done_at.is_none() {
-            let finished = live.stop.load(Ordering::Relaxed)
+            let finished = finished_at.is_some()
+                || live.stop.load(Ordering::Relaxed)
                 || end_ticks.is_some_and(|e| t >= e)
                 || tx.iter().all(|s| s.sent >= s.limit);
-            if finished && out.is_empty() {
+            if finished && finished_at.is_none() {
+                finished_at = Some(now);
+            }
+            let stuck = finished_at.is_some_and(|f| now - f >= drain_ticks);
+            if finished && (out.is_empty() || stuck) {
                 tx_done_at = Some(now);
             }
             if !finished && out.is_empty() {

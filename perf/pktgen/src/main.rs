@@ -260,20 +260,28 @@ fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
         rx_desc: 1024,
         tx_desc: 1024,
     };
-    let (tx_port, mut rxqs, mut txqs) =
-        Port::open(&eal, &c.port, &setup, &pool).with_context(|| format!("--port {}", c.port))?;
+    let open = |devargs: &str, flag: &str| {
+        Port::open(&eal, devargs, &setup, &pool).with_context(|| format!("{flag} {devargs}"))
+    };
+    // A vhost-user server must exist before a virtio_user port of this
+    // process connects to it: when the rx port is one, it goes first.
+    let rx_devargs = c.rx_port.as_deref().filter(|d| !c.no_rx && *d != c.port);
+    let rx_first = rx_devargs.filter(|d| listens(d) && !listens(&c.port));
+    let early_rx = rx_first.map(|d| open(d, "--rx-port")).transpose()?;
+    let (tx_port, mut rxqs, mut txqs) = open(&c.port, "--port")?;
     let txq = txqs
         .pop()
         .ok_or_else(|| anyhow!("port {} has no tx queue", c.port))?;
     let own_rxq = rxqs.pop();
-    let (rxq, tx_port_rxq, rx_port) = match (&c.rx_port, c.no_rx) {
-        (_, true) => (None, own_rxq, None),
-        (Some(devargs), false) if devargs != &c.port => {
-            let (p, mut rq, _) = Port::open(&eal, devargs, &setup, &pool)
-                .with_context(|| format!("--rx-port {devargs}"))?;
-            (rq.pop(), own_rxq, Some(p))
-        }
-        _ => (own_rxq, None, None),
+    let rx_opened = match (early_rx, rx_devargs) {
+        (Some(p), _) => Some(p),
+        (None, Some(d)) => Some(open(d, "--rx-port")?),
+        (None, None) => None,
+    };
+    let (rxq, tx_port_rxq, rx_port) = match rx_opened {
+        _ if c.no_rx => (None, own_rxq, None),
+        Some((p, mut rq, _)) => (rq.pop(), own_rxq, Some(p)),
+        None => (own_rxq, None, None),
     };
     wait_link(&tx_port, c.link_wait_s)?;
     if let Some(p) = &rx_port {
@@ -290,6 +298,11 @@ fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
         tx_port,
         rx_port,
     })
+}
+
+/// Whether opening the port creates a vhost-user server socket.
+fn listens(devargs: &str) -> bool {
+    devargs.starts_with("net_vhost") && !devargs.contains("client=1")
 }
 
 /// Waits for the link (e.g. a memif or vhost peer connecting).

@@ -317,3 +317,35 @@ fn bad_streams_are_refused_clearly() {
     let e = pktgen_fails("run", &["--port", "net_bogus0", "--count", "1"]);
     assert!(e.contains("--port net_bogus0"), "{e}");
 }
+
+/// The generator as a VM: its net_virtio_user port talks to a vhost-user
+/// socket, here served by a net_vhost port of the same process.
+#[test]
+fn virtio_user_to_vhost_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("vhost.sock");
+    let rx = format!("net_vhost0,iface={}", sock.display());
+    let tx = format!("net_virtio_user0,path={},queues=1", sock.display());
+    // vhost-user shares memory with its peer: one file per hugepage
+    // segment list instead of the default per-page files.
+    let j = pktgen(
+        "run",
+        &[
+            "--rx-port",
+            &rx,
+            "--port",
+            &tx,
+            "--core",
+            "1",
+            "--count",
+            "20000",
+            "--size",
+            "1518",
+            "--eal=--single-file-segments",
+        ],
+    );
+    let st = stream(&j, 0);
+    assert_eq!(u(&st["tx_packets"]), 20000, "{j:#}");
+    assert_eq!(u(&st["rx_packets"]), 20000, "{j:#}");
+    assert_eq!(u(&st["rx_bytes"]), 20000 * 1518);
+}

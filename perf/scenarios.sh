@@ -19,6 +19,7 @@
 #      DURATION [10] s per sample, REPS [3], WARMUP [5] s,
 #      MAIN_CORE [0], PMD_CORE [1], WITH_OVS [1], WITH_TESTPMD [1],
 #      SHARED [repo/../shared], OUT [perf/results/<timestamp>]
+#      WITH_PKTGEN [0]: also perf/pktgen/memif-scenario.sh (ferro-pktgen over memif)
 # Prints a markdown table of median Mpps and ratios; raw logs stay in OUT.
 set -Eeuo pipefail
 
@@ -195,6 +196,12 @@ for n in $FLOWS; do
 	[[ $WITH_TESTPMD == 1 ]] && measure_testpmd "$n"
 done
 [[ $WITH_OVS == 1 ]] && measure_ovs
+# WITH_PKTGEN=1: also the memif phy-phy-like run with ferro-pktgen as the
+# source and sink (its own table, in $OUT/pktgen/summary.md).
+if [[ ${WITH_PKTGEN:-0} == 1 ]]; then
+	OUT=$OUT/pktgen MAIN_CORE=$MAIN_CORE PMD_CORE=$PMD_CORE WITH_TESTPMD=$WITH_TESTPMD \
+		bash "$HERE/pktgen/memif-scenario.sh" || log "WARNING: the ferro-pktgen memif scenario failed"
+fi
 
 # Markdown: one row per (flows, rules); ratios against OVS with the same
 # rules and testpmd io with the same pcap, all from this run.

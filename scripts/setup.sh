@@ -26,6 +26,14 @@ if ! python3 -c 'import os_ken' >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore os-ken
 fi
 
+# scapy: ferro-pktgen's tests read the pcap files it writes with it.
+if ! python3 -c 'import scapy' >/dev/null 2>&1; then
+    echo "setup: installing scapy"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-scapy >/dev/null 2>&1 || true
+    python3 -c 'import scapy' >/dev/null 2>&1 ||
+        python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore scapy
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: cargo not found; install the Rust toolchain (rustup) first" >&2
     exit 1

@@ -329,3 +329,24 @@ impl Drop for Burst {
         self.clear();
     }
 }
+
+impl Mbuf {
+    /// Allocates `out.len()` (at most `BURST_SIZE`) mbufs in one bulk get,
+    /// all or none: false, with `out` untouched, when the pool is short.
+    /// Used by traffic generators, which fill whole bursts at once.
+    pub fn alloc_bulk(pool: &Mempool, out: &mut [Option<Mbuf>]) -> bool {
+        let n = out.len().min(BURST_SIZE);
+        let mut raw = [ptr::null_mut(); BURST_SIZE];
+        // SAFETY: the pool is alive (borrowed); raw has room for n pointers,
+        // which DPDK fills with n reset mbufs, or none when it returns non-zero.
+        let rc =
+            unsafe { dpdk_sys::fs_pktmbuf_alloc_bulk(pool.as_ptr(), raw.as_mut_ptr(), n as u32) };
+        if rc != 0 {
+            return false;
+        }
+        for (slot, &p) in out[..n].iter_mut().zip(&raw[..n]) {
+            *slot = NonNull::new(p).map(|ptr| Mbuf { ptr });
+        }
+        true
+    }
+}

@@ -5,7 +5,8 @@
 //!                     # hugepages, memory_mb, log_level, eal_args
 //! [mempool]           # mbufs, cache_size, data_room
 //! [[bridge]]          # name, datapath_id, listen, controllers, fail_mode
-//! [[bridge.port]]     # name, ofport, type, devargs, rx_queues, rx_desc, tx_desc, output
+//! [[bridge.port]]     # name, ofport, type, devargs, rx_queues, rx_desc, tx_desc, output,
+//!                     # path, queues, socket_mode (vhost-user types)
 //! ```
 //!
 //! `config/default.toml` documents every key and its default. [`load`] and
@@ -28,6 +29,7 @@ mod raw;
 mod schema;
 mod spans;
 mod validate;
+mod vhost;
 
 use std::path::Path;
 
@@ -35,6 +37,7 @@ pub use addr::{OfAddr, OfAddrParseError, OfScheme};
 pub use devargs::DeviceKind;
 pub use error::ConfigError;
 pub use host::HostEnv;
+pub use vhost::{VhostConfig, DEFAULT_SOCKET_MODE};
 pub use schema::{
     BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,
     PortType, SwitchConfig, TlsConfig, DEFAULT_FILE_PREFIX, DEFAULT_OF_PORT, DEFAULT_RUN_DIR,

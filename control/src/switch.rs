@@ -84,17 +84,7 @@ impl Switch {
         let mut rxqs: Vec<Vec<RxQueue>> = Vec::new();
         let mut txqs: Vec<Vec<TxQueue>> = Vec::new();
         for (bridge, pc) in all_ports {
-            let setup = PortSetup {
-                rx_queues: pc.rx_queues,
-                tx_queues: n_pmds as u16,
-                rx_desc: pc.rx_desc,
-                tx_desc: pc.tx_desc,
-            };
-            let (port, rx, tx) =
-                Port::open(&eal, &pc.devargs, &setup, &pool).map_err(|source| Error::Port {
-                    port: pc.name.clone(),
-                    source,
-                })?;
+            let (port, rx, tx) = open_port(&eal, &pool, &pc, n_pmds)?;
             tracing::info!(
                 "port {} (ofport {}) is DPDK port {} ({}), {} rx queue(s)",
                 pc.name,
@@ -214,6 +204,62 @@ impl Drop for Switch {
             p.stop_and_join();
         }
     }
+}
+
+/// Tx retries of vhost ports while the guest keeps taking packets (OVS's
+/// VHOST_ENQ_RETRY_NUM).
+const VHOST_TX_RETRIES: u8 = 8;
+
+/// Probes, configures and starts the DPDK port of `pc` with one tx queue
+/// per PMD. A vhost-user server socket is made safe first (stale file
+/// removed, anything else refused) and created with the configured mode.
+fn open_port(
+    eal: &Eal,
+    pool: &Mempool,
+    pc: &PortConfig,
+    n_pmds: usize,
+) -> Result<(Port, Vec<RxQueue>, Vec<TxQueue>)> {
+    let n_pmds = u16::try_from(n_pmds).unwrap_or(u16::MAX);
+    let setup = PortSetup {
+        rx_queues: pc.rx_queues,
+        tx_queues: n_pmds,
+        rx_desc: pc.rx_desc,
+        tx_desc: pc.tx_desc,
+        tx_retries: if pc.vhost.is_some() {
+            VHOST_TX_RETRIES
+        } else {
+            0
+        },
+    };
+    let devargs = pc.effective_devargs(n_pmds);
+    let port_err = |message: String| Error::Port {
+        port: pc.name.clone(),
+        source: fastpath::Error::Devargs {
+            devargs: devargs.clone(),
+            message,
+        },
+    };
+    let server = pc
+        .vhost
+        .as_ref()
+        .filter(|_| !pc.port_type.is_vhost_client());
+    let opened = match server {
+        Some(v) => {
+            crate::vhost_socket::clear_stale(&v.path).map_err(port_err)?;
+            let umask = crate::vhost_socket::UmaskGuard::restrict_to(v.socket_mode);
+            let opened = Port::open(eal, &devargs, &setup, pool);
+            drop(umask);
+            if opened.is_ok() {
+                crate::vhost_socket::set_mode(&v.path, v.socket_mode).map_err(port_err)?;
+            }
+            opened
+        }
+        None => Port::open(eal, &devargs, &setup, pool),
+    };
+    opened.map_err(|source| Error::Port {
+        port: pc.name.clone(),
+        source,
+    })
 }
 
 /// A zero baseline with the PMD's identity, so a first read shows totals.
@@ -351,7 +397,7 @@ impl SwitchView {
                         proto::PortInfo {
                             name: p.cfg.name.clone(),
                             ofport: p.cfg.ofport,
-                            devargs: p.cfg.devargs.clone(),
+                            devargs: p.cfg.effective_devargs(self.pmds.len() as u16),
                             driver: p.port.driver().to_string(),
                             dpdk_port: p.port.id(),
                             mac: mac_string(p.port.mac()),
@@ -371,6 +417,11 @@ impl SwitchView {
             pid: std::process::id(),
             hugepages: self.hugepages,
             control_core: self.cfg.switch.control_core,
+            mempool: proto::MempoolInfo {
+                name: self.pool.name().to_string(),
+                size: self.pool.size(),
+                in_use: self.pool.in_use(),
+            },
             bridges,
             pmds: self
                 .pmds

@@ -202,6 +202,19 @@ pub struct ShowReply {
     pub control_core: usize,
     pub bridges: Vec<BridgeInfo>,
     pub pmds: Vec<PmdInfo>,
+    /// The packet buffer pool: a leak shows as `in_use` that does not
+    /// come back to its idle value.
+    #[serde(default)]
+    pub mempool: MempoolInfo,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MempoolInfo {
+    pub name: String,
+    /// Mbufs in the pool.
+    pub size: u32,
+    /// Mbufs allocated: in rx rings, per-core caches and in flight.
+    pub in_use: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,10 @@ pub struct PortSetup {
     pub tx_queues: u16,
     pub rx_desc: u16,
     pub tx_desc: u16,
+    /// Extra tx bursts tried while the driver keeps taking packets (vhost:
+    /// the guest drains its ring concurrently; OVS retries up to 8 times).
+    /// 0 for ordinary NICs.
+    pub tx_retries: u8,
 }
 
 /// A probed, configured and started DPDK port. Shared by the control side
@@ -30,6 +34,7 @@ struct PortInner {
     device: *mut dpdk_sys::rte_device,
     rx_queues: u16,
     tx_queues: u16,
+    tx_retries: u8,
     _pool: Mempool,
     _eal: Eal,
 }
@@ -140,6 +145,7 @@ impl Port {
             device: info.device,
             rx_queues: setup.rx_queues,
             tx_queues: setup.tx_queues,
+            tx_retries: setup.tx_retries,
             _pool: pool.clone(),
             _eal: eal.clone(),
         };
@@ -406,18 +412,26 @@ impl TxQueue {
     }
 
     /// Hands the burst's packets to the driver; the ones it did not take
-    /// stay in `burst`. Returns how many were sent.
+    /// stay in `burst`. Returns how many were sent. A port with tx retries
+    /// tries again, at most that many times, as long as each try sends
+    /// something (never waits on a stalled peer).
     #[inline]
     pub fn send(&mut self, burst: &mut Burst) -> usize {
-        if burst.is_empty() {
-            return 0;
+        let mut total = 0;
+        let mut retries = 0;
+        while !burst.is_empty() {
+            let (pkts, n) = burst.raw_filled();
+            // SAFETY: started port, sole handle to this queue (&mut self); the
+            // first n slots are owned mbufs. The driver takes ownership of the
+            // ones it reports sent, which consume_front forgets.
+            let sent = unsafe { dpdk_sys::fs_tx_burst(self.port.id, self.queue, pkts, n) };
+            burst.consume_front(usize::from(sent));
+            total += usize::from(sent);
+            if sent == 0 || retries >= self.port.tx_retries {
+                break;
+            }
+            retries += 1;
         }
-        let (pkts, n) = burst.raw_filled();
-        // SAFETY: started port, sole handle to this queue (&mut self); the
-        // first n slots are owned mbufs. The driver takes ownership of the
-        // ones it reports sent, which consume_front forgets.
-        let sent = unsafe { dpdk_sys::fs_tx_burst(self.port.id, self.queue, pkts, n) };
-        burst.consume_front(usize::from(sent));
-        usize::from(sent)
+        total
     }
 }

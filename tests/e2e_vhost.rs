@@ -1,0 +1,477 @@
+//! vhost-user ports end to end. The guest is `dpdk-testpmd` with a
+//! `net_virtio_user` port (how DPDK itself tests vhost) in its own DPDK
+//! process, sharing core 0 with the switch's control thread. It connects,
+//! sends (txonly) and disconnects, again and again, while two kernel hosts
+//! ping each other through the switch's tap ports.
+//!
+//! `FS_VHOST_RECONNECTS` sets the number of guest restarts (default 100
+//! in server mode, 20 in client mode, where each reconnect waits for the
+//! vhost library's 1 s reconnect timer).
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::netns::Netns;
+use common::{unique, Switch};
+use control::ofp::codec::{self, port_reason, port_state, Message};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+/// A listen port unique to this test process and test.
+fn of_port(test: u16) -> u16 {
+    26653 + test + (std::process::id() % 1000) as u16 * 10
+}
+
+fn reconnects(default: u32) -> u32 {
+    std::env::var("FS_VHOST_RECONNECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A DPDK guest: testpmd with one virtio_user port on `sock`, in txonly
+/// mode, on core 0 (two lcores mapped onto CPU 0).
+struct Guest {
+    child: Child,
+}
+
+impl Guest {
+    fn start(sock: &Path, server: bool) -> Guest {
+        let vdev = format!(
+            "net_virtio_user0,path={},queues=1{}",
+            sock.display(),
+            if server { ",server=1" } else { "" }
+        );
+        let child = Command::new("dpdk-testpmd")
+            .args([
+                "--lcores=0@0,1@0",
+                &format!("--file-prefix={}", unique("fsg")),
+                "--in-memory",
+                "--single-file-segments",
+                "-m",
+                "128",
+                "--no-pci",
+                "--log-level=lib.*:error",
+                &format!("--vdev={vdev}"),
+                "--",
+                "--forward-mode=txonly",
+                "--txd=256",
+                "--rxd=256",
+                "--total-num-mbufs=2048",
+                "--auto-start",
+                "--stats-period=1",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run dpdk-testpmd (apt-get install -y dpdk)");
+        Guest { child }
+    }
+
+    /// Stops the guest: SIGINT (testpmd closes the port) or SIGKILL (the
+    /// socket just goes away, as when a VM crashes).
+    fn stop(mut self, abrupt: bool) {
+        let sig = if abrupt {
+            Signal::SIGKILL
+        } else {
+            Signal::SIGINT
+        };
+        let _ = kill(Pid::from_raw(self.child.id() as i32), sig);
+        if common::wait_timeout(&mut self.child, Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!("testpmd did not stop within 10 s of {sig}");
+        }
+    }
+
+    fn exited(&mut self) -> Option<String> {
+        let st = self.child.try_wait().ok()??;
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        Some(format!("testpmd exited ({st}): {err}"))
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn port_show(sw: &Switch, name: &str) -> Value {
+    let show = sw.ctl(&["show"]);
+    show["bridges"][0]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no port {name} in {show}"))
+}
+
+fn mempool_in_use(sw: &Switch) -> u64 {
+    sw.ctl(&["show"])["mempool"]["in_use"]
+        .as_u64()
+        .expect("mempool.in_use")
+}
+
+fn n(v: &Value, k: &str) -> u64 {
+    v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"))
+}
+
+fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what} not reached in {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_link(sw: &Switch, port: &str, up: bool, guest: Option<&mut Guest>) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut guest = guest;
+    loop {
+        if port_show(sw, port)["link_up"] == up {
+            return;
+        }
+        if let Some(msg) = guest.as_deref_mut().and_then(Guest::exited) {
+            panic!("waiting for {port} link {up}: {msg}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "port {port}: link never went {}",
+            if up { "up" } else { "down" }
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Watches a bridge's OpenFlow listener for PORT_STATUS: (reason, port
+/// number, link down).
+fn port_status_watcher(port: u16) -> mpsc::Receiver<(u8, u32, bool)> {
+    let mut s = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "connect to {port}: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    };
+    s.write_all(&codec::encode(
+        1,
+        &Message::Hello {
+            bitmap: Some(1 << 4),
+        },
+    ))
+    .unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let mut tmp = [0u8; 65536];
+        loop {
+            while let Ok(Some(len)) = codec::frame(&buf) {
+                let bytes: Vec<u8> = buf.drain(..len).collect();
+                match codec::decode(&bytes) {
+                    Ok((h, Message::EchoRequest(d))) => {
+                        let _ = s.write_all(&codec::encode(h.xid, &Message::EchoReply(d)));
+                    }
+                    Ok((_, Message::PortStatus { reason, port })) => {
+                        let down = port.state & port_state::LINK_DOWN != 0;
+                        if tx.send((reason, port.port_no.0, down)).is_err() {
+                            return;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            match s.read(&mut tmp) {
+                Ok(0) | Err(_) => return,
+                Ok(k) => buf.extend_from_slice(&tmp[..k]),
+            }
+        }
+    });
+    rx
+}
+
+/// A continuous ping between two namespaces through the tap ports.
+struct Pinger {
+    child: Child,
+}
+
+impl Pinger {
+    fn start(ns: &Netns, ip: &str) -> Pinger {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "ping", "-i", "0.05", "-W", "1", ip])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ping");
+        Pinger { child }
+    }
+
+    /// Stops it; (sent, received).
+    fn finish(mut self) -> (u64, u64) {
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT);
+        let _ = self.child.wait();
+        let mut out = String::new();
+        let _ = self.child.stdout.take().unwrap().read_to_string(&mut out);
+        let line = out
+            .lines()
+            .find(|l| l.contains("transmitted"))
+            .unwrap_or_else(|| panic!("no ping summary in {out}"));
+        let num = |i: usize| -> u64 {
+            line.split(',')
+                .nth(i)
+                .and_then(|s| s.split_whitespace().next())
+                .and_then(|x| x.parse().ok())
+                .unwrap_or(0)
+        };
+        (num(0), num(1))
+    }
+}
+
+/// Taps `a` (1) and `b` (2) forward to each other, and what `a` receives
+/// also goes to the vhost port `vm` (3); `vm` sends to `sink` (4), a
+/// net_null port that counts and discards.
+fn switch_with_vm(vm_keys: &str, of: u16) -> (Switch, Netns, Netns) {
+    let (ta, tb) = (unique("fva"), unique("fvb"));
+    let sink = unique("fvs");
+    let sw = Switch::start(&format!(
+        r#"
+[mempool]
+mbufs = 4095
+
+[[bridge]]
+name = "br0"
+listen = ["tcp:127.0.0.1:{of}"]
+flows = ["table=0,priority=10,in_port=1,actions=output:2,output:3"]
+
+[[bridge.port]]
+name = "a"
+ofport = 1
+devargs = "net_tap_{ta},iface={ta}"
+output = "b"
+
+[[bridge.port]]
+name = "b"
+ofport = 2
+devargs = "net_tap_{tb},iface={tb}"
+output = "a"
+
+[[bridge.port]]
+name = "vm"
+ofport = 3
+{vm_keys}
+output = "sink"
+
+[[bridge.port]]
+name = "sink"
+ofport = 4
+devargs = "net_null_{sink},no-rx=1"
+"#
+    ));
+    let (na, nb) = (Netns::new(&unique("nva")), Netns::new(&unique("nvb")));
+    na.adopt(&ta, "10.78.0.1/24");
+    nb.adopt(&tb, "10.78.0.2/24");
+    assert_eq!(na.ping("10.78.0.2", 3), 3, "taps forward before any guest");
+    (sw, na, nb)
+}
+
+/// Guest restarts under traffic: each time the port's link comes up, the
+/// guest's packets cross the switch to `sink`, and the link goes down
+/// when the guest goes. Meanwhile the taps keep forwarding, packets for
+/// the absent guest are dropped and counted, and no mbuf leaks.
+fn reconnect_loop(
+    sw: &Switch,
+    na: &Netns,
+    sock: &Path,
+    guest_is_server: bool,
+    rounds: u32,
+    status: Option<&mpsc::Receiver<(u8, u32, bool)>>,
+) {
+    wait_link(sw, "vm", false, None);
+    // Pings reach vm too (flow), but nobody is there: dropped and counted.
+    let before = sw.port_stats("vm");
+    assert_eq!(na.ping("10.78.0.2", 3), 3);
+    let after = sw.port_stats("vm");
+    assert!(
+        n(&after, "tx_dropped") > n(&before, "tx_dropped"),
+        "packets for the absent guest are counted as tx_dropped: {after}"
+    );
+    let baseline = mempool_in_use(sw);
+
+    let pinger = Pinger::start(na, "10.78.0.2");
+    let started = Instant::now();
+    for round in 0..rounds {
+        if guest_is_server {
+            // A VM that crashed leaves its socket file behind; QEMU (and
+            // testpmd) bind afresh.
+            let _ = std::fs::remove_file(sock);
+        }
+        let rx0 = n(&sw.port_stats("vm"), "rx_packets");
+        let sink0 = n(&sw.port_stats("sink"), "tx_packets");
+        let mut guest = Guest::start(sock, guest_is_server);
+        wait_link(sw, "vm", true, Some(&mut guest));
+        wait_until(
+            &format!("round {round}: guest packets through the switch"),
+            Duration::from_secs(15),
+            || {
+                n(&sw.port_stats("vm"), "rx_packets") > rx0 + 1000
+                    && n(&sw.port_stats("sink"), "tx_packets") > sink0 + 1000
+            },
+        );
+        if let Some(st) = status.filter(|_| round == 0) {
+            let got: Vec<_> = st.try_iter().collect();
+            assert!(
+                got.contains(&(port_reason::MODIFY, 3, false)),
+                "PORT_STATUS MODIFY link up for vm: {got:?}"
+            );
+        }
+        guest.stop(round % 2 == 1);
+        wait_link(sw, "vm", false, None);
+        if let Some(st) = status.filter(|_| round == 0) {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match st.recv_timeout(left) {
+                    Ok(m) if m == (port_reason::MODIFY, 3, true) => break,
+                    Ok(_) => {}
+                    Err(_) => panic!("no PORT_STATUS MODIFY with LINK_DOWN for vm"),
+                }
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let (sent, received) = pinger.finish();
+    eprintln!(
+        "{rounds} guest restarts in {:.1} s; taps: {received}/{sent} pings answered meanwhile",
+        elapsed.as_secs_f64()
+    );
+    assert!(sent >= 10, "the pinger ran: {sent}");
+    assert!(
+        received + 2 >= sent,
+        "the taps kept forwarding through every reconnect: {received}/{sent}"
+    );
+    // In-flight packets settle within a moment; leaked mbufs never do.
+    wait_until(
+        &format!(
+            "mempool in use back to its baseline {baseline} (now {})",
+            mempool_in_use(sw)
+        ),
+        Duration::from_secs(5),
+        || mempool_in_use(sw) <= baseline + 8,
+    );
+    assert_eq!(na.ping("10.78.0.2", 3), 3, "taps still forward");
+}
+
+#[test]
+fn server_mode_guest_reconnects_under_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("vm.sock");
+    // A stale socket from a crashed switch is replaced.
+    drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+    let (sw, na, _nb) = switch_with_vm(
+        &format!(
+            "type = \"dpdkvhostuser\"\npath = \"{}\"\nsocket_mode = 0o660",
+            sock.display()
+        ),
+        of_port(0),
+    );
+    let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o660, "socket_mode applies");
+    let vm = port_show(&sw, "vm");
+    assert_eq!(vm["driver"], "net_vhost", "{vm}");
+    let text = String::from_utf8_lossy(&sw.ctl_text(&["show"]).stdout).into_owned();
+    assert!(text.contains("mempool fs_mbufs: 4095 mbufs"), "{text}");
+
+    reconnect_loop(&sw, &na, &sock, false, reconnects(100), None);
+    drop(sw);
+    assert!(!sock.exists(), "the switch removes its socket on exit");
+}
+
+#[test]
+fn client_mode_switch_reconnects_to_the_guest() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("vm.sock");
+    let of = of_port(1);
+    // The guest (like QEMU with server=on) is not there yet: the switch
+    // starts anyway and connects when it comes.
+    let (sw, na, _nb) = switch_with_vm(
+        &format!(
+            "type = \"dpdkvhostuserclient\"\npath = \"{}\"\nqueues = 2",
+            sock.display()
+        ),
+        of,
+    );
+    let show = sw.ctl(&["show"]);
+    let rxqs: Vec<String> = show["pmds"][0]["rx_queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| format!("{}:{}", q["port"].as_str().unwrap(), q["queue"]))
+        .collect();
+    assert!(
+        rxqs.contains(&"vm:0".to_string()) && rxqs.contains(&"vm:1".to_string()),
+        "both vhost queues are polled: {rxqs:?}"
+    );
+    let status = port_status_watcher(of);
+    reconnect_loop(&sw, &na, &sock, true, reconnects(20), Some(&status));
+}
+
+#[test]
+fn bad_socket_paths_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-socket");
+    std::fs::write(&file, "x").unwrap();
+    let live = dir.path().join("live.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&live).unwrap();
+    let missing = PathBuf::from(format!("/nonexistent-{}/vm.sock", unique("d")));
+    for (path, expect) in [
+        (&file, "exists and is not a socket"),
+        (&live, "another process is listening"),
+        (&missing, "does not exist"),
+    ] {
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[switch]\npmd_cores = [1]\n[[bridge]]\nname = \"br0\"\nlisten = [\"tcp:127.0.0.1:0\"]\n\
+                 [[bridge.port]]\nname = \"vm\"\ntype = \"dpdkvhostuser\"\npath = \"{}\"\n",
+                path.display()
+            ),
+        )
+        .unwrap();
+        let (st, out) = common::run_ferroswitch(
+            &[
+                "--config".as_ref(),
+                cfg.as_os_str(),
+                "--run-dir".as_ref(),
+                dir.path().join("run").as_os_str(),
+                "--file-prefix".as_ref(),
+                unique("fsb").as_ref(),
+            ],
+            Duration::from_secs(60),
+        );
+        assert!(!st.success(), "{path:?} accepted: {out}");
+        assert!(
+            out.contains(expect) && out.contains(&path.parent().unwrap().display().to_string()),
+            "{path:?}: {out}"
+        );
+    }
+    assert!(file.exists() && live.exists(), "nothing was removed");
+}

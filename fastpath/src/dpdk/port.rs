@@ -1,6 +1,7 @@
 //! Ethernet ports: probing by devargs, configuration, start/stop, queue
 //! handles for the PMDs, and statistics for the control side.
 use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::{Burst, Eal, Mempool};
@@ -35,6 +36,10 @@ struct PortInner {
     rx_queues: u16,
     tx_queues: u16,
     tx_retries: u8,
+    /// Whether a handle to each rx / tx queue exists: at most one may, so
+    /// that no two threads ever poll one queue.
+    rx_claimed: Vec<AtomicBool>,
+    tx_claimed: Vec<AtomicBool>,
     _pool: Mempool,
     _eal: Eal,
 }
@@ -146,6 +151,8 @@ impl Port {
             rx_queues: setup.rx_queues,
             tx_queues: setup.tx_queues,
             tx_retries: setup.tx_retries,
+            rx_claimed: (0..setup.rx_queues).map(|_| AtomicBool::new(true)).collect(),
+            tx_claimed: (0..setup.tx_queues).map(|_| AtomicBool::new(true)).collect(),
             _pool: pool.clone(),
             _eal: eal.clone(),
         };
@@ -171,6 +178,23 @@ impl Port {
 
     pub fn id(&self) -> u16 {
         self.inner.id
+    }
+
+    /// A new handle to rx queue `q`, when no other exists (the one from
+    /// `open` or an earlier call was dropped, e.g. by a stopped PMD).
+    pub fn rx_queue(&self, q: u16) -> Option<RxQueue> {
+        claim(self.inner.rx_claimed.get(usize::from(q))?).then(|| RxQueue {
+            port: self.inner.clone(),
+            queue: q,
+        })
+    }
+
+    /// A new handle to tx queue `q`, when no other exists.
+    pub fn tx_queue(&self, q: u16) -> Option<TxQueue> {
+        claim(self.inner.tx_claimed.get(usize::from(q))?).then(|| TxQueue {
+            port: self.inner.clone(),
+            queue: q,
+        })
     }
 
     /// DPDK's device name (the devargs up to the first comma).
@@ -357,6 +381,27 @@ impl Drop for PortInner {
                     super::strerror(rc)
                 );
             }
+        }
+    }
+}
+
+fn claim(flag: &AtomicBool) -> bool {
+    flag.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+}
+
+impl Drop for RxQueue {
+    fn drop(&mut self) {
+        if let Some(f) = self.port.rx_claimed.get(usize::from(self.queue)) {
+            f.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl Drop for TxQueue {
+    fn drop(&mut self) {
+        if let Some(f) = self.port.tx_claimed.get(usize::from(self.queue)) {
+            f.store(false, Ordering::Release);
         }
     }
 }

@@ -499,3 +499,135 @@ fn bad_socket_paths_are_refused_clearly() {
     }
     assert!(file.exists() && live.exists(), "nothing was removed");
 }
+
+#[test]
+fn ports_added_and_deleted_while_traffic_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("vm.sock");
+    let of = of_port(2);
+    let (ta, tb) = (unique("fra"), unique("frb"));
+    let sw = Switch::start(&format!(
+        r#"
+[mempool]
+mbufs = 4095
+
+[[bridge]]
+name = "br0"
+listen = ["tcp:127.0.0.1:{of}"]
+
+[[bridge.port]]
+name = "a"
+devargs = "net_tap_{ta},iface={ta}"
+output = "b"
+
+[[bridge.port]]
+name = "b"
+devargs = "net_tap_{tb},iface={tb}"
+output = "a"
+"#
+    ));
+    let (na, nb) = (Netns::new(&unique("nra")), Netns::new(&unique("nrb")));
+    na.adopt(&ta, "10.79.0.1/24");
+    nb.adopt(&tb, "10.79.0.2/24");
+    assert_eq!(na.ping("10.79.0.2", 3), 3);
+    let status = port_status_watcher(of);
+    let baseline = mempool_in_use(&sw);
+    let pinger = Pinger::start(&na, "10.79.0.2");
+
+    // A sink (net_null) and a vhost port, added at run time.
+    let sink = unique("frs");
+    let out = sw.ctl_text(&[
+        "add-port",
+        "br0",
+        "sink",
+        &format!("devargs=net_null_{sink},no-rx=1"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let out = sw.ctl_text(&[
+        "add-port",
+        "br0",
+        "vm",
+        "type=dpdkvhostuser",
+        &format!("path={}", sock.display()),
+        "queues=2",
+        "ofport=7",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("port vm added to br0 as ofport 7"),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let show = sw.ctl(&["show"]);
+    let rxqs: Vec<String> = show["pmds"][0]["rx_queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| format!("{}:{}", q["port"].as_str().unwrap(), q["queue"]))
+        .collect();
+    assert_eq!(rxqs, ["a:0", "b:0", "sink:0", "vm:0", "vm:1"], "{show}");
+    let got: Vec<_> = (0..2)
+        .filter_map(|_| status.recv_timeout(Duration::from_secs(5)).ok())
+        .collect();
+    assert!(
+        got.contains(&(port_reason::ADD, 3, false)) && got.contains(&(port_reason::ADD, 7, true)),
+        "PORT_STATUS ADD for sink (3) and vm (7, link down): {got:?}"
+    );
+
+    // Bad additions are refused with the key named, and change nothing.
+    let out = sw.ctl_text(&["add-port", "br0", "vm2", "type=dpdkvhostuser"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("path: required"), "{err}");
+    let out = sw.ctl_text(&["add-port", "br0", "x", "devargs=net_null_x", "ofport=7"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ofport 7 is already used"), "{err}");
+
+    // Flows may name the new ports; the guest's packets reach the sink.
+    let out = sw.ctl_text(&["add-flow", "br0", "in_port=vm,actions=output:sink"]);
+    assert!(out.status.success(), "{out:?}");
+    let mut guest = Guest::start(&sock, false);
+    wait_link(&sw, "vm", true, Some(&mut guest));
+    wait_until("guest packets in the sink", Duration::from_secs(15), || {
+        n(&sw.port_stats("sink"), "tx_packets") > 1000
+    });
+    let rx_before = n(&sw.port_stats("vm"), "rx_packets");
+
+    // Deleting the sink under traffic: the other ports' counters carry on.
+    let out = sw.ctl_text(&["del-port", "sink"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        n(&sw.port_stats("vm"), "rx_packets") >= rx_before,
+        "counters survive the PMD reload"
+    );
+    // The vhost port goes while its guest is connected.
+    let out = sw.ctl_text(&["del-port", "vm"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!sock.exists(), "the deleted port's socket is gone");
+    guest.stop(false);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut deleted = Vec::new();
+    while deleted.len() < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match status.recv_timeout(left) {
+            Ok((r, p, _)) if r == port_reason::DELETE => deleted.push(p),
+            Ok(_) => {}
+            Err(_) => panic!("PORT_STATUS DELETE for sink and vm: got {deleted:?}"),
+        }
+    }
+    deleted.sort();
+    assert_eq!(deleted, [3, 7]);
+    let out = sw.ctl_text(&["del-port", "vm"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no port named \"vm\" (ports: a, b)"), "{err}");
+
+    let (sent, received) = pinger.finish();
+    assert!(sent >= 10 && received + 2 >= sent, "taps kept forwarding: {received}/{sent}");
+    wait_until("mempool back to baseline", Duration::from_secs(5), || {
+        mempool_in_use(&sw) <= baseline + 8
+    });
+    let show = sw.ctl(&["show"]);
+    assert_eq!(show["bridges"][0]["ports"].as_array().unwrap().len(), 2);
+}

@@ -26,6 +26,7 @@ mod devargs;
 mod error;
 mod host;
 mod raw;
+mod runtime_port;
 mod schema;
 mod spans;
 mod validate;
@@ -37,6 +38,7 @@ pub use addr::{OfAddr, OfAddrParseError, OfScheme};
 pub use devargs::DeviceKind;
 pub use error::ConfigError;
 pub use host::HostEnv;
+pub use runtime_port::port_from_options;
 pub use vhost::{VhostConfig, DEFAULT_SOCKET_MODE};
 pub use schema::{
     BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,

@@ -2,11 +2,13 @@
 //! bridges (OpenFlow pipelines) and PMD threads, and the management view
 //! of them.
 use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
 
 use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
-use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup, RxQueue, TxQueue};
-use fastpath::pmd::{assign_rx_queues, Pmd, PmdSpec};
+use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
+use fastpath::pmd::Pmd;
 use fastpath::punt::Punt;
 use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
 use fastpath::upcall::Translator;
@@ -18,11 +20,17 @@ use crate::mgmt::proto::{self, Body, Reply, Request};
 use crate::mgmt::server::Handler;
 use crate::pipeline::{BridgePorts, PortInfo};
 
+mod ports;
+
 /// One port of the switch, at its dense index.
+#[derive(Clone)]
 struct SwitchPort {
     bridge: String,
     cfg: PortConfig,
     port: Port,
+    /// What the PMD threads counted for this port before they were last
+    /// reloaded (port added or deleted), since their counters restart.
+    carried: PortCountersSnapshot,
 }
 
 /// What the control side needs to answer queries; shared with the
@@ -31,13 +39,23 @@ pub struct SwitchView {
     cfg: Config,
     hugepages: bool,
     dpdk_version: String,
-    ports: Vec<SwitchPort>,
+    /// By dense datapath index; replaced whole when ports come and go.
+    ports: ArcSwap<Vec<SwitchPort>>,
     bridges: Vec<Bridge>,
-    pmds: Vec<PmdView>,
+    pmds: ArcSwap<Vec<PmdView>>,
     /// Counters at the last `pmd-stats --clear`.
     pmd_base: Mutex<Vec<PmdStatsSnapshot>>,
     punt: Arc<Punt>,
     pool: Mempool,
+    /// The PMD threads and what they read; locked by port changes and
+    /// shutdown, never by the PMDs.
+    runtime: Mutex<Runtime>,
+}
+
+struct Runtime {
+    eal: Eal,
+    datapath: SharedDatapath,
+    threads: Vec<Pmd>,
 }
 
 /// A port as management and OpenFlow see it.
@@ -62,10 +80,7 @@ struct PmdView {
 /// The running switch. Dropping it (or `shutdown`) stops the PMDs first,
 /// then closes ports, frees the mempool and cleans up EAL.
 pub struct Switch {
-    pmds: Vec<Pmd>,
     view: Arc<SwitchView>,
-    _datapath: SharedDatapath,
-    _pool: Mempool,
     eal: Eal,
 }
 
@@ -81,25 +96,8 @@ impl Switch {
             .collect();
 
         let mut ports = Vec::with_capacity(all_ports.len());
-        let mut rxqs: Vec<Vec<RxQueue>> = Vec::new();
-        let mut txqs: Vec<Vec<TxQueue>> = Vec::new();
         for (bridge, pc) in all_ports {
-            let (port, rx, tx) = open_port(&eal, &pool, &pc, n_pmds)?;
-            tracing::info!(
-                "port {} (ofport {}) is DPDK port {} ({}), {} rx queue(s)",
-                pc.name,
-                pc.ofport,
-                port.id(),
-                port.driver(),
-                pc.rx_queues
-            );
-            ports.push(SwitchPort {
-                bridge,
-                cfg: pc,
-                port,
-            });
-            rxqs.push(rx);
-            txqs.push(tx);
+            ports.push(open_switch_port(&eal, &pool, bridge, pc, n_pmds)?);
         }
 
         let bridges = bridges_of(&cfg, &ports);
@@ -108,76 +106,24 @@ impl Switch {
         }
         let punt = Arc::new(Punt::default());
         let dp = datapath::shared(datapath_of(&cfg, &ports, &bridges, &punt));
-
-        // Every PMD gets its own tx queue (index = PMD index) on each port.
-        let mut txq_by_pmd: Vec<Vec<TxQueue>> = (0..n_pmds).map(|_| Vec::new()).collect();
-        for port_txqs in txqs {
-            for (i, q) in port_txqs.into_iter().enumerate() {
-                txq_by_pmd[i].push(q);
-            }
-        }
-        let queues_per_port: Vec<u16> = rxqs.iter().map(|q| q.len() as u16).collect();
-        let mut rxq_slots: Vec<Vec<Option<RxQueue>>> = rxqs
-            .into_iter()
-            .map(|v| v.into_iter().map(Some).collect())
-            .collect();
-        let mut specs: Vec<PmdSpec> = cfg
-            .switch
-            .pmd_cores
-            .iter()
-            .zip(txq_by_pmd)
-            .map(|(&core, txqs)| PmdSpec {
-                core,
-                rxqs: Vec::new(),
-                txqs,
-            })
-            .collect();
-        let mut views: Vec<Vec<(u16, u16)>> = vec![Vec::new(); n_pmds];
-        for a in assign_rx_queues(&queues_per_port, n_pmds) {
-            let q = rxq_slots[usize::from(a.port)][usize::from(a.queue)]
-                .take()
-                .expect("each queue is assigned once");
-            specs[a.pmd].rxqs.push((a.port, q));
-            views[a.pmd].push((a.port, a.queue));
-        }
-
-        let mut pmds = Vec::with_capacity(n_pmds);
-        for spec in specs {
-            let core = spec.core;
-            let pmd = Pmd::spawn(&eal, spec, dp.clone())?;
-            tracing::info!(
-                "PMD thread started on core {core} (lcore {})",
-                pmd.stats().snapshot().lcore
-            );
-            pmds.push(pmd);
-        }
-
         let view = Arc::new(SwitchView {
             hugepages: eal.has_hugepages(),
             dpdk_version: eal.version(),
-            pmd_base: Mutex::new(pmds.iter().map(|p| base_of(p.stats())).collect()),
-            pmds: pmds
-                .iter()
-                .zip(views)
-                .map(|(p, rxqs)| PmdView {
-                    stats: p.stats().clone(),
-                    mailbox: p.mailbox().clone(),
-                    rxqs,
-                })
-                .collect(),
-            ports,
+            pmd_base: Mutex::new(Vec::new()),
+            pmds: ArcSwap::from_pointee(Vec::new()),
+            ports: ArcSwap::from_pointee(Vec::new()),
             bridges,
             cfg,
             punt,
-            pool: pool.clone(),
+            pool,
+            runtime: Mutex::new(Runtime {
+                eal: eal.clone(),
+                datapath: dp,
+                threads: Vec::new(),
+            }),
         });
-        Ok(Switch {
-            pmds,
-            view,
-            _datapath: dp,
-            _pool: pool,
-            eal,
-        })
+        view.reload(ports)?;
+        Ok(Switch { view, eal })
     }
 
     pub fn view(&self) -> Arc<SwitchView> {
@@ -190,20 +136,41 @@ impl Switch {
 
     /// Stops the PMDs, then releases ports, mempool and EAL (in that
     /// order, as the handles' reference counts drop).
-    pub fn shutdown(mut self) {
-        for p in &mut self.pmds {
-            p.stop_and_join();
-        }
+    pub fn shutdown(self) {
+        self.view.stop_pmds();
         tracing::info!("PMD threads stopped");
     }
 }
 
 impl Drop for Switch {
     fn drop(&mut self) {
-        for p in &mut self.pmds {
-            p.stop_and_join();
-        }
+        self.view.stop_pmds();
     }
+}
+
+/// Opens `pc`'s DPDK port for bridge `bridge`.
+fn open_switch_port(
+    eal: &Eal,
+    pool: &Mempool,
+    bridge: String,
+    pc: PortConfig,
+    n_pmds: usize,
+) -> Result<SwitchPort> {
+    let port = open_port(eal, pool, &pc, n_pmds)?;
+    tracing::info!(
+        "port {} (ofport {}) is DPDK port {} ({}), {} rx queue(s)",
+        pc.name,
+        pc.ofport,
+        port.id(),
+        port.driver(),
+        pc.rx_queues
+    );
+    Ok(SwitchPort {
+        bridge,
+        cfg: pc,
+        port,
+        carried: PortCountersSnapshot::default(),
+    })
 }
 
 /// Tx retries of vhost ports while the guest keeps taking packets (OVS's
@@ -218,7 +185,7 @@ fn open_port(
     pool: &Mempool,
     pc: &PortConfig,
     n_pmds: usize,
-) -> Result<(Port, Vec<RxQueue>, Vec<TxQueue>)> {
+) -> Result<Port> {
     let n_pmds = u16::try_from(n_pmds).unwrap_or(u16::MAX);
     let setup = PortSetup {
         rx_queues: pc.rx_queues,
@@ -256,7 +223,8 @@ fn open_port(
         }
         None => Port::open(eal, &devargs, &setup, pool),
     };
-    opened.map_err(|source| Error::Port {
+    // The queue handles are claimed again when PMDs are (re)started.
+    opened.map(|(port, _, _)| port).map_err(|source| Error::Port {
         port: pc.name.clone(),
         source,
     })
@@ -372,15 +340,20 @@ fn mac_string(m: [u8; 6]) -> String {
 
 impl SwitchView {
     fn rxq_info(&self, rxqs: &[(u16, u16)]) -> Vec<proto::RxqInfo> {
+        let ports = self.ports.load();
         rxqs.iter()
             .map(|&(port, queue)| proto::RxqInfo {
-                port: self.ports[usize::from(port)].cfg.name.clone(),
+                port: ports
+                    .get(usize::from(port))
+                    .map_or_else(String::new, |p| p.cfg.name.clone()),
                 queue,
             })
             .collect()
     }
 
     pub fn show(&self) -> proto::ShowReply {
+        let ports = self.ports.load();
+        let pmds = self.pmds.load();
         let bridges = self
             .cfg
             .bridges
@@ -388,8 +361,7 @@ impl SwitchView {
             .map(|b| proto::BridgeInfo {
                 name: b.name.clone(),
                 datapath_id: format!("{:016x}", b.datapath_id),
-                ports: self
-                    .ports
+                ports: ports
                     .iter()
                     .filter(|p| p.bridge == b.name)
                     .map(|p| {
@@ -397,7 +369,7 @@ impl SwitchView {
                         proto::PortInfo {
                             name: p.cfg.name.clone(),
                             ofport: p.cfg.ofport,
-                            devargs: p.cfg.effective_devargs(self.pmds.len() as u16),
+                            devargs: p.cfg.effective_devargs(pmds.len() as u16),
                             driver: p.port.driver().to_string(),
                             dpdk_port: p.port.id(),
                             mac: mac_string(p.port.mac()),
@@ -423,8 +395,7 @@ impl SwitchView {
                 in_use: self.pool.in_use(),
             },
             bridges,
-            pmds: self
-                .pmds
+            pmds: pmds
                 .iter()
                 .map(|p| proto::PmdInfo {
                     core: p.stats.core,
@@ -436,14 +407,18 @@ impl SwitchView {
     }
 
     pub fn port_stats(&self) -> proto::PortStatsReply {
+        let pmds = self.pmds.load();
         let ports = self
             .ports
+            .load()
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let mut sw = PortCountersSnapshot::default();
-                for pmd in &self.pmds {
-                    sw += pmd.stats.ports[i].snapshot();
+                let mut sw = p.carried;
+                for pmd in pmds.iter() {
+                    if let Some(c) = pmd.stats.ports.get(i) {
+                        sw += c.snapshot();
+                    }
                 }
                 let hw = p.port.stats().unwrap_or_default();
                 proto::PortStats {
@@ -470,6 +445,7 @@ impl SwitchView {
         let mut base = self.pmd_base.lock().unwrap_or_else(|e| e.into_inner());
         let pmds = self
             .pmds
+            .load()
             .iter()
             .zip(base.iter_mut())
             .map(|(p, b)| {
@@ -539,6 +515,7 @@ impl SwitchView {
         };
         let stats = self.port_stats().ports;
         self.ports
+            .load()
             .iter()
             .enumerate()
             .filter(|(_, p)| p.bridge == b.name)
@@ -594,11 +571,11 @@ impl SwitchView {
     /// so it has seen the latest pipeline generation and dropped stale
     /// megaflows: once a change is acknowledged, the datapath obeys it.
     pub fn sync_pmds(&self) {
-        let start: Vec<u64> = self.pmds.iter().map(|p| p.stats.iterations.get()).collect();
+        let pmds = self.pmds.load();
+        let start: Vec<u64> = pmds.iter().map(|p| p.stats.iterations.get()).collect();
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
-            if self
-                .pmds
+            if pmds
                 .iter()
                 .zip(&start)
                 .all(|(p, &s)| p.stats.iterations.get() >= s + 2)
@@ -621,7 +598,7 @@ impl SwitchView {
         }
         let hz = tsc_hz().max(1) as f64;
         let mut megaflows = Vec::new();
-        for p in &self.pmds {
+        for p in self.pmds.load().iter() {
             let Some(R::Megaflows(dump)) = p.mailbox.call(Q::DumpMegaflows, Duration::from_secs(2))
             else {
                 return Err(format!("PMD on core {} did not answer", p.stats.core));
@@ -722,9 +699,11 @@ impl SwitchView {
             Request::DumpMegaflows { bridge } => {
                 self.dump_megaflows(bridge.as_deref()).map(Body::Megaflows)
             }
-            Request::Show | Request::PortStats | Request::PmdStats { .. } => {
-                Err("not a flow request".into())
-            }
+            Request::Show
+            | Request::PortStats
+            | Request::PmdStats { .. }
+            | Request::AddPort { .. }
+            | Request::DelPort { .. } => Err("not a flow request".into()),
         }
     }
 }
@@ -739,6 +718,16 @@ impl Handler for SwitchView {
             Request::Show => Ok(Body::Show(self.show())),
             Request::PortStats => Ok(Body::PortStats(self.port_stats())),
             Request::PmdStats { clear } => Ok(Body::PmdStats(self.pmd_stats(clear))),
+            Request::AddPort {
+                bridge,
+                name,
+                options,
+            } => self
+                .add_port(&bridge, &name, &options)
+                .map(|message| Body::Done(proto::DoneReply { message })),
+            Request::DelPort { name } => self
+                .del_port(&name)
+                .map(|message| Body::Done(proto::DoneReply { message })),
             other => self.flows_request(other),
         };
         match body {

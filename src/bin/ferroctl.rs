@@ -115,6 +115,18 @@ enum Command {
         bridge: String,
         packet: String,
     },
+    /// Add a port while the switch runs, with the keys of a [[bridge.port]]
+    /// table as KEY=VALUE (e.g. `type=dpdkvhostuser path=/var/run/vm1.sock
+    /// queues=2`, or `devargs=net_tap9,iface=fs-t9 ofport=9`).
+    AddPort {
+        bridge: String,
+        name: String,
+        options: Vec<String>,
+    },
+    /// Delete a port while the switch runs.
+    DelPort {
+        name: String,
+    },
 }
 
 /// The lines of FILE ("-": standard input), kept as they are so the
@@ -132,6 +144,16 @@ fn request(c: Command) -> Result<Request, String> {
     Ok(match c {
         Command::Show => Request::Show,
         Command::PortStats => Request::PortStats,
+        Command::AddPort {
+            bridge,
+            name,
+            options,
+        } => Request::AddPort {
+            bridge,
+            name,
+            options,
+        },
+        Command::DelPort { name } => Request::DelPort { name },
         Command::PmdStats { clear } => Request::PmdStats { clear },
         Command::AddFlow { bridge, flow } => Request::AddFlows {
             bridge,

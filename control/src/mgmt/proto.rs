@@ -70,6 +70,16 @@ pub enum Request {
     DumpMegaflows {
         bridge: Option<String>,
     },
+    /// A port added at run time; `options` are `KEY=VALUE` port keys.
+    AddPort {
+        bridge: String,
+        name: String,
+        options: Vec<String>,
+    },
+    /// A port deleted at run time.
+    DelPort {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

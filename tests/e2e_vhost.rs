@@ -580,7 +580,10 @@ output = "a"
     // Bad additions are refused with the key named, and change nothing.
     let out = sw.ctl_text(&["add-port", "br0", "vm2", "type=dpdkvhostuser"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("path: required"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("path: required"),
+        "{err}"
+    );
     let out = sw.ctl_text(&["add-port", "br0", "x", "devargs=net_null_x", "ofport=7"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ofport 7 is already used"), "{err}");
@@ -624,7 +627,10 @@ output = "a"
     assert!(err.contains("no port named \"vm\" (ports: a, b)"), "{err}");
 
     let (sent, received) = pinger.finish();
-    assert!(sent >= 10 && received + 2 >= sent, "taps kept forwarding: {received}/{sent}");
+    assert!(
+        sent >= 10 && received + 2 >= sent,
+        "taps kept forwarding: {received}/{sent}"
+    );
     wait_until("mempool back to baseline", Duration::from_secs(5), || {
         mempool_in_use(&sw) <= baseline + 8
     });

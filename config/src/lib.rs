@@ -39,12 +39,12 @@ pub use devargs::DeviceKind;
 pub use error::ConfigError;
 pub use host::HostEnv;
 pub use runtime_port::port_from_options;
-pub use vhost::{VhostConfig, DEFAULT_SOCKET_MODE};
 pub use schema::{
     BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,
     PortType, SwitchConfig, TlsConfig, DEFAULT_FILE_PREFIX, DEFAULT_OF_PORT, DEFAULT_RUN_DIR,
     EAL_BASE_MB, MBUF_OVERHEAD, OFPORT_MAX,
 };
+pub use vhost::{VhostConfig, DEFAULT_SOCKET_MODE};
 
 use error::Problem;
 use raw::RawConfig;

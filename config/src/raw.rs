@@ -295,13 +295,8 @@ impl RawPort {
             (_, _) => String::new(),
         };
         let vhost = if port_type.is_vhost() {
-            let v = crate::vhost::resolve(
-                key,
-                port_type,
-                self.path,
-                self.queues,
-                self.socket_mode,
-            )?;
+            let v =
+                crate::vhost::resolve(key, port_type, self.path, self.queues, self.socket_mode)?;
             // A vhost port's rx queues are its queues; a serialized config
             // carries both, equal.
             if self.rx_queues.is_some_and(|n| n != i64::from(v.queues)) {

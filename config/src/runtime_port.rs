@@ -135,7 +135,11 @@ mod tests {
             &config(),
             "br0",
             "t9",
-            &opts(&["devargs=net_tap9,iface=fs-t9", "ofport=9", "socket_mode=0o600"]),
+            &opts(&[
+                "devargs=net_tap9,iface=fs-t9",
+                "ofport=9",
+                "socket_mode=0o600",
+            ]),
         );
         assert!(p.unwrap_err().contains("socket_mode"), "only for vhost");
         let p = port_from_options(
@@ -154,7 +158,10 @@ mod tests {
         let e = port_from_options(&c, "br9", "x", &[]).unwrap_err();
         assert!(e.contains("no bridge named \"br9\" (bridges: br0)"), "{e}");
         let e = port_from_options(&c, "br0", "p1", &opts(&["devargs=net_null1"])).unwrap_err();
-        assert!(e.starts_with("name: port name \"p1\" is already used"), "{e}");
+        assert!(
+            e.starts_with("name: port name \"p1\" is already used"),
+            "{e}"
+        );
         let e = port_from_options(&c, "br0", "vm", &opts(&["type=dpdkvhostuser"])).unwrap_err();
         assert!(e.starts_with("path: required"), "{e}");
         let e = port_from_options(&c, "br0", "x", &opts(&["devargs=net_null1", "ofport=1"]))

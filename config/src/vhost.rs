@@ -38,7 +38,10 @@ pub struct VhostConfig {
 impl PortType {
     /// Whether this is one of the vhost-user types.
     pub fn is_vhost(self) -> bool {
-        matches!(self, PortType::Dpdkvhostuser | PortType::Dpdkvhostuserclient)
+        matches!(
+            self,
+            PortType::Dpdkvhostuser | PortType::Dpdkvhostuserclient
+        )
     }
 
     /// Whether the switch connects to the socket (QEMU serves it).
@@ -259,7 +262,10 @@ mod tests {
         let m = err(&vhost_port("type = \"dpdkvhostuser\""));
         assert_has(
             &m,
-            &["bridge[0].port[0].path", "required for type \"dpdkvhostuser\""],
+            &[
+                "bridge[0].port[0].path",
+                "required for type \"dpdkvhostuser\"",
+            ],
         );
     }
 
@@ -319,7 +325,10 @@ mod tests {
         let m = err(&vhost_port(
             "type = \"dpdkvhostuser\"\npath = \"/tmp/s\"\ndevargs = \"net_vhost0,iface=/tmp/s\"",
         ));
-        assert_has(&m, &["bridge[0].port[0].devargs", "builds the net_vhost devargs"]);
+        assert_has(
+            &m,
+            &["bridge[0].port[0].devargs", "builds the net_vhost devargs"],
+        );
         let m = err(&vhost_port(
             "type = \"dpdkvhostuser\"\npath = \"/tmp/s\"\nrx_queues = 2",
         ));
@@ -339,6 +348,9 @@ mod tests {
             "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"a\"\ntype = \"dpdkvhostuser\"\npath = \"/tmp/s\"\n\
              [[bridge.port]]\nname = \"b\"\ntype = \"dpdkvhostuserclient\"\npath = \"/tmp/s\"\n",
         );
-        assert_has(&m, &["bridge[0].port[1].path", "already used by port \"a\""]);
+        assert_has(
+            &m,
+            &["bridge[0].port[1].path", "already used by port \"a\""],
+        );
     }
 }

@@ -180,12 +180,7 @@ const VHOST_TX_RETRIES: u8 = 8;
 /// Probes, configures and starts the DPDK port of `pc` with one tx queue
 /// per PMD. A vhost-user server socket is made safe first (stale file
 /// removed, anything else refused) and created with the configured mode.
-fn open_port(
-    eal: &Eal,
-    pool: &Mempool,
-    pc: &PortConfig,
-    n_pmds: usize,
-) -> Result<Port> {
+fn open_port(eal: &Eal, pool: &Mempool, pc: &PortConfig, n_pmds: usize) -> Result<Port> {
     let n_pmds = u16::try_from(n_pmds).unwrap_or(u16::MAX);
     let setup = PortSetup {
         rx_queues: pc.rx_queues,
@@ -224,10 +219,12 @@ fn open_port(
         None => Port::open(eal, &devargs, &setup, pool),
     };
     // The queue handles are claimed again when PMDs are (re)started.
-    opened.map(|(port, _, _)| port).map_err(|source| Error::Port {
-        port: pc.name.clone(),
-        source,
-    })
+    opened
+        .map(|(port, _, _)| port)
+        .map_err(|source| Error::Port {
+            port: pc.name.clone(),
+            source,
+        })
 }
 
 /// A zero baseline with the PMD's identity, so a first read shows totals.

@@ -16,7 +16,12 @@ pub fn clear_stale(path: &Path) -> Result<(), String> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("cannot inspect socket path {}: {e}", path.display())),
+        Err(e) => {
+            return Err(format!(
+                "cannot inspect socket path {}: {e}",
+                path.display()
+            ))
+        }
     };
     if !meta.file_type().is_socket() {
         return Err(format!(

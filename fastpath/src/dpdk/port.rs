@@ -151,8 +151,12 @@ impl Port {
             rx_queues: setup.rx_queues,
             tx_queues: setup.tx_queues,
             tx_retries: setup.tx_retries,
-            rx_claimed: (0..setup.rx_queues).map(|_| AtomicBool::new(true)).collect(),
-            tx_claimed: (0..setup.tx_queues).map(|_| AtomicBool::new(true)).collect(),
+            rx_claimed: (0..setup.rx_queues)
+                .map(|_| AtomicBool::new(true))
+                .collect(),
+            tx_claimed: (0..setup.tx_queues)
+                .map(|_| AtomicBool::new(true))
+                .collect(),
             _pool: pool.clone(),
             _eal: eal.clone(),
         };

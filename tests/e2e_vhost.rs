@@ -637,3 +637,128 @@ output = "a"
     let show = sw.ctl(&["show"]);
     assert_eq!(show["bridges"][0]["ports"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn config_file_reload_applies_port_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("vm.sock");
+    let (ta, tb, sink) = (unique("fca"), unique("fcb"), unique("fcs"));
+    let base = format!(
+        r#"
+[mempool]
+mbufs = 4095
+
+[[bridge]]
+name = "br0"
+listen = ["tcp:127.0.0.1:0"]
+FAIL_MODE
+
+[[bridge.port]]
+name = "a"
+ofport = 1
+devargs = "net_tap_{ta},iface={ta}"
+output = "b"
+
+[[bridge.port]]
+name = "b"
+ofport = 2
+devargs = "net_tap_{tb},iface={tb}"
+output = "a"
+"#
+    );
+    let extra = |queues: u16| {
+        format!(
+            r#"
+[[bridge.port]]
+name = "vm"
+ofport = 3
+type = "dpdkvhostuser"
+path = "{}"
+queues = {queues}
+output = "sink"
+
+[[bridge.port]]
+name = "sink"
+ofport = 4
+devargs = "net_null_{sink},no-rx=1"
+"#,
+            sock.display()
+        )
+    };
+    let sw = Switch::start(&base.replace("FAIL_MODE", ""));
+    let file = sw.path("ferroswitch.toml");
+    let write = |text: String| {
+        std::fs::write(&file, format!("[switch]\npmd_cores = [1]\n\n{text}")).unwrap();
+    };
+    let (na, nb) = (Netns::new(&unique("nca")), Netns::new(&unique("ncb")));
+    na.adopt(&ta, "10.80.0.1/24");
+    nb.adopt(&tb, "10.80.0.2/24");
+    let pinger = Pinger::start(&na, "10.80.0.2");
+    let names = |sw: &Switch| -> Vec<String> {
+        sw.ctl(&["show"])["bridges"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}:{}", p["name"].as_str().unwrap(), p["rx_queues"]))
+            .collect()
+    };
+    let reload = |sw: &Switch| {
+        let out = sw.ctl_text(&["reload"]);
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+
+    // Two ports added by editing the file; the output key becomes a flow.
+    write(format!("{}{}", base.replace("FAIL_MODE", ""), extra(1)));
+    let (ok, out) = reload(&sw);
+    assert!(ok && out.contains("ports added: vm, sink"), "{out}");
+    assert_eq!(names(&sw), ["a:1", "b:1", "vm:1", "sink:1"]);
+    let mut guest = Guest::start(&sock, false);
+    wait_link(&sw, "vm", true, Some(&mut guest));
+    wait_until("guest packets in the sink", Duration::from_secs(15), || {
+        n(&sw.port_stats("sink"), "tx_packets") > 1000
+    });
+    guest.stop(false);
+
+    // A changed port is replaced; other changes are refused whole.
+    write(format!("{}{}", base.replace("FAIL_MODE", ""), extra(2)));
+    let (ok, out) = reload(&sw);
+    assert!(
+        ok && out.contains("ports deleted: vm") && out.contains("ports added: vm"),
+        "{out}"
+    );
+    assert_eq!(names(&sw), ["a:1", "b:1", "sink:1", "vm:2"]);
+    write(format!(
+        "{}{}",
+        base.replace("FAIL_MODE", "fail_mode = \"standalone\""),
+        extra(2)
+    ));
+    let (ok, out) = reload(&sw);
+    assert!(
+        !ok && out.contains("bridge \"br0\"") && out.contains("needs a restart"),
+        "{out}"
+    );
+    std::fs::write(&file, "[[bridge]]\nname = 5\n").unwrap();
+    let (ok, out) = reload(&sw);
+    assert!(!ok && out.contains("bridge[0].name"), "{out}");
+    assert_eq!(names(&sw), ["a:1", "b:1", "sink:1", "vm:2"]);
+
+    // SIGHUP: back to the two taps.
+    write(base.replace("FAIL_MODE", ""));
+    kill(Pid::from_raw(sw.pid() as i32), Signal::SIGHUP).unwrap();
+    wait_until("ports deleted on SIGHUP", Duration::from_secs(10), || {
+        names(&sw) == ["a:1", "b:1"]
+    });
+    assert!(!sock.exists());
+    let (sent, received) = pinger.finish();
+    assert!(
+        sent >= 10 && received + 2 >= sent,
+        "taps kept forwarding: {received}/{sent}"
+    );
+}

@@ -21,6 +21,9 @@ use crate::mgmt::server::Handler;
 use crate::pipeline::{BridgePorts, PortInfo};
 
 mod ports;
+mod reload;
+
+pub use reload::ConfigSource;
 
 /// One port of the switch, at its dense index.
 #[derive(Clone)]
@@ -50,6 +53,8 @@ pub struct SwitchView {
     /// The PMD threads and what they read; locked by port changes and
     /// shutdown, never by the PMDs.
     runtime: Mutex<Runtime>,
+    /// The configuration file, for `ferroctl reload`.
+    config_source: Mutex<Option<ConfigSource>>,
 }
 
 struct Runtime {
@@ -121,6 +126,7 @@ impl Switch {
                 datapath: dp,
                 threads: Vec::new(),
             }),
+            config_source: Mutex::new(None),
         });
         view.reload(ports)?;
         Ok(Switch { view, eal })
@@ -700,7 +706,8 @@ impl SwitchView {
             | Request::PortStats
             | Request::PmdStats { .. }
             | Request::AddPort { .. }
-            | Request::DelPort { .. } => Err("not a flow request".into()),
+            | Request::DelPort { .. }
+            | Request::Reload => Err("not a flow request".into()),
         }
     }
 }
@@ -724,6 +731,9 @@ impl Handler for SwitchView {
                 .map(|message| Body::Done(proto::DoneReply { message })),
             Request::DelPort { name } => self
                 .del_port(&name)
+                .map(|message| Body::Done(proto::DoneReply { message })),
+            Request::Reload => self
+                .reload_config()
                 .map(|message| Body::Done(proto::DoneReply { message })),
             other => self.flows_request(other),
         };

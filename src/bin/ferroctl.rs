@@ -127,6 +127,9 @@ enum Command {
     DelPort {
         name: String,
     },
+    /// Re-read the configuration file and apply its port changes (ports
+    /// added, deleted or changed); other changes need a restart.
+    Reload,
 }
 
 /// The lines of FILE ("-": standard input), kept as they are so the
@@ -154,6 +157,7 @@ fn request(c: Command) -> Result<Request, String> {
             options,
         },
         Command::DelPort { name } => Request::DelPort { name },
+        Command::Reload => Request::Reload,
         Command::PmdStats { clear } => Request::PmdStats { clear },
         Command::AddFlow { bridge, flow } => Request::AddFlows {
             bridge,

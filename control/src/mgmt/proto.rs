@@ -80,6 +80,8 @@ pub enum Request {
     DelPort {
         name: String,
     },
+    /// Re-read the configuration file and apply its port changes.
+    Reload,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -177,3 +177,33 @@ impl SwitchView {
             .map_err(|e| format!("port {}: output flow: {e}", sp.cfg.name))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::other_changes;
+
+    fn cfg(extra_bridge: &str, port: &str) -> fsconfig::Config {
+        fsconfig::parse_with(
+            &format!(
+                "[[bridge]]\nname = \"br0\"\n{extra_bridge}\n[[bridge.port]]\nname = \"p1\"\ndevargs = \"{port}\"\n"
+            ),
+            "t.toml",
+            &fsconfig::HostEnv { n_cores: 2 },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_ports_may_change() {
+        let a = cfg("", "net_null0");
+        assert!(other_changes(&a, &cfg("", "net_null1")).is_empty());
+        let m = other_changes(&a, &cfg("fail_mode = \"standalone\"", "net_null0"));
+        assert_eq!(m.len(), 1);
+        assert!(m[0].starts_with("bridge \"br0\""), "{m:?}");
+        let mut b = a.clone();
+        b.mempool.mbufs = 2047;
+        assert_eq!(other_changes(&a, &b), ["[mempool]"]);
+        b.bridges[0].name = "br1".into();
+        assert!(other_changes(&a, &b).contains(&"the list of bridges".to_string()));
+    }
+}

@@ -2,10 +2,9 @@
 //! bridges (OpenFlow pipelines) and PMD threads, and the management view
 //! of them.
 use std::sync::{Arc, Mutex};
-
-use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
 use fastpath::pmd::Pmd;

@@ -5,7 +5,8 @@
 //!                     # hugepages, memory_mb, log_level, eal_args
 //! [mempool]           # mbufs, cache_size, data_room
 //! [[bridge]]          # name, datapath_id, listen, controllers, fail_mode
-//! [[bridge.port]]     # name, ofport, type, devargs, rx_queues, rx_desc, tx_desc, output
+//! [[bridge.port]]     # name, ofport, type, devargs, rx_queues, rx_desc, tx_desc, output,
+//!                     # path, queues, socket_mode (vhost-user types)
 //! ```
 //!
 //! `config/default.toml` documents every key and its default. [`load`] and
@@ -25,9 +26,11 @@ mod devargs;
 mod error;
 mod host;
 mod raw;
+mod runtime_port;
 mod schema;
 mod spans;
 mod validate;
+mod vhost;
 
 use std::path::Path;
 
@@ -35,11 +38,13 @@ pub use addr::{OfAddr, OfAddrParseError, OfScheme};
 pub use devargs::DeviceKind;
 pub use error::ConfigError;
 pub use host::HostEnv;
+pub use runtime_port::port_from_options;
 pub use schema::{
     BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,
     PortType, SwitchConfig, TlsConfig, DEFAULT_FILE_PREFIX, DEFAULT_MAX_FLOWS_PER_TABLE,
     DEFAULT_OF_PORT, DEFAULT_RUN_DIR, EAL_BASE_MB, MBUF_OVERHEAD, OFPORT_MAX,
 };
+pub use vhost::{VhostConfig, DEFAULT_SOCKET_MODE};
 
 use error::Problem;
 use raw::RawConfig;

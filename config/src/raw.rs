@@ -84,6 +84,10 @@ struct RawPort {
     rx_desc: Option<i64>,
     tx_desc: Option<i64>,
     output: Option<String>,
+    // vhost-user ports (see crate::vhost).
+    path: Option<PathBuf>,
+    queues: Option<i64>,
+    socket_mode: Option<i64>,
 }
 
 /// Converts a TOML integer to the field's type; a value that does not fit is
@@ -308,6 +312,61 @@ impl RawPort {
                      or a DPDK vdev (net_tap0,iface=...)",
                 ))
             }
+            (t, Some(_)) if t.is_vhost() => {
+                return Err(Problem::new(
+                    format!("{key}.devargs"),
+                    format!(
+                        "is not used by type {:?}: the switch builds the net_vhost devargs \
+                         from path and queues; expected no devargs here",
+                        t.as_str()
+                    ),
+                ))
+            }
+            (_, _) => String::new(),
+        };
+        let vhost = if port_type.is_vhost() {
+            let v =
+                crate::vhost::resolve(key, port_type, self.path, self.queues, self.socket_mode)?;
+            // A vhost port's rx queues are its queues; a serialized config
+            // carries both, equal.
+            if self.rx_queues.is_some_and(|n| n != i64::from(v.queues)) {
+                return Err(Problem::new(
+                    format!("{key}.rx_queues"),
+                    format!(
+                        "is set by queues ({}) on vhost ports; expected queues = N (queue pairs offered to the guest)",
+                        v.queues
+                    ),
+                ));
+            }
+            Some(v)
+        } else {
+            for (field, given) in [
+                ("path", self.path.is_some()),
+                ("queues", self.queues.is_some()),
+                ("socket_mode", self.socket_mode.is_some()),
+            ] {
+                if given {
+                    return Err(Problem::new(
+                        format!("{key}.{field}"),
+                        format!(
+                            "is only for the vhost types (\"dpdkvhostuser\", \"dpdkvhostuserclient\"), \
+                             not for type {:?}{}",
+                            port_type.as_str(),
+                            if field == "queues" { "; expected rx_queues" } else { "" }
+                        ),
+                    ));
+                }
+            }
+            None
+        };
+        let rx_queues = match &vhost {
+            Some(v) => v.queues,
+            None => opt_int(
+                self.rx_queues,
+                1,
+                &format!("{key}.rx_queues"),
+                validate::EXPECT_QUEUES,
+            )?,
         };
         let desc = |v: Option<i64>, field: &str| {
             opt_int(v, 1024u16, &format!("{key}.{field}"), validate::EXPECT_DESC)
@@ -317,15 +376,11 @@ impl RawPort {
             ofport: int(ofport, &format!("{key}.ofport"), validate::EXPECT_OFPORT)?,
             port_type,
             devargs,
-            rx_queues: opt_int(
-                self.rx_queues,
-                1,
-                &format!("{key}.rx_queues"),
-                validate::EXPECT_QUEUES,
-            )?,
+            rx_queues,
             rx_desc: desc(self.rx_desc, "rx_desc")?,
             tx_desc: desc(self.tx_desc, "tx_desc")?,
             output: Output::from_text(self.output),
+            vhost,
         })
     }
 }

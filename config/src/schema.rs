@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::addr::OfAddr;
 use crate::devargs::{self, DeviceKind};
+use crate::vhost::{self, VhostConfig};
 
 /// Default `switch.run_dir`.
 pub const DEFAULT_RUN_DIR: &str = "/var/run/ferroswitch";
@@ -284,6 +285,11 @@ pub enum PortType {
     /// A DPDK ethdev (physical NIC or vdev), given by `devargs`.
     #[default]
     Dpdk,
+    /// vhost-user, the switch serving the socket at `path`.
+    Dpdkvhostuser,
+    /// vhost-user, the switch connecting (and reconnecting) to the socket
+    /// QEMU serves at `path`.
+    Dpdkvhostuserclient,
 }
 
 /// `[[bridge.port]]`.
@@ -297,6 +303,9 @@ pub struct PortConfig {
     #[serde(rename = "type")]
     pub port_type: PortType,
     /// DPDK device arguments, e.g. `net_tap0,iface=fs-tap0` or `0000:01:00.0`.
+    /// Empty for vhost ports, whose devargs the switch builds (see
+    /// [`PortConfig::effective_devargs`]).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub devargs: String,
     /// RX queues, 1..=64.
     pub rx_queues: u16,
@@ -306,19 +315,33 @@ pub struct PortConfig {
     pub tx_desc: u16,
     /// Where received packets go until the OpenFlow pipeline exists.
     pub output: Output,
+    /// The vhost-user keys (`path`, `queues`, `socket_mode`); set exactly
+    /// for the vhost types.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub vhost: Option<VhostConfig>,
 }
 
 impl PortConfig {
     /// Kind of device `devargs` names. Total: anything unrecognised is
     /// [`DeviceKind::Other`] (validation rejects non-`net_*` ones).
     pub fn device_kind(&self) -> DeviceKind {
-        devargs::device_kind(&self.devargs)
+        devargs::device_kind(&self.effective_devargs(1))
     }
 
     /// DPDK's name for the device: `devargs` up to the first comma, with PCI
     /// addresses in the long form (`0000:01:00.0`) DPDK names ports by.
     pub fn device_name(&self) -> String {
-        devargs::device_name(&self.devargs)
+        devargs::device_name(&self.effective_devargs(1))
+    }
+
+    /// The devargs DPDK probes: `devargs` as written, or for a vhost port
+    /// the `net_vhost` devargs built from its keys with at least
+    /// `min_queues` queue pairs (one tx queue per PMD).
+    pub fn effective_devargs(&self, min_queues: u16) -> String {
+        match &self.vhost {
+            Some(v) => vhost::devargs(self, v, min_queues),
+            None => self.devargs.clone(),
+        }
     }
 }
 

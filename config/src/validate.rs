@@ -324,6 +324,7 @@ fn check_ports(bridges: &[BridgeConfig]) -> Result<(), Problem> {
     // Port and device names are global: DPDK and the control socket see one namespace.
     let mut port_names: HashMap<&str, (usize, usize)> = HashMap::new();
     let mut devices: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut vhost_paths: HashMap<&std::path::Path, (usize, usize)> = HashMap::new();
     for (i, b) in bridges.iter().enumerate() {
         let mut ofports: HashMap<u32, usize> = HashMap::new();
         for (j, p) in b.ports.iter().enumerate() {
@@ -375,7 +376,24 @@ fn check_ports(bridges: &[BridgeConfig]) -> Result<(), Problem> {
                     ),
                 ));
             }
-            devargs::check(&p.devargs).map_err(|m| Problem::new(format!("{key}.devargs"), m))?;
+            match &p.vhost {
+                Some(v) => {
+                    crate::vhost::check(&key, v, &|d: &std::path::Path| d.is_dir())?;
+                    if let Some((fi, fj)) = vhost_paths.insert(v.path.as_path(), (i, j)) {
+                        return Err(Problem::new(
+                            format!("{key}.path"),
+                            format!(
+                                "socket {:?} is already used by port {:?} ({}); expected one socket per vhost port",
+                                v.path.display(),
+                                bridges[fi].ports[fj].name,
+                                port_key(fi, fj)
+                            ),
+                        ));
+                    }
+                }
+                None => devargs::check(&p.devargs)
+                    .map_err(|m| Problem::new(format!("{key}.devargs"), m))?,
+            }
             if let Some((fi, fj)) = devices.insert(p.device_name(), (i, j)) {
                 return Err(Problem::new(
                     format!("{key}.devargs"),

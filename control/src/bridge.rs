@@ -116,12 +116,14 @@ use crate::pipeline::{
 /// Port names of one bridge, for the flow syntax. Names are accepted on
 /// input; output prints numbers (like `ovs-ofctl --no-names`), so what
 /// dump-flows prints can be fed back unchanged.
-#[derive(Debug, Clone, Default)]
-pub struct BridgeNames(Vec<(String, u32)>);
+/// Replaced when ports are added or deleted at run time (control side only).
+#[derive(Debug, Default)]
+pub struct BridgeNames(std::sync::RwLock<Vec<(String, u32)>>);
 
 impl PortNames for BridgeNames {
     fn number(&self, name: &str) -> Option<u32> {
-        self.0.iter().find(|(n, _)| n == name).map(|&(_, o)| o)
+        let names = self.0.read().unwrap_or_else(|e| e.into_inner());
+        names.iter().find(|(n, _)| n == name).map(|&(_, o)| o)
     }
     fn name(&self, _no: u32) -> Option<String> {
         None
@@ -169,8 +171,13 @@ impl Bridge {
             name: name.to_string(),
             translator: Arc::new(BridgeTranslator::new(pipeline)),
             meters: Arc::new(MeterTable::new()),
-            names: BridgeNames(names),
+            names: BridgeNames(std::sync::RwLock::new(names)),
         }
+    }
+
+    /// The port names flows may use, after ports were added or deleted.
+    pub fn set_port_names(&self, names: Vec<(String, u32)>) {
+        *self.names.0.write().unwrap_or_else(|e| e.into_inner()) = names;
     }
 
     pub fn pipeline(&self) -> &Pipeline {

@@ -32,8 +32,9 @@ pub fn apply(cfg: &mut Config, o: &Overrides) {
 }
 
 /// Runs the switch until a termination signal. Returns after a clean
-/// shutdown.
-pub fn run(cfg: Config) -> Result<()> {
+/// shutdown. With `source`, `ferroctl reload` and SIGHUP re-read that file
+/// and apply its port changes.
+pub fn run(cfg: Config, source: Option<crate::switch::ConfigSource>) -> Result<()> {
     let run_dir = RunDir::lock(&cfg.switch.run_dir)?;
     let (hugepages, why) = use_hugepages(&cfg, HugepageInfo::detect())?;
     if hugepages {
@@ -61,11 +62,15 @@ pub fn run(cfg: Config) -> Result<()> {
         let listener = server::bind(&run_dir.socket_path())?;
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
         tracing::info!(
             "ferroswitch ready; management socket {}",
             run_dir.socket_path().display()
         );
         let view = switch.view();
+        if let Some(source) = source {
+            view.set_config_source(source);
+        }
         let handler: Arc<dyn server::Handler> = view.clone();
         // OpenFlow: listeners, controller connections, packet-in pump and
         // port status, as tasks on this runtime.
@@ -87,8 +92,18 @@ pub fn run(cfg: Config) -> Result<()> {
                 crate::bridge::tick_clock();
             }
         };
+        // SIGHUP: apply the configuration file's port changes.
+        let reload = async {
+            while hup.recv().await.is_some() {
+                match view.reload_config() {
+                    Ok(m) => tracing::info!("SIGHUP: {m}"),
+                    Err(e) => tracing::error!("SIGHUP: {e}"),
+                }
+            }
+        };
         tokio::select! {
             _ = server::serve(listener, handler) => {}
+            _ = reload => {}
             _ = expiry => {}
             _ = clock => {}
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),

@@ -4,9 +4,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
-use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup, RxQueue, TxQueue};
-use fastpath::pmd::{assign_rx_queues, Pmd, PmdSpec};
+use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
+use fastpath::pmd::Pmd;
 use fastpath::punt::Punt;
 use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
 use fastpath::upcall::Translator;
@@ -18,11 +19,20 @@ use crate::mgmt::proto::{self, Body, Reply, Request};
 use crate::mgmt::server::Handler;
 use crate::pipeline::{BridgePorts, PortInfo};
 
+mod ports;
+mod reload;
+
+pub use reload::ConfigSource;
+
 /// One port of the switch, at its dense index.
+#[derive(Clone)]
 struct SwitchPort {
     bridge: String,
     cfg: PortConfig,
     port: Port,
+    /// What the PMD threads counted for this port before they were last
+    /// reloaded (port added or deleted), since their counters restart.
+    carried: PortCountersSnapshot,
 }
 
 /// What the control side needs to answer queries; shared with the
@@ -31,13 +41,25 @@ pub struct SwitchView {
     cfg: Config,
     hugepages: bool,
     dpdk_version: String,
-    ports: Vec<SwitchPort>,
+    /// By dense datapath index; replaced whole when ports come and go.
+    ports: ArcSwap<Vec<SwitchPort>>,
     bridges: Vec<Bridge>,
-    pmds: Vec<PmdView>,
+    pmds: ArcSwap<Vec<PmdView>>,
     /// Counters at the last `pmd-stats --clear`.
     pmd_base: Mutex<Vec<PmdStatsSnapshot>>,
     punt: Arc<Punt>,
     pool: Mempool,
+    /// The PMD threads and what they read; locked by port changes and
+    /// shutdown, never by the PMDs.
+    runtime: Mutex<Runtime>,
+    /// The configuration file, for `ferroctl reload`.
+    config_source: Mutex<Option<ConfigSource>>,
+}
+
+struct Runtime {
+    eal: Eal,
+    datapath: SharedDatapath,
+    threads: Vec<Pmd>,
 }
 
 /// A port as management and OpenFlow see it.
@@ -62,10 +84,7 @@ struct PmdView {
 /// The running switch. Dropping it (or `shutdown`) stops the PMDs first,
 /// then closes ports, frees the mempool and cleans up EAL.
 pub struct Switch {
-    pmds: Vec<Pmd>,
     view: Arc<SwitchView>,
-    _datapath: SharedDatapath,
-    _pool: Mempool,
     eal: Eal,
 }
 
@@ -81,35 +100,8 @@ impl Switch {
             .collect();
 
         let mut ports = Vec::with_capacity(all_ports.len());
-        let mut rxqs: Vec<Vec<RxQueue>> = Vec::new();
-        let mut txqs: Vec<Vec<TxQueue>> = Vec::new();
         for (bridge, pc) in all_ports {
-            let setup = PortSetup {
-                rx_queues: pc.rx_queues,
-                tx_queues: n_pmds as u16,
-                rx_desc: pc.rx_desc,
-                tx_desc: pc.tx_desc,
-            };
-            let (port, rx, tx) =
-                Port::open(&eal, &pc.devargs, &setup, &pool).map_err(|source| Error::Port {
-                    port: pc.name.clone(),
-                    source,
-                })?;
-            tracing::info!(
-                "port {} (ofport {}) is DPDK port {} ({}), {} rx queue(s)",
-                pc.name,
-                pc.ofport,
-                port.id(),
-                port.driver(),
-                pc.rx_queues
-            );
-            ports.push(SwitchPort {
-                bridge,
-                cfg: pc,
-                port,
-            });
-            rxqs.push(rx);
-            txqs.push(tx);
+            ports.push(open_switch_port(&eal, &pool, bridge, pc, n_pmds)?);
         }
 
         let bridges = bridges_of(&cfg, &ports);
@@ -118,78 +110,25 @@ impl Switch {
         }
         let punt = Arc::new(Punt::default());
         let dp = datapath::shared(datapath_of(&cfg, &ports, &bridges, &punt));
-
-        // Every PMD gets its own tx queue (index = PMD index) on each port.
-        let mut txq_by_pmd: Vec<Vec<TxQueue>> = (0..n_pmds).map(|_| Vec::new()).collect();
-        for port_txqs in txqs {
-            for (i, q) in port_txqs.into_iter().enumerate() {
-                txq_by_pmd[i].push(q);
-            }
-        }
-        let queues_per_port: Vec<u16> = rxqs.iter().map(|q| q.len() as u16).collect();
-        let mut rxq_slots: Vec<Vec<Option<RxQueue>>> = rxqs
-            .into_iter()
-            .map(|v| v.into_iter().map(Some).collect())
-            .collect();
-        let mut specs: Vec<PmdSpec> = cfg
-            .switch
-            .pmd_cores
-            .iter()
-            .zip(txq_by_pmd)
-            .map(|(&core, txqs)| PmdSpec {
-                core,
-                rxqs: Vec::new(),
-                txqs,
-                emc_entries: cfg.switch.emc_entries as usize,
-                flow_limit: cfg.switch.flow_limit as usize,
-            })
-            .collect();
-        let mut views: Vec<Vec<(u16, u16)>> = vec![Vec::new(); n_pmds];
-        for a in assign_rx_queues(&queues_per_port, n_pmds) {
-            let q = rxq_slots[usize::from(a.port)][usize::from(a.queue)]
-                .take()
-                .expect("each queue is assigned once");
-            specs[a.pmd].rxqs.push((a.port, q));
-            views[a.pmd].push((a.port, a.queue));
-        }
-
-        let mut pmds = Vec::with_capacity(n_pmds);
-        for spec in specs {
-            let core = spec.core;
-            let pmd = Pmd::spawn(&eal, spec, dp.clone())?;
-            tracing::info!(
-                "PMD thread started on core {core} (lcore {})",
-                pmd.stats().snapshot().lcore
-            );
-            pmds.push(pmd);
-        }
-
         let view = Arc::new(SwitchView {
             hugepages: eal.has_hugepages(),
             dpdk_version: eal.version(),
-            pmd_base: Mutex::new(pmds.iter().map(|p| base_of(p.stats())).collect()),
-            pmds: pmds
-                .iter()
-                .zip(views)
-                .map(|(p, rxqs)| PmdView {
-                    stats: p.stats().clone(),
-                    mailbox: p.mailbox().clone(),
-                    rxqs,
-                })
-                .collect(),
-            ports,
+            pmd_base: Mutex::new(Vec::new()),
+            pmds: ArcSwap::from_pointee(Vec::new()),
+            ports: ArcSwap::from_pointee(Vec::new()),
             bridges,
             cfg,
             punt,
-            pool: pool.clone(),
+            pool,
+            runtime: Mutex::new(Runtime {
+                eal: eal.clone(),
+                datapath: dp,
+                threads: Vec::new(),
+            }),
+            config_source: Mutex::new(None),
         });
-        Ok(Switch {
-            pmds,
-            view,
-            _datapath: dp,
-            _pool: pool,
-            eal,
-        })
+        view.reload(ports)?;
+        Ok(Switch { view, eal })
     }
 
     pub fn view(&self) -> Arc<SwitchView> {
@@ -202,20 +141,95 @@ impl Switch {
 
     /// Stops the PMDs, then releases ports, mempool and EAL (in that
     /// order, as the handles' reference counts drop).
-    pub fn shutdown(mut self) {
-        for p in &mut self.pmds {
-            p.stop_and_join();
-        }
+    pub fn shutdown(self) {
+        self.view.stop_pmds();
         tracing::info!("PMD threads stopped");
     }
 }
 
 impl Drop for Switch {
     fn drop(&mut self) {
-        for p in &mut self.pmds {
-            p.stop_and_join();
-        }
+        self.view.stop_pmds();
     }
+}
+
+/// Opens `pc`'s DPDK port for bridge `bridge`.
+fn open_switch_port(
+    eal: &Eal,
+    pool: &Mempool,
+    bridge: String,
+    pc: PortConfig,
+    n_pmds: usize,
+) -> Result<SwitchPort> {
+    let port = open_port(eal, pool, &pc, n_pmds)?;
+    tracing::info!(
+        "port {} (ofport {}) is DPDK port {} ({}), {} rx queue(s)",
+        pc.name,
+        pc.ofport,
+        port.id(),
+        port.driver(),
+        pc.rx_queues
+    );
+    Ok(SwitchPort {
+        bridge,
+        cfg: pc,
+        port,
+        carried: PortCountersSnapshot::default(),
+    })
+}
+
+/// Tx retries of vhost ports while the guest keeps taking packets (OVS's
+/// VHOST_ENQ_RETRY_NUM).
+const VHOST_TX_RETRIES: u8 = 8;
+
+/// Probes, configures and starts the DPDK port of `pc` with one tx queue
+/// per PMD. A vhost-user server socket is made safe first (stale file
+/// removed, anything else refused) and created with the configured mode.
+fn open_port(eal: &Eal, pool: &Mempool, pc: &PortConfig, n_pmds: usize) -> Result<Port> {
+    let n_pmds = u16::try_from(n_pmds).unwrap_or(u16::MAX);
+    let setup = PortSetup {
+        rx_queues: pc.rx_queues,
+        tx_queues: n_pmds,
+        rx_desc: pc.rx_desc,
+        tx_desc: pc.tx_desc,
+        tx_retries: if pc.vhost.is_some() {
+            VHOST_TX_RETRIES
+        } else {
+            0
+        },
+    };
+    let devargs = pc.effective_devargs(n_pmds);
+    let port_err = |message: String| Error::Port {
+        port: pc.name.clone(),
+        source: fastpath::Error::Devargs {
+            devargs: devargs.clone(),
+            message,
+        },
+    };
+    let server = pc
+        .vhost
+        .as_ref()
+        .filter(|_| !pc.port_type.is_vhost_client());
+    let opened = match server {
+        Some(v) => {
+            crate::vhost_socket::clear_stale(&v.path).map_err(port_err)?;
+            let umask = crate::vhost_socket::UmaskGuard::restrict_to(v.socket_mode);
+            let opened = Port::open(eal, &devargs, &setup, pool);
+            drop(umask);
+            if opened.is_ok() {
+                crate::vhost_socket::set_mode(&v.path, v.socket_mode).map_err(port_err)?;
+            }
+            opened
+        }
+        None => Port::open(eal, &devargs, &setup, pool),
+    };
+    // The queue handles are claimed again when PMDs are (re)started.
+    opened
+        .map(|(port, _, _)| port)
+        .map_err(|source| Error::Port {
+            port: pc.name.clone(),
+            source,
+        })
 }
 
 /// A zero baseline with the PMD's identity, so a first read shows totals.
@@ -332,15 +346,20 @@ fn mac_string(m: [u8; 6]) -> String {
 
 impl SwitchView {
     fn rxq_info(&self, rxqs: &[(u16, u16)]) -> Vec<proto::RxqInfo> {
+        let ports = self.ports.load();
         rxqs.iter()
             .map(|&(port, queue)| proto::RxqInfo {
-                port: self.ports[usize::from(port)].cfg.name.clone(),
+                port: ports
+                    .get(usize::from(port))
+                    .map_or_else(String::new, |p| p.cfg.name.clone()),
                 queue,
             })
             .collect()
     }
 
     pub fn show(&self) -> proto::ShowReply {
+        let ports = self.ports.load();
+        let pmds = self.pmds.load();
         let bridges = self
             .cfg
             .bridges
@@ -348,8 +367,7 @@ impl SwitchView {
             .map(|b| proto::BridgeInfo {
                 name: b.name.clone(),
                 datapath_id: format!("{:016x}", b.datapath_id),
-                ports: self
-                    .ports
+                ports: ports
                     .iter()
                     .filter(|p| p.bridge == b.name)
                     .map(|p| {
@@ -357,7 +375,7 @@ impl SwitchView {
                         proto::PortInfo {
                             name: p.cfg.name.clone(),
                             ofport: p.cfg.ofport,
-                            devargs: p.cfg.devargs.clone(),
+                            devargs: p.cfg.effective_devargs(pmds.len() as u16),
                             driver: p.port.driver().to_string(),
                             dpdk_port: p.port.id(),
                             mac: mac_string(p.port.mac()),
@@ -377,9 +395,13 @@ impl SwitchView {
             pid: std::process::id(),
             hugepages: self.hugepages,
             control_core: self.cfg.switch.control_core,
+            mempool: proto::MempoolInfo {
+                name: self.pool.name().to_string(),
+                size: self.pool.size(),
+                in_use: self.pool.in_use(),
+            },
             bridges,
-            pmds: self
-                .pmds
+            pmds: pmds
                 .iter()
                 .map(|p| proto::PmdInfo {
                     core: p.stats.core,
@@ -391,14 +413,18 @@ impl SwitchView {
     }
 
     pub fn port_stats(&self) -> proto::PortStatsReply {
+        let pmds = self.pmds.load();
         let ports = self
             .ports
+            .load()
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let mut sw = PortCountersSnapshot::default();
-                for pmd in &self.pmds {
-                    sw += pmd.stats.ports[i].snapshot();
+                let mut sw = p.carried;
+                for pmd in pmds.iter() {
+                    if let Some(c) = pmd.stats.ports.get(i) {
+                        sw += c.snapshot();
+                    }
                 }
                 let hw = p.port.stats().unwrap_or_default();
                 proto::PortStats {
@@ -425,6 +451,7 @@ impl SwitchView {
         let mut base = self.pmd_base.lock().unwrap_or_else(|e| e.into_inner());
         let pmds = self
             .pmds
+            .load()
             .iter()
             .zip(base.iter_mut())
             .map(|(p, b)| {
@@ -489,7 +516,6 @@ impl SwitchView {
         self.cfg.bridges.get(bridge)
     }
 
-    /// A bridge's ports with link state and counters.
     /// Sets the DPDK link of port `ofport` of `bridge` up or down
     /// (OpenFlow PORT_DOWN); an error when the port is unknown or the
     /// driver cannot.
@@ -500,20 +526,22 @@ impl SwitchView {
         up: bool,
     ) -> std::result::Result<(), String> {
         let b = self.cfg.bridges.get(bridge).ok_or("no such bridge")?;
-        let p = self
-            .ports
+        let ports = self.ports.load();
+        let p = ports
             .iter()
             .find(|p| p.bridge == b.name && p.cfg.ofport == ofport)
             .ok_or_else(|| format!("no port {ofport} on {}", b.name))?;
         p.port.set_link(up).map_err(|e| e.to_string())
     }
 
+    /// A bridge's ports with link state and counters.
     pub fn ports_of(&self, bridge: usize) -> Vec<PortView> {
         let Some(b) = self.cfg.bridges.get(bridge) else {
             return Vec::new();
         };
         let stats = self.port_stats().ports;
         self.ports
+            .load()
             .iter()
             .enumerate()
             .filter(|(_, p)| p.bridge == b.name)
@@ -569,11 +597,11 @@ impl SwitchView {
     /// so it has seen the latest pipeline generation and dropped stale
     /// megaflows: once a change is acknowledged, the datapath obeys it.
     pub fn sync_pmds(&self) {
-        let start: Vec<u64> = self.pmds.iter().map(|p| p.stats.iterations.get()).collect();
+        let pmds = self.pmds.load();
+        let start: Vec<u64> = pmds.iter().map(|p| p.stats.iterations.get()).collect();
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
-            if self
-                .pmds
+            if pmds
                 .iter()
                 .zip(&start)
                 .all(|(p, &s)| p.stats.iterations.get() >= s + 2)
@@ -596,7 +624,7 @@ impl SwitchView {
         }
         let hz = tsc_hz().max(1) as f64;
         let mut megaflows = Vec::new();
-        for p in &self.pmds {
+        for p in self.pmds.load().iter() {
             let Some(R::Megaflows(dump)) = p.mailbox.call(Q::DumpMegaflows, Duration::from_secs(2))
             else {
                 return Err(format!("PMD on core {} did not answer", p.stats.core));
@@ -697,9 +725,12 @@ impl SwitchView {
             Request::DumpMegaflows { bridge } => {
                 self.dump_megaflows(bridge.as_deref()).map(Body::Megaflows)
             }
-            Request::Show | Request::PortStats | Request::PmdStats { .. } => {
-                Err("not a flow request".into())
-            }
+            Request::Show
+            | Request::PortStats
+            | Request::PmdStats { .. }
+            | Request::AddPort { .. }
+            | Request::DelPort { .. }
+            | Request::Reload => Err("not a flow request".into()),
         }
     }
 }
@@ -714,6 +745,19 @@ impl Handler for SwitchView {
             Request::Show => Ok(Body::Show(self.show())),
             Request::PortStats => Ok(Body::PortStats(self.port_stats())),
             Request::PmdStats { clear } => Ok(Body::PmdStats(self.pmd_stats(clear))),
+            Request::AddPort {
+                bridge,
+                name,
+                options,
+            } => self
+                .add_port(&bridge, &name, &options)
+                .map(|message| Body::Done(proto::DoneReply { message })),
+            Request::DelPort { name } => self
+                .del_port(&name)
+                .map(|message| Body::Done(proto::DoneReply { message })),
+            Request::Reload => self
+                .reload_config()
+                .map(|message| Body::Done(proto::DoneReply { message })),
             other => self.flows_request(other),
         };
         match body {

@@ -142,6 +142,21 @@ enum Command {
         bridge: String,
         packet: String,
     },
+    /// Add a port while the switch runs, with the keys of a [[bridge.port]]
+    /// table as KEY=VALUE (e.g. `type=dpdkvhostuser path=/var/run/vm1.sock
+    /// queues=2`, or `devargs=net_tap9,iface=fs-t9 ofport=9`).
+    AddPort {
+        bridge: String,
+        name: String,
+        options: Vec<String>,
+    },
+    /// Delete a port while the switch runs.
+    DelPort {
+        name: String,
+    },
+    /// Re-read the configuration file and apply its port changes (ports
+    /// added, deleted or changed); other changes need a restart.
+    Reload,
 }
 
 /// The lines of FILE ("-": standard input), kept as they are so errors
@@ -197,9 +212,14 @@ fn openflow(run_dir: &Path, c: &Command) -> Option<Result<Output, String>> {
         | C::DumpTables { bridge }
         | C::DumpPorts { bridge, .. }
         | C::ModPort { bridge, .. } => bridge,
-        C::Show | C::PortStats | C::PmdStats { .. } | C::DumpMegaflows { .. } | C::Trace { .. } => {
-            return None
-        }
+        C::Show
+        | C::PortStats
+        | C::PmdStats { .. }
+        | C::DumpMegaflows { .. }
+        | C::Trace { .. }
+        | C::AddPort { .. }
+        | C::DelPort { .. }
+        | C::Reload => return None,
     };
     let run = || -> Result<Output, String> {
         let mut cl = connect(run_dir, bridge)?;
@@ -234,6 +254,17 @@ fn request(c: Command) -> Result<Request, String> {
     Ok(match c {
         Command::Show => Request::Show,
         Command::PortStats => Request::PortStats,
+        Command::AddPort {
+            bridge,
+            name,
+            options,
+        } => Request::AddPort {
+            bridge,
+            name,
+            options,
+        },
+        Command::DelPort { name } => Request::DelPort { name },
+        Command::Reload => Request::Reload,
         Command::PmdStats { clear } => Request::PmdStats { clear },
         Command::Trace { bridge, packet } => Request::Trace { bridge, packet },
         Command::DumpMegaflows { bridge } => Request::DumpMegaflows { bridge },

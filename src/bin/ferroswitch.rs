@@ -41,13 +41,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    daemon::apply(
-        &mut cfg,
-        &Overrides {
-            run_dir: args.run_dir,
-            file_prefix: args.file_prefix,
-        },
-    );
+    let overrides = Overrides {
+        run_dir: args.run_dir,
+        file_prefix: args.file_prefix,
+    };
+    daemon::apply(&mut cfg, &overrides);
     if args.check {
         println!("{}: configuration is valid", args.config.display());
         return ExitCode::SUCCESS;
@@ -63,7 +61,11 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
-    match daemon::run(cfg) {
+    let source = control::switch::ConfigSource {
+        path: args.config,
+        overrides,
+    };
+    match daemon::run(cfg, Some(source)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

@@ -70,6 +70,18 @@ pub enum Request {
     DumpMegaflows {
         bridge: Option<String>,
     },
+    /// A port added at run time; `options` are `KEY=VALUE` port keys.
+    AddPort {
+        bridge: String,
+        name: String,
+        options: Vec<String>,
+    },
+    /// A port deleted at run time.
+    DelPort {
+        name: String,
+    },
+    /// Re-read the configuration file and apply its port changes.
+    Reload,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -202,6 +214,19 @@ pub struct ShowReply {
     pub control_core: usize,
     pub bridges: Vec<BridgeInfo>,
     pub pmds: Vec<PmdInfo>,
+    /// The packet buffer pool: a leak shows as `in_use` that does not
+    /// come back to its idle value.
+    #[serde(default)]
+    pub mempool: MempoolInfo,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MempoolInfo {
+    pub name: String,
+    /// Mbufs in the pool.
+    pub size: u32,
+    /// Mbufs allocated: in rx rings, per-core caches and in flight.
+    pub in_use: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -96,6 +96,12 @@ pub fn show(r: &ShowReply) -> String {
         t.row(vec![p.core.to_string(), p.lcore.to_string(), qs.join(" ")]);
     }
     out.push_str(&t.render("  "));
+    let m = &r.mempool;
+    let _ = writeln!(
+        out,
+        "mempool {}: {} mbufs, {} in use",
+        m.name, m.size, m.in_use
+    );
     out
 }
 

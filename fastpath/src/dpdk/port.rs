@@ -1,6 +1,7 @@
 //! Ethernet ports: probing by devargs, configuration, start/stop, queue
 //! handles for the PMDs, and statistics for the control side.
 use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::{Burst, Eal, Mempool};
@@ -13,6 +14,10 @@ pub struct PortSetup {
     pub tx_queues: u16,
     pub rx_desc: u16,
     pub tx_desc: u16,
+    /// Extra tx bursts tried while the driver keeps taking packets (vhost:
+    /// the guest drains its ring concurrently; OVS retries up to 8 times).
+    /// 0 for ordinary NICs.
+    pub tx_retries: u8,
 }
 
 /// A probed, configured and started DPDK port. Shared by the control side
@@ -30,6 +35,11 @@ struct PortInner {
     device: *mut dpdk_sys::rte_device,
     rx_queues: u16,
     tx_queues: u16,
+    tx_retries: u8,
+    /// Whether a handle to each rx / tx queue exists: at most one may, so
+    /// that no two threads ever poll one queue.
+    rx_claimed: Vec<AtomicBool>,
+    tx_claimed: Vec<AtomicBool>,
     _pool: Mempool,
     _eal: Eal,
 }
@@ -140,6 +150,13 @@ impl Port {
             device: info.device,
             rx_queues: setup.rx_queues,
             tx_queues: setup.tx_queues,
+            tx_retries: setup.tx_retries,
+            rx_claimed: (0..setup.rx_queues)
+                .map(|_| AtomicBool::new(true))
+                .collect(),
+            tx_claimed: (0..setup.tx_queues)
+                .map(|_| AtomicBool::new(true))
+                .collect(),
             _pool: pool.clone(),
             _eal: eal.clone(),
         };
@@ -165,6 +182,23 @@ impl Port {
 
     pub fn id(&self) -> u16 {
         self.inner.id
+    }
+
+    /// A new handle to rx queue `q`, when no other exists (the one from
+    /// `open` or an earlier call was dropped, e.g. by a stopped PMD).
+    pub fn rx_queue(&self, q: u16) -> Option<RxQueue> {
+        claim(self.inner.rx_claimed.get(usize::from(q))?).then(|| RxQueue {
+            port: self.inner.clone(),
+            queue: q,
+        })
+    }
+
+    /// A new handle to tx queue `q`, when no other exists.
+    pub fn tx_queue(&self, q: u16) -> Option<TxQueue> {
+        claim(self.inner.tx_claimed.get(usize::from(q))?).then(|| TxQueue {
+            port: self.inner.clone(),
+            queue: q,
+        })
     }
 
     /// DPDK's device name (the devargs up to the first comma).
@@ -375,6 +409,27 @@ impl Drop for PortInner {
     }
 }
 
+fn claim(flag: &AtomicBool) -> bool {
+    flag.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+}
+
+impl Drop for RxQueue {
+    fn drop(&mut self) {
+        if let Some(f) = self.port.rx_claimed.get(usize::from(self.queue)) {
+            f.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl Drop for TxQueue {
+    fn drop(&mut self) {
+        if let Some(f) = self.port.tx_claimed.get(usize::from(self.queue)) {
+            f.store(false, Ordering::Release);
+        }
+    }
+}
+
 /// The single handle to one rx queue. Owned by the PMD thread that polls it.
 pub struct RxQueue {
     port: Arc<PortInner>,
@@ -426,18 +481,26 @@ impl TxQueue {
     }
 
     /// Hands the burst's packets to the driver; the ones it did not take
-    /// stay in `burst`. Returns how many were sent.
+    /// stay in `burst`. Returns how many were sent. A port with tx retries
+    /// tries again, at most that many times, as long as each try sends
+    /// something (never waits on a stalled peer).
     #[inline]
     pub fn send(&mut self, burst: &mut Burst) -> usize {
-        if burst.is_empty() {
-            return 0;
+        let mut total = 0;
+        let mut retries = 0;
+        while !burst.is_empty() {
+            let (pkts, n) = burst.raw_filled();
+            // SAFETY: started port, sole handle to this queue (&mut self); the
+            // first n slots are owned mbufs. The driver takes ownership of the
+            // ones it reports sent, which consume_front forgets.
+            let sent = unsafe { dpdk_sys::fs_tx_burst(self.port.id, self.queue, pkts, n) };
+            burst.consume_front(usize::from(sent));
+            total += usize::from(sent);
+            if sent == 0 || retries >= self.port.tx_retries {
+                break;
+            }
+            retries += 1;
         }
-        let (pkts, n) = burst.raw_filled();
-        // SAFETY: started port, sole handle to this queue (&mut self); the
-        // first n slots are owned mbufs. The driver takes ownership of the
-        // ones it reports sent, which consume_front forgets.
-        let sent = unsafe { dpdk_sys::fs_tx_burst(self.port.id, self.queue, pkts, n) };
-        burst.consume_front(usize::from(sent));
-        usize::from(sent)
+        total
     }
 }

@@ -259,6 +259,8 @@ fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
         tx_queues: 1,
         rx_desc: 1024,
         tx_desc: 1024,
+        // The generator counts what the driver refuses; no retries.
+        tx_retries: 0,
     };
     let open = |devargs: &str, flag: &str| {
         Port::open(&eal, devargs, &setup, &pool).with_context(|| format!("{flag} {devargs}"))

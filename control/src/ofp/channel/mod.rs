@@ -208,5 +208,6 @@ impl Channel {
     }
 }
 
-/// The interval of the port-status poll.
-pub(crate) const PORT_POLL: Duration = Duration::from_secs(1);
+/// How often link states are polled: a vhost guest's arrival or departure
+/// reaches the controllers (PORT_STATUS) within this.
+pub(crate) const PORT_POLL: Duration = Duration::from_millis(100);

@@ -149,13 +149,26 @@ pub fn port_mod(
 /// the pipeline's liveness and no-flood flags in step.
 pub fn refresh(ch: &Channel, b: usize, notify: bool) {
     let now = descs(ch, b);
-    let changed: Vec<PortDesc> = {
+    // (reason, port): ADD and DELETE for ports added or deleted at run
+    // time (ferroctl add-port / del-port), MODIFY for changed ones.
+    let changed: Vec<(u8, PortDesc)> = {
         let mut s = ch.bridge(b);
-        let changed = now
+        let mut changed: Vec<(u8, PortDesc)> = now
             .iter()
-            .filter(|d| s.last_ports.get(&d.port_no.0) != Some(d))
-            .cloned()
+            .filter_map(|d| match s.last_ports.get(&d.port_no.0) {
+                None => Some((port_reason::ADD, d.clone())),
+                Some(last) if last != d => Some((port_reason::MODIFY, d.clone())),
+                Some(_) => None,
+            })
             .collect();
+        let mut gone: Vec<(u8, PortDesc)> = s
+            .last_ports
+            .values()
+            .filter(|d| !now.iter().any(|n| n.port_no == d.port_no))
+            .map(|d| (port_reason::DELETE, d.clone()))
+            .collect();
+        gone.sort_by_key(|(_, d)| d.port_no);
+        changed.extend(gone);
         s.last_ports = now.iter().map(|d| (d.port_no.0, d.clone())).collect();
         changed
     };
@@ -164,28 +177,23 @@ pub fn refresh(ch: &Channel, b: usize, notify: bool) {
         return;
     }
     let conns = ch.conns(b);
-    for d in changed {
+    for (reason, d) in changed {
         tracing::info!(
             "OpenFlow: {}: port {} ({}) {}, config {:#x}",
             ch.view.bridges()[b].name,
             d.port_no,
             d.name,
-            if d.state & port_state::LINK_DOWN != 0 {
-                "down"
-            } else {
-                "up"
+            match reason {
+                port_reason::ADD => "added",
+                port_reason::DELETE => "deleted",
+                _ if d.state & port_state::LINK_DOWN != 0 => "down",
+                _ => "up",
             },
             d.config
         );
-        let msg = codec::encode(
-            0,
-            &Message::PortStatus {
-                reason: port_reason::MODIFY,
-                port: d,
-            },
-        );
+        let msg = codec::encode(0, &Message::PortStatus { reason, port: d });
         for c in &conns {
-            if c.ctl().wants(|a| a.port_status_mask, port_reason::MODIFY) {
+            if c.ctl().wants(|a| a.port_status_mask, reason) {
                 c.outbox.push(msg.clone());
             }
         }

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# perf/vhost.sh - vhost-user forwarding on one PMD core (core 1), with the
+# same guests as ../shared/bench/ovs-dpdk/bench.sh: dpdk-testpmd with a
+# net_virtio_user port in server mode (queue_size 1024), both its lcores on
+# core 0. The switch's ports are dpdkvhostuserclient, as OVS's are there.
+#   g2h: guest txonly -> switch -> net_null
+#   h2g: net_null     -> switch -> guest rxonly
+#   g2g: guest txonly -> switch -> guest rxonly (PVP-like, two guests)
+# Mpps = the switch's tx counter of the output port over DURATION s, REPS
+# times (median). Then, unless OVS=0, OVS-DPDK's vhost scenarios (g2h,
+# h2g) with the same guests through the shared harness.
+# Usage: sudo perf/vhost.sh     Env: DURATION [10], REPS [3], OVS [1], SCENARIOS ["g2h h2g g2g"]
+set -Eeuo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+SHARED=${SHARED:-$REPO/../shared}
+DURATION=${DURATION:-10}
+REPS=${REPS:-3}
+OVS=${OVS:-1}
+SCENARIOS=${SCENARIOS:-g2h h2g g2g}
+OUT=${OUT:-$HERE/results/vhost-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+die() { echo "vhost.sh: $*" >&2; exit 1; }
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (apt-get install -y dpdk)"
+(cd "$REPO" && cargo build --release -q)
+FS=$REPO/target/release/ferroswitch
+CTL=("$REPO/target/release/ferroctl" --run-dir "$OUT/run")
+
+FS_PID= GUEST_PIDS=()
+stop_all() {
+	local p
+	for p in "${GUEST_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for p in "${GUEST_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	GUEST_PIDS=()
+	if [[ -n $FS_PID ]]; then kill -TERM "$FS_PID" 2>/dev/null || true; wait "$FS_PID" 2>/dev/null || true; fi
+	FS_PID=
+}
+trap stop_all EXIT
+
+guest() {  # name mode sock
+	rm -f "$3"
+	taskset -c 0 dpdk-testpmd --lcores=0@0,1@0 --main-lcore 0 --no-pci --in-memory \
+		--file-prefix="fsvg$1" --single-file-segments -m 256 \
+		--vdev="net_virtio_user0,path=$3,server=1,queues=1,queue_size=1024" -- \
+		--forward-mode="$2" --auto-start --stats-period="$DURATION" --nb-cores=1 \
+		--txd=1024 --rxd=1024 --total-num-mbufs=32768 </dev/null >"$OUT/guest-$1.log" 2>&1 &
+	GUEST_PIDS+=($!)
+	local i; for i in $(seq 1 50); do [[ -S $3 ]] && return 0; sleep 0.2; done
+	die "guest $1 did not create $3"
+}
+
+switch() {  # scenario; ports from the variables IN and OUTP (TOML)
+	cat >"$OUT/$1.toml" <<CFG
+[switch]
+run_dir = "$OUT/run"
+pmd_cores = [1]
+file_prefix = "fsvhost"
+hugepages = "on"
+log_level = "warn"
+[mempool]
+mbufs = 32767
+[[bridge]]
+name = "br0"
+listen = ["tcp:127.0.0.1:0"]
+flows = ["table=0,priority=0,in_port=1,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=output:2"]
+[[bridge.port]]
+name = "in"
+ofport = 1
+$IN
+[[bridge.port]]
+name = "out"
+ofport = 2
+$OUTP
+CFG
+	rm -rf "$OUT/run"
+	taskset -c 0 "$FS" --config "$OUT/$1.toml" >"$OUT/ferroswitch-$1.log" 2>&1 &
+	FS_PID=$!
+	local i; for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
+	"${CTL[@]}" show >/dev/null || die "switch did not start (see $OUT/ferroswitch-$1.log)"
+}
+
+tx_of() { "${CTL[@]}" --json port-stats | python3 -c 'import json,sys; print(next(p["tx_packets"] for p in json.load(sys.stdin)["ports"] if p["name"]=="'"$1"'"))'; }
+
+measure() {  # scenario -> "name mpps..."
+	local s="" a b t0 t1 i
+	sleep 2
+	for i in $(seq 1 "$REPS"); do
+		a=$(tx_of out); t0=$(date +%s%N); sleep "$DURATION"; b=$(tx_of out); t1=$(date +%s%N)
+		s+="$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (b-a)*1000/(t1-t0)}') "
+	done
+	echo "$1 ${s% }" | tee -a "$OUT/samples.txt"
+}
+
+S=$OUT/sock
+mkdir -p "$S"
+for sc in $SCENARIOS; do
+	case $sc in
+	g2h)
+		guest a txonly "$S/a.sock"
+		IN="type = \"dpdkvhostuserclient\""$'\n'"path = \"$S/a.sock\""
+		OUTP='devargs = "net_null1,no-rx=1"'
+		;;
+	h2g)
+		guest b rxonly "$S/b.sock"
+		IN='devargs = "net_null0"'
+		OUTP="type = \"dpdkvhostuserclient\""$'\n'"path = \"$S/b.sock\""
+		;;
+	g2g)
+		guest a txonly "$S/a.sock"
+		guest b rxonly "$S/b.sock"
+		IN="type = \"dpdkvhostuserclient\""$'\n'"path = \"$S/a.sock\""
+		OUTP="type = \"dpdkvhostuserclient\""$'\n'"path = \"$S/b.sock\""
+		;;
+	*) die "unknown scenario $sc" ;;
+	esac
+	switch "$sc"
+	measure "$sc"
+	"${CTL[@]}" pmd-stats >"$OUT/pmd-stats-$sc.txt"
+	"${CTL[@]}" port-stats >"$OUT/port-stats-$sc.txt"
+	stop_all
+done
+
+python3 - "$OUT/samples.txt" <<'PY' | tee "$OUT/summary.md"
+import sys, statistics
+print("| scenario | ferroswitch Mpps (median) | samples |")
+print("|---|---|---|")
+for line in open(sys.argv[1]):
+    name, *xs = line.split()
+    v = [float(x) for x in xs]
+    print(f"| {name} | {statistics.median(v):.2f} | {' '.join(xs)} |")
+PY
+
+if [[ $OVS == 1 ]]; then
+	echo "OVS-DPDK with the same guests (shared harness; results in its results dir):"
+	DURATION=$DURATION REPS=$REPS bash "$SHARED/bench/ovs-dpdk/bench.sh" setup vhost
+fi

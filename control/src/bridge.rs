@@ -533,6 +533,16 @@ pub(crate) fn dp_actions(actions: &[fastpath::actions::DpAction], ports: &Bridge
             A::Meter(id) => format!("meter:{id}"),
             A::Clone(p) => format!("clone({})", dp_actions(p, ports)),
             A::Drop => "drop".into(),
+            A::TunnelOutput { port: p, header } => {
+                let s = &header.spec;
+                format!(
+                    "tnl_push({},dst={},key={}),output:{}",
+                    s.kind.name(),
+                    std::net::Ipv4Addr::from(s.dst_ip),
+                    s.key.unwrap_or(0),
+                    port(*p)
+                )
+            }
         })
         .collect::<Vec<_>>()
         .join(",")

@@ -306,6 +306,7 @@ fn datapath_of(
             })
             .collect(),
         punt: punt.clone(),
+        tunnel: None,
     }
 }
 

@@ -267,7 +267,12 @@ pub(super) fn run(
             rx.prefetch_data();
             rx.process(|m| {
                 let len = u64::from(m.pkt_len());
-                let (mut layout, parsed) = parse(m.data(), &meta, &mut key);
+                // Tunnel packets on the underlay port: decap metadata,
+                // outer headers stripped just before execution.
+                let (mut m, meta, outer) =
+                    crate::tunnel::ingress(dp.tunnel.as_deref(), *in_port, m, &meta, &mut tx)?;
+                let inner = m.data().get(usize::from(outer)..).unwrap_or_default();
+                let (mut layout, parsed) = parse(inner, &meta, &mut key);
                 if parsed.is_err() {
                     t.malformed += 1;
                     return None;
@@ -292,6 +297,7 @@ pub(super) fn run(
                             Some(i) => i,
                             None => {
                                 t.uncached += 1;
+                                crate::tunnel::strip(&mut m, outer);
                                 execute(&up.actions, m, &mut layout, &ctx, &mut tx);
                                 return None;
                             }
@@ -304,6 +310,7 @@ pub(super) fn run(
                 if mf.hit(len, start) {
                     hit_list.push((port.bridge, i));
                 }
+                crate::tunnel::strip(&mut m, outer);
                 execute(&mf.actions, m, &mut layout, &ctx, &mut tx);
                 None
             });

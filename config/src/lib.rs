@@ -6,6 +6,8 @@
 //! [mempool]           # mbufs, cache_size, data_room
 //! [[bridge]]          # name, datapath_id, listen, controllers, fail_mode
 //! [[bridge.port]]     # name, ofport, type, devargs, rx_queues, rx_desc, tx_desc, output
+//! [[bridge.tunnel]]   # name, ofport, type, remote_ip, local_ip, key, dst_port, tos, ttl, df, csum
+//! [underlay]          # port, ip, mtu, routes
 //! ```
 //!
 //! `config/default.toml` documents every key and its default. [`load`] and
@@ -27,6 +29,7 @@ mod host;
 mod raw;
 mod schema;
 mod spans;
+mod tunnel;
 mod validate;
 
 use std::path::Path;
@@ -39,6 +42,11 @@ pub use schema::{
     BridgeConfig, Config, FailMode, Hugepages, LogLevel, MempoolConfig, Output, PortConfig,
     PortType, SwitchConfig, TlsConfig, DEFAULT_FILE_PREFIX, DEFAULT_OF_PORT, DEFAULT_RUN_DIR,
     EAL_BASE_MB, MBUF_OVERHEAD, OFPORT_MAX,
+};
+
+pub use tunnel::{
+    parse_prefix, Inherit, RouteConfig, TunnelConfig, TunnelKey, TunnelRemote, TunnelType,
+    UnderlayConfig, DEFAULT_MTU, VXLAN_PORT,
 };
 
 use error::Problem;

@@ -48,6 +48,11 @@ pub struct BridgeTranslator {
     /// snapshot is in place) by [`BridgeTranslator::publish`].
     generation: AtomicU64,
     opts: TranslateOptions,
+    /// Bumped by underlay changes (neighbours, routes): part of the
+    /// generation, so that tunnel headers are rebuilt.
+    underlay_epoch: AtomicU64,
+    /// The bridge's tunnel ports (set once at start-up).
+    tunnels: std::sync::OnceLock<Arc<crate::underlay::BridgeTunnels>>,
 }
 
 impl BridgeTranslator {
@@ -57,7 +62,21 @@ impl BridgeTranslator {
             pipeline,
             generation,
             opts: TranslateOptions::default(),
+            underlay_epoch: AtomicU64::new(0),
+            tunnels: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Gives the bridge its tunnel ports (once, at start-up).
+    pub fn set_tunnels(&self, t: Arc<crate::underlay::BridgeTunnels>) {
+        let _ = self.tunnels.set(t);
+    }
+
+    /// Makes PMDs drop their megaflows after an underlay change (their
+    /// tunnel headers may be stale).
+    pub fn publish_underlay(&self) -> u64 {
+        self.underlay_epoch.fetch_add(1, Ordering::AcqRel);
+        self.publish()
     }
 
     pub fn pipeline(&self) -> &Arc<Pipeline> {
@@ -67,7 +86,7 @@ impl BridgeTranslator {
     /// Makes PMDs drop megaflows from older pipeline versions. Returns the
     /// new generation.
     pub fn publish(&self) -> u64 {
-        let v = self.pipeline.snapshot().version();
+        let v = self.pipeline.snapshot().version() + self.underlay_epoch.load(Ordering::Acquire);
         self.generation.fetch_max(v, Ordering::Release);
         v
     }
@@ -75,7 +94,11 @@ impl BridgeTranslator {
 
 impl Translator for BridgeTranslator {
     fn translate(&self, key: &FlowKey) -> Upcall {
-        let t = self.pipeline.snapshot().translate(key, &self.opts);
+        let t = self.pipeline.snapshot().translate_with_tunnels(
+            key,
+            &self.opts,
+            self.tunnels.get().map(|t| &**t),
+        );
         Upcall {
             actions: t.actions.into(),
             mask: t.mask,

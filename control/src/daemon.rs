@@ -87,8 +87,18 @@ pub fn run(cfg: Config) -> Result<()> {
                 crate::bridge::tick_clock();
             }
         };
+        // Tunnel underlay: ARP answers, resolution and retries.
+        let underlay_view = view.clone();
+        let underlay = async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(10));
+            loop {
+                tick.tick().await;
+                underlay_view.underlay_tick();
+            }
+        };
         tokio::select! {
             _ = server::serve(listener, handler) => {}
+            _ = underlay => {}
             _ = expiry => {}
             _ = clock => {}
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),

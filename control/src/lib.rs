@@ -14,6 +14,7 @@ pub mod ofp;
 pub mod pipeline;
 pub mod rundir;
 pub mod switch;
+pub mod underlay;
 
 pub use error::{Error, Result};
 

@@ -38,6 +38,8 @@ pub struct SwitchView {
     pmd_base: Mutex<Vec<PmdStatsSnapshot>>,
     punt: Arc<Punt>,
     pool: Mempool,
+    /// The tunnel underlay, when configured.
+    underlay: Option<Arc<crate::underlay::Underlay>>,
 }
 
 /// A port as management and OpenFlow see it.
@@ -117,7 +119,10 @@ impl Switch {
             initial_flows(bc, b)?;
         }
         let punt = Arc::new(Punt::default());
-        let dp = datapath::shared(datapath_of(&cfg, &ports, &bridges, &punt));
+        let underlay = underlay_of(&cfg, &ports, &bridges);
+        let mut dp_now = datapath_of(&cfg, &ports, &bridges, &punt);
+        dp_now.tunnel = underlay.as_ref().map(|u| Arc::new(u.datapath()));
+        let dp = datapath::shared(dp_now);
 
         // Every PMD gets its own tx queue (index = PMD index) on each port.
         let mut txq_by_pmd: Vec<Vec<TxQueue>> = (0..n_pmds).map(|_| Vec::new()).collect();
@@ -180,6 +185,7 @@ impl Switch {
             cfg,
             punt,
             pool: pool.clone(),
+            underlay,
         });
         Ok(Switch {
             pmds,
@@ -241,6 +247,7 @@ fn bridges_of(cfg: &Config, ports: &[SwitchPort]) -> Vec<Bridge> {
                 .collect();
             let names = mine()
                 .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
+                .chain(b.tunnels.iter().map(|t| (t.name.clone(), t.ofport)))
                 .collect();
             Bridge::new(&b.name, BridgePorts::new(infos), names)
         })
@@ -308,6 +315,42 @@ fn datapath_of(
         punt: punt.clone(),
         tunnel: None,
     }
+}
+
+/// The underlay, and the tunnel ports given to its bridge's translator.
+fn underlay_of(
+    cfg: &Config,
+    ports: &[SwitchPort],
+    bridges: &[Bridge],
+) -> Option<Arc<crate::underlay::Underlay>> {
+    let u = cfg.underlay.as_ref()?;
+    let idx = ports.iter().position(|p| p.cfg.name == u.port)?;
+    let b = cfg
+        .bridges
+        .iter()
+        .position(|b| b.name == ports[idx].bridge)?;
+    let tunnels = &cfg.bridges[b].tunnels;
+    let underlay = Arc::new(crate::underlay::Underlay::new(
+        u,
+        idx as u16,
+        b as u16,
+        ports[idx].port.mac(),
+        tunnels,
+    ));
+    bridges[b]
+        .translator
+        .set_tunnels(Arc::new(crate::underlay::BridgeTunnels {
+            underlay: underlay.clone(),
+            ports: tunnels.clone(),
+        }));
+    tracing::info!(
+        "underlay {}/{} on port {}, {} tunnel port(s)",
+        u.ip,
+        u.prefix_len,
+        u.port,
+        tunnels.len()
+    );
+    Some(underlay)
 }
 
 fn output_name(o: &Output) -> String {
@@ -672,7 +715,13 @@ impl SwitchView {
             Request::DumpMegaflows { bridge } => {
                 self.dump_megaflows(bridge.as_deref()).map(Body::Megaflows)
             }
-            Request::Show | Request::PortStats | Request::PmdStats { .. } => {
+            Request::Show
+            | Request::PortStats
+            | Request::PmdStats { .. }
+            | Request::RouteAdd { .. }
+            | Request::RouteDel { .. }
+            | Request::RouteShow
+            | Request::NeighShow => {
                 Err("not a flow request".into())
             }
         }
@@ -689,11 +738,99 @@ impl Handler for SwitchView {
             Request::Show => Ok(Body::Show(self.show())),
             Request::PortStats => Ok(Body::PortStats(self.port_stats())),
             Request::PmdStats { clear } => Ok(Body::PmdStats(self.pmd_stats(clear))),
+            Request::RouteAdd { .. }
+            | Request::RouteDel { .. }
+            | Request::RouteShow
+            | Request::NeighShow => self.underlay_request(req),
             other => self.flows_request(other),
         };
         match body {
             Ok(b) => Reply::Ok(b),
             Err(e) => Reply::Error(e),
+        }
+    }
+}
+
+impl SwitchView {
+    /// Control work for the underlay (every few ms): answers ARP, sends
+    /// ARP requests and retries, publishes neighbour changes.
+    pub fn underlay_tick(&self) {
+        let Some(u) = &self.underlay else {
+            return;
+        };
+        let out = u.tick(Instant::now());
+        for frame in &out.send {
+            let actions = vec![fastpath::actions::DpAction::Output(u.port_index)];
+            if let Err(e) = self.packet_out(u.bridge, u.packet_out_in_port(), actions, frame) {
+                tracing::debug!("underlay ARP not sent: {e}");
+            }
+        }
+        if out.changed {
+            self.publish_underlay(u);
+        }
+    }
+
+    fn publish_underlay(&self, u: &crate::underlay::Underlay) {
+        if let Some(b) = self.bridges.get(usize::from(u.bridge)) {
+            b.translator.publish_underlay();
+        }
+    }
+
+    fn underlay_request(&self, req: Request) -> std::result::Result<Body, String> {
+        let u = self
+            .underlay
+            .as_ref()
+            .ok_or("no [underlay] configured (tunnels need one)")?;
+        match req {
+            Request::RouteAdd { route } => {
+                let r: fsconfig::RouteConfig = route
+                    .parse()
+                    .map_err(|e| format!("route {route:?}: {e}"))?;
+                u.route_add(r);
+                self.publish_underlay(u);
+                self.sync_pmds();
+                Ok(Body::Done(proto::DoneReply {
+                    message: format!("route {r} added"),
+                }))
+            }
+            Request::RouteDel { route } => {
+                let (dest, len) = fsconfig::parse_prefix(&route, true)
+                    .map_err(|e| format!("route {route:?}: {e}; expected DEST/LEN"))?;
+                u.route_del(dest, len)?;
+                self.publish_underlay(u);
+                self.sync_pmds();
+                Ok(Body::Done(proto::DoneReply {
+                    message: format!("route {dest}/{len} removed"),
+                }))
+            }
+            Request::RouteShow => Ok(Body::Routes(proto::RoutesReply {
+                routes: u
+                    .routes()
+                    .into_iter()
+                    .map(|(r, connected)| proto::RouteInfo {
+                        dest: format!("{}/{}", r.dest, r.prefix_len),
+                        via: r.via.map(|g| g.to_string()),
+                        origin: if connected { "connected" } else { "static" }.into(),
+                    })
+                    .collect(),
+            })),
+            Request::NeighShow => Ok(Body::Neighbours(proto::NeighboursReply {
+                port: u.port_name.clone(),
+                neighbours: u
+                    .neighbours()
+                    .into_iter()
+                    .map(|n| proto::NeighbourInfo {
+                        ip: n.ip.to_string(),
+                        mac: n.mac.map(mac_string),
+                        state: if n.mac.is_some() {
+                            "reachable".into()
+                        } else {
+                            format!("incomplete ({} ARP requests)", n.tries)
+                        },
+                    })
+                    .collect(),
+            })),
+            _ => Err("not an underlay request".into()),
         }
     }
 }

@@ -72,6 +72,11 @@ impl BridgeTranslator {
         let _ = self.tunnels.set(t);
     }
 
+    /// The bridge's tunnel ports, if it has any.
+    pub fn tunnels(&self) -> Option<&crate::underlay::BridgeTunnels> {
+        self.tunnels.get().map(|t| &**t)
+    }
+
     /// Makes PMDs drop their megaflows after an underlay change (their
     /// tunnel headers may be stale).
     pub fn publish_underlay(&self) -> u64 {
@@ -94,11 +99,10 @@ impl BridgeTranslator {
 
 impl Translator for BridgeTranslator {
     fn translate(&self, key: &FlowKey) -> Upcall {
-        let t = self.pipeline.snapshot().translate_with_tunnels(
-            key,
-            &self.opts,
-            self.tunnels.get().map(|t| &**t),
-        );
+        let t = self
+            .pipeline
+            .snapshot()
+            .translate_with_tunnels(key, &self.opts, self.tunnels());
         Upcall {
             actions: t.actions.into(),
             mask: t.mask,
@@ -461,7 +465,11 @@ impl Bridge {
             trace: true,
             ..TranslateOptions::default()
         };
-        let t = self.pipeline().snapshot().translate(&key, &opts);
+        let t = self.pipeline().snapshot().translate_with_tunnels(
+            &key,
+            &opts,
+            self.translator.tunnels(),
+        );
         // Show the fields the packet sets (plus in_port), not every zero.
         let mut shown = fastpath::flow::FlowKey::field_mask(fastpath::flow::Field::InPort);
         for d in fastpath::flow::FIELDS {

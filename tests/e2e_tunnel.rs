@@ -190,7 +190,8 @@ key = 42
     assert!(text.contains("in_port=10"), "{mf}");
     assert!(text.contains("tnl_push(vxlan,dst=192.168.77.2,key=42)"), "{mf}");
 
-    // TCP: iperf3 for 4 s; the server's byte count equals the client's.
+    // TCP: iperf3 for 5 s (rate, retransmissions), then an exact byte
+    // count: 20 MB over one connection arrive complete and intact.
     let server = Command::new("ip")
         .args(["netns", "exec", &vtep.name, "iperf3", "-s", "-1", "-B", "10.42.0.2"])
         .stdout(Stdio::null())
@@ -198,7 +199,7 @@ key = 42
         .spawn()
         .expect("iperf3 server");
     std::thread::sleep(Duration::from_millis(500));
-    let (ok, out) = host.exec(&["iperf3", "-c", "10.42.0.2", "-t", "4", "-J"]);
+    let (ok, out) = host.exec(&["iperf3", "-c", "10.42.0.2", "-t", "5", "-J"]);
     let _ = finish_quietly(server);
     assert!(ok, "iperf3 client: {out}");
     let j: Value = serde_json::from_str(&out).expect("iperf3 JSON");
@@ -208,9 +209,48 @@ key = 42
     let bps = j["end"]["sum_received"]["bits_per_second"].as_f64().unwrap();
     eprintln!("iperf3 over VXLAN: {sent} bytes sent, {received} received, {retrans} retransmits, {:.0} Mbit/s", bps / 1e6);
     assert!(sent > 1_000_000, "{out}");
-    assert_eq!(sent, received, "byte counts match");
+    // iperf3's server stops counting at the end-of-test message, with data
+    // possibly still in flight: close, not equal.
+    assert!(received * 100 >= sent * 95, "{received} of {sent}");
     // Segments are ~1398 bytes: retransmits under 1% of them.
     assert!(retrans * 1398 * 100 < sent, "retransmission storm: {retrans}");
+    let server = Command::new("ip")
+        .args(["netns", "exec", &vtep.name, "python3", "-c"])
+        .arg(
+            r#"
+import socket, hashlib
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.42.0.2", 5001)); s.listen(1); s.settimeout(30)
+c, _ = s.accept(); c.settimeout(30)
+h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())
+"#,
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python server");
+    std::thread::sleep(Duration::from_millis(500));
+    let (ok, sent_out) = host.exec(&[
+        "python3",
+        "-c",
+        r#"
+import socket, hashlib
+data = bytes(range(256)) * 4096 * 20
+s = socket.create_connection(("10.42.0.2", 5001), timeout=30)
+s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
+print(len(data), hashlib.sha256(data).hexdigest())
+"#,
+    ]);
+    assert!(ok, "{sent_out}");
+    let got = server.wait_with_output().unwrap();
+    let got = String::from_utf8_lossy(&got.stdout);
+    assert_eq!(got.trim(), sent_out.trim(), "bytes and digest over TCP");
+    assert!(sent_out.starts_with("20971520 "), "{sent_out}");
     assert_eq!(pmd_drops(&sw, "tunnel_too_big"), 0);
     assert_eq!(pmd_drops(&sw, "tunnel_malformed"), 0);
 }
@@ -259,6 +299,11 @@ key = 42
     let ul = Netns::new(&unique("nsu"));
     let host = Netns::new(&unique("nsh"));
     ul.adopt(&tu, "192.168.78.2/24");
+    // No IPv6 chatter (MLD, router solicitations) in the captures.
+    for k in ["all", "default"] {
+        let (ok, out) = host.exec(&["sysctl", "-w", &format!("net.ipv6.conf.{k}.disable_ipv6=1")]);
+        assert!(ok, "{out}");
+    }
     host.adopt(&tb, "10.43.0.1/24");
     let peer_mac = "02:00:00:00:43:02";
     let (ok, out) = host.exec(&["ip", "neigh", "add", "10.43.0.2", "lladdr", peer_mac, "dev", &tb]);

@@ -115,11 +115,11 @@ impl Switch {
         }
 
         let bridges = bridges_of(&cfg, &ports);
+        let underlay = underlay_of(&cfg, &ports, &bridges);
         for (bc, b) in cfg.bridges.iter().zip(&bridges) {
             initial_flows(bc, b)?;
         }
         let punt = Arc::new(Punt::default());
-        let underlay = underlay_of(&cfg, &ports, &bridges);
         let mut dp_now = datapath_of(&cfg, &ports, &bridges, &punt);
         dp_now.tunnel = underlay.as_ref().map(|u| Arc::new(u.datapath()));
         let dp = datapath::shared(dp_now);
@@ -337,6 +337,10 @@ fn underlay_of(
         ports[idx].port.mac(),
         tunnels,
     ));
+    bridges[b]
+        .translator
+        .pipeline()
+        .set_tunnel_ports(tunnels.iter().map(|t| t.ofport).collect());
     bridges[b]
         .translator
         .set_tunnels(Arc::new(crate::underlay::BridgeTunnels {

@@ -209,6 +209,9 @@ pub struct PipelineSnapshot {
     pub(crate) meters: Arc<MeterTable>,
     pub(crate) ports: Arc<BridgePorts>,
     pub(crate) version: u64,
+    /// OpenFlow numbers of the bridge's tunnel ports (valid outputs that
+    /// are not datapath ports; translation maps them to tunnel pushes).
+    pub(crate) tunnel_ports: Arc<[u32]>,
 }
 
 impl std::fmt::Debug for PipelineSnapshot {
@@ -232,11 +235,13 @@ impl PipelineSnapshot {
             meters: Arc::new(MeterTable::default()),
             ports: Arc::new(ports),
             version: 0,
+            tunnel_ports: Arc::from([]),
         }
     }
 
     pub(crate) fn env(&self) -> Env<'_> {
         Env {
+            tunnel_ports: &self.tunnel_ports,
             ports: &self.ports,
             groups: &self.groups,
             meters: &self.meters,
@@ -363,6 +368,15 @@ impl Pipeline {
     fn publish(&self, cur: &PipelineSnapshot, mut next: PipelineSnapshot) {
         next.version = cur.version + 1;
         self.current.store(Arc::new(next));
+    }
+
+    /// Declares the bridge's tunnel ports (at start-up, before flows).
+    pub fn set_tunnel_ports(&self, ofports: Vec<u32>) {
+        let _w = self.lock();
+        let cur = self.current.load_full();
+        let mut next = (*cur).clone();
+        next.tunnel_ports = ofports.into();
+        self.publish(&cur, next);
     }
 
     /// Replaces the bridge's ports (added, removed, liveness changed).

@@ -89,9 +89,17 @@ fn scapy(ns: &Netns, script: &str) -> String {
 
 /// Starts tcpdump in `ns` writing `count` packets matching `filter` to
 /// `file`; returns once it is capturing.
-fn tcpdump(ns: &Netns, iface: &str, filter: &str, count: u32, file: &std::path::Path) -> std::process::Child {
+fn tcpdump(
+    ns: &Netns,
+    iface: &str,
+    filter: &str,
+    count: u32,
+    file: &std::path::Path,
+) -> std::process::Child {
     let child = Command::new("ip")
-        .args(["netns", "exec", &ns.name, "tcpdump", "-U", "-n", "-i", iface, "-c"])
+        .args([
+            "netns", "exec", &ns.name, "tcpdump", "-U", "-n", "-i", iface, "-c",
+        ])
         .arg(count.to_string())
         .arg("-w")
         .arg(file)
@@ -101,7 +109,9 @@ fn tcpdump(ns: &Netns, iface: &str, filter: &str, count: u32, file: &std::path::
         .spawn()
         .expect("tcpdump");
     // tcpdump creates the file once it listens.
-    wait_for("tcpdump to start", Duration::from_secs(10), || file.exists());
+    wait_for("tcpdump to start", Duration::from_secs(10), || {
+        file.exists()
+    });
     std::thread::sleep(Duration::from_millis(300));
     child
 }
@@ -147,8 +157,21 @@ key = 42
     let vx = "vx42";
     for cmd in [
         vec![
-            "link", "add", vx, "type", "vxlan", "id", "42", "dstport", "4789", "local",
-            "192.168.77.2", "remote", "192.168.77.1", "dev", &tu,
+            "link",
+            "add",
+            vx,
+            "type",
+            "vxlan",
+            "id",
+            "42",
+            "dstport",
+            "4789",
+            "local",
+            "192.168.77.2",
+            "remote",
+            "192.168.77.1",
+            "dev",
+            &tu,
         ],
         vec!["addr", "add", "10.42.0.2/24", "dev", vx],
         vec!["link", "set", vx, "up"],
@@ -175,8 +198,11 @@ key = 42
     let neigh = sw.ctl(&["neigh", "show"]);
     let n = &neigh["neighbours"];
     assert!(
-        n.as_array().unwrap().iter().any(|e| e["ip"] == "192.168.77.2"
-            && e["mac"].as_str() == Some(ns_mac(&vtep, &tu).as_str())),
+        n.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["ip"] == "192.168.77.2"
+                && e["mac"].as_str() == Some(ns_mac(&vtep, &tu).as_str())),
         "{neigh}"
     );
     let routes = sw.ctl(&["route", "show"]);
@@ -188,12 +214,24 @@ key = 42
     let mf = sw.ctl(&["dump-megaflows"]);
     let text = mf.to_string();
     assert!(text.contains("in_port=10"), "{mf}");
-    assert!(text.contains("tnl_push(vxlan,dst=192.168.77.2,key=42)"), "{mf}");
+    assert!(
+        text.contains("tnl_push(vxlan,dst=192.168.77.2,key=42)"),
+        "{mf}"
+    );
 
     // TCP: iperf3 for 5 s (rate, retransmissions), then an exact byte
     // count: 20 MB over one connection arrive complete and intact.
     let server = Command::new("ip")
-        .args(["netns", "exec", &vtep.name, "iperf3", "-s", "-1", "-B", "10.42.0.2"])
+        .args([
+            "netns",
+            "exec",
+            &vtep.name,
+            "iperf3",
+            "-s",
+            "-1",
+            "-B",
+            "10.42.0.2",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -206,14 +244,19 @@ key = 42
     let sent = j["end"]["sum_sent"]["bytes"].as_u64().unwrap();
     let received = j["end"]["sum_received"]["bytes"].as_u64().unwrap();
     let retrans = j["end"]["sum_sent"]["retransmits"].as_u64().unwrap_or(0);
-    let bps = j["end"]["sum_received"]["bits_per_second"].as_f64().unwrap();
+    let bps = j["end"]["sum_received"]["bits_per_second"]
+        .as_f64()
+        .unwrap();
     eprintln!("iperf3 over VXLAN: {sent} bytes sent, {received} received, {retrans} retransmits, {:.0} Mbit/s", bps / 1e6);
     assert!(sent > 1_000_000, "{out}");
     // iperf3's server stops counting at the end-of-test message, with data
     // possibly still in flight: close, not equal.
     assert!(received * 100 >= sent * 95, "{received} of {sent}");
     // Segments are ~1398 bytes: retransmits under 1% of them.
-    assert!(retrans * 1398 * 100 < sent, "retransmission storm: {retrans}");
+    assert!(
+        retrans * 1398 * 100 < sent,
+        "retransmission storm: {retrans}"
+    );
     let server = Command::new("ip")
         .args(["netns", "exec", &vtep.name, "python3", "-c"])
         .arg(
@@ -306,7 +349,16 @@ key = 42
     }
     host.adopt(&tb, "10.43.0.1/24");
     let peer_mac = "02:00:00:00:43:02";
-    let (ok, out) = host.exec(&["ip", "neigh", "add", "10.43.0.2", "lladdr", peer_mac, "dev", &tb]);
+    let (ok, out) = host.exec(&[
+        "ip",
+        "neigh",
+        "add",
+        "10.43.0.2",
+        "lladdr",
+        peer_mac,
+        "dev",
+        &tb,
+    ]);
     assert!(ok, "{out}");
     let host_mac = ns_mac(&host, &tb);
     let sw_mac = port_mac(&sw, "up");
@@ -414,7 +466,13 @@ sendp(bad, iface="{tu}", verbose=0)
             && before("tunnel_no_port") - n0 == 2
     });
     // ...and a good one still gets through.
-    let cap = tcpdump(&host, &tb, "udp port 4242", 3, &sw.dir.path().join("again.pcap"));
+    let cap = tcpdump(
+        &host,
+        &tb,
+        "udp port 4242",
+        3,
+        &sw.dir.path().join("again.pcap"),
+    );
     scapy(&ul, &send_good);
     finish(cap, "forwarding after bad packets");
 }
@@ -443,7 +501,11 @@ key = "flow"
     assert_eq!(list[1]["via"], "192.168.79.254");
     // A trace shows the flow-based tunnel push to the flow's remote.
     let t = sw.ctl(&["trace", "br0", "in_port=2,ip,nw_dst=10.0.0.1"]);
-    assert!(t.to_string().contains("tnl_push(vxlan,dst=10.9.0.5,key=42)"), "{t}");
+    assert!(
+        t.to_string()
+            .contains("tnl_push(vxlan,dst=10.9.0.5,key=42)"),
+        "{t}"
+    );
     let bad = sw.ctl_text(&["route", "add", "10.9.0.0/33"]);
     assert!(!bad.status.success());
     let e = String::from_utf8_lossy(&bad.stderr);
@@ -469,5 +531,8 @@ key = "flow"
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let e = String::from_utf8_lossy(&out.stderr);
-    assert!(e.contains("underlay.port") && e.contains("no [[bridge.port]] named \"nope\""), "{e}");
+    assert!(
+        e.contains("underlay.port") && e.contains("no [[bridge.port]] named \"nope\""),
+        "{e}"
+    );
 }

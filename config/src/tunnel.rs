@@ -351,7 +351,10 @@ impl RawTunnel {
             }
         };
         let tunnel_type = self.tunnel_type.ok_or_else(|| {
-            Problem::new(format!("{key}.type"), "required; expected \"vxlan\" or \"gre\"")
+            Problem::new(
+                format!("{key}.type"),
+                "required; expected \"vxlan\" or \"gre\"",
+            )
         })?;
         let remote_ip = match self.remote_ip.as_deref() {
             Some("flow") => TunnelRemote::Flow,
@@ -375,7 +378,10 @@ impl RawTunnel {
                 _ => {
                     return Err(Problem::new(
                         format!("{key}.local_ip"),
-                        format!("{s:?} is not valid; expected the underlay address {} (or leave it out)", u.ip),
+                        format!(
+                        "{s:?} is not valid; expected the underlay address {} (or leave it out)",
+                        u.ip
+                    ),
                     ))
                 }
             },
@@ -503,8 +509,8 @@ fn check_bridge(
                 ),
             ));
         }
-        let clash = config.port(&t.name).is_some()
-            || b.tunnels[..j].iter().any(|o| o.name == t.name);
+        let clash =
+            config.port(&t.name).is_some() || b.tunnels[..j].iter().any(|o| o.name == t.name);
         if clash {
             return Err(Problem::new(
                 format!("{key}.name"),
@@ -611,17 +617,26 @@ df = false
         )
         .unwrap();
         let u = c.underlay.as_ref().unwrap();
-        assert_eq!((u.ip, u.prefix_len, u.mtu), (Ipv4Addr::new(192, 168, 50, 1), 24, 1500));
+        assert_eq!(
+            (u.ip, u.prefix_len, u.mtu),
+            (Ipv4Addr::new(192, 168, 50, 1), 24, 1500)
+        );
         assert_eq!(u.routes[0].to_string(), "10.20.0.0/16 via 192.168.50.254");
         assert_eq!(u.routes[1].to_string(), "10.30.1.0/24");
         let t = &c.bridges[0].tunnels;
         assert_eq!(t[0].key, TunnelKey::Fixed(42));
         assert_eq!(t[0].dst_port, 4789);
-        assert_eq!((t[0].ttl, t[0].tos, t[0].df, t[0].csum), (Inherit::Value(64), Inherit::Value(0), true, false));
+        assert_eq!(
+            (t[0].ttl, t[0].tos, t[0].df, t[0].csum),
+            (Inherit::Value(64), Inherit::Value(0), true, false)
+        );
         assert_eq!(t[0].local_ip, u.ip);
         assert_eq!(t[1].remote_ip, TunnelRemote::Flow);
         assert_eq!(t[1].key, TunnelKey::Flow);
-        assert_eq!((t[1].ttl, t[1].tos, t[1].df, t[1].csum), (Inherit::Value(9), Inherit::Inherit, false, true));
+        assert_eq!(
+            (t[1].ttl, t[1].tos, t[1].df, t[1].csum),
+            (Inherit::Value(9), Inherit::Inherit, false, true)
+        );
         // Serializes back to something that parses the same.
         let text = toml::to_string(&c).unwrap();
         assert!(text.contains("[underlay]"), "{text}");
@@ -646,9 +661,13 @@ df = false
         }
         let e = with("\n[[bridge.tunnel]]\nname = \"a\"\nofport = 10\ntype = \"gre\"\nremote_ip = \"flow\"\n[[bridge.tunnel]]\nname = \"b\"\nofport = 11\ntype = \"gre\"\nremote_ip = \"flow\"\n").unwrap_err();
         assert!(e.contains("would receive the same packets"), "{e}");
-        let e = parse_with(&BASE.replace("port = \"up0\"", "port = \"nope\""), "t.toml", &ENV)
-            .unwrap_err()
-            .to_string();
+        let e = parse_with(
+            &BASE.replace("port = \"up0\"", "port = \"nope\""),
+            "t.toml",
+            &ENV,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("underlay.port") && e.contains("up0"), "{e}");
         let e = parse_with(&BASE.replace("/24\"", "/33\""), "t.toml", &ENV)
             .unwrap_err()

@@ -725,9 +725,7 @@ impl SwitchView {
             | Request::RouteAdd { .. }
             | Request::RouteDel { .. }
             | Request::RouteShow
-            | Request::NeighShow => {
-                Err("not a flow request".into())
-            }
+            | Request::NeighShow => Err("not a flow request".into()),
         }
     }
 }
@@ -787,9 +785,8 @@ impl SwitchView {
             .ok_or("no [underlay] configured (tunnels need one)")?;
         match req {
             Request::RouteAdd { route } => {
-                let r: fsconfig::RouteConfig = route
-                    .parse()
-                    .map_err(|e| format!("route {route:?}: {e}"))?;
+                let r: fsconfig::RouteConfig =
+                    route.parse().map_err(|e| format!("route {route:?}: {e}"))?;
                 u.route_add(r);
                 self.publish_underlay(u);
                 self.sync_pmds();

@@ -38,13 +38,14 @@ impl RouteTable {
         self.routes
             .retain(|o| (o.dest, o.prefix_len) != (r.dest, r.prefix_len));
         self.routes.push(r);
-        self.routes.sort_by(|a, b| b.prefix_len.cmp(&a.prefix_len));
+        self.routes.sort_by_key(|r| std::cmp::Reverse(r.prefix_len));
     }
 
     /// Removes the route to `dest/len`; false when there is none.
     pub fn del(&mut self, dest: Ipv4Addr, len: u8) -> bool {
         let n = self.routes.len();
-        self.routes.retain(|o| (o.dest, o.prefix_len) != (dest, len));
+        self.routes
+            .retain(|o| (o.dest, o.prefix_len) != (dest, len));
         self.routes.len() != n
     }
 
@@ -82,7 +83,10 @@ mod tests {
         let mut t = RouteTable::new(
             Ipv4Addr::new(192, 168, 50, 1),
             24,
-            &[r("10.0.0.0/8 via 192.168.50.254"), r("0.0.0.0/0 via 192.168.50.253")],
+            &[
+                r("10.0.0.0/8 via 192.168.50.254"),
+                r("0.0.0.0/0 via 192.168.50.253"),
+            ],
         );
         let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
         assert_eq!(t.next_hop(ip("192.168.50.7")), Some(ip("192.168.50.7")));

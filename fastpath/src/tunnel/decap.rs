@@ -84,8 +84,7 @@ pub fn classify(t: &TunnelDp, frame: &[u8]) -> Ingress {
     let payload = ip.get(ihl..total).unwrap_or_default();
     let (kind, dst_port, key, hdr_len) = if proto == 17 {
         let dst_port = be16(payload, 2).unwrap_or(0);
-        let v = match vxlan::VxlanPacket::new_checked(payload.get(UDP_LEN..).unwrap_or_default())
-        {
+        let v = match vxlan::VxlanPacket::new_checked(payload.get(UDP_LEN..).unwrap_or_default()) {
             Ok(v) => v,
             Err(vxlan::Error::Truncated) => return Ingress::Drop(DropReason::TunnelMalformed),
             Err(vxlan::Error::BadFlags) => return Ingress::Drop(DropReason::TunnelUnsupported),

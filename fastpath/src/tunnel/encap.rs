@@ -90,11 +90,7 @@ impl TunnelHeader {
             TunnelKind::Gre => {
                 b[ip + 9] = gre::IP_PROTO;
                 let hl = gre::header_len(spec.csum, spec.key.is_some());
-                gre::emit(
-                    &mut b[l4..l4 + hl],
-                    spec.csum,
-                    spec.key.map(|k| k as u32),
-                );
+                gre::emit(&mut b[l4..l4 + hl], spec.csum, spec.key.map(|k| k as u32));
                 l4 + hl
             }
         };
@@ -276,7 +272,9 @@ mod tests {
     fn inner(payload: usize, sport: u16) -> Vec<u8> {
         let mut f = vec![0x02, 0, 0, 0, 0, 0xb, 0x02, 0, 0, 0, 0, 0xa, 0x08, 0x00];
         let total = (20 + 8 + payload) as u16;
-        let mut ip = vec![0x45, 0x10, 0, 0, 0, 0, 0, 0, 33, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let mut ip = vec![
+            0x45, 0x10, 0, 0, 0, 0, 0, 0, 33, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
         ip[2..4].copy_from_slice(&total.to_be_bytes());
         let c = internet_checksum(&[&ip]);
         ip[10..12].copy_from_slice(&c.to_be_bytes());
@@ -306,7 +304,10 @@ mod tests {
         assert_eq!(out.len(), f.len() + 50);
         assert_eq!(&out[50..], &f[..]);
         let ip = &out[14..34];
-        assert_eq!(usize::from(u16::from_be_bytes([ip[2], ip[3]])), out.len() - 14);
+        assert_eq!(
+            usize::from(u16::from_be_bytes([ip[2], ip[3]])),
+            out.len() - 14
+        );
         assert_eq!(internet_checksum(&[ip]), 0, "outer IPv4 checksum");
         assert_eq!(ip[6], 0x40, "DF");
         assert_eq!(ip[8], 64);
@@ -402,7 +403,11 @@ mod tests {
         let mut p = VecPacket::with_headroom(&f, 20);
         let before = p.to_vec();
         assert_eq!(
-            push(&TunnelHeader::build(&spec(TunnelKind::Vxlan)), &mut p, &PacketLayout::default()),
+            push(
+                &TunnelHeader::build(&spec(TunnelKind::Vxlan)),
+                &mut p,
+                &PacketLayout::default()
+            ),
             Err(DropReason::NoRoom)
         );
         assert_eq!(p.to_vec(), before);

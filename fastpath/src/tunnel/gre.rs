@@ -172,24 +172,39 @@ mod tests {
         assert_eq!(g.payload(), &[1, 2, 3]);
         let mut bad = pkt.clone();
         bad[13] ^= 1;
-        assert_eq!(GrePacket::new_checked(&bad).unwrap_err(), Error::BadChecksum);
+        assert_eq!(
+            GrePacket::new_checked(&bad).unwrap_err(),
+            Error::BadChecksum
+        );
     }
 
     #[test]
     fn rejects_flags_protocol_and_short() {
         // Routing bit.
         let r = [0x40, 0, 0x65, 0x58, 0, 0, 0, 0];
-        assert_eq!(GrePacket::new_checked(&r).unwrap_err(), Error::UnsupportedFlags);
+        assert_eq!(
+            GrePacket::new_checked(&r).unwrap_err(),
+            Error::UnsupportedFlags
+        );
         // Version 1 (PPTP).
         let v = [0x00, 0x01, 0x65, 0x58];
-        assert_eq!(GrePacket::new_checked(&v).unwrap_err(), Error::UnsupportedFlags);
+        assert_eq!(
+            GrePacket::new_checked(&v).unwrap_err(),
+            Error::UnsupportedFlags
+        );
         // IPv4 payload, not Ethernet.
         let p = [0x00, 0x00, 0x08, 0x00];
-        assert_eq!(GrePacket::new_checked(&p).unwrap_err(), Error::UnknownProtocol);
+        assert_eq!(
+            GrePacket::new_checked(&p).unwrap_err(),
+            Error::UnknownProtocol
+        );
         // Key bit without the key.
         let k = [0x20, 0x00, 0x65, 0x58, 0, 0];
         assert_eq!(GrePacket::new_checked(&k).unwrap_err(), Error::Truncated);
-        assert_eq!(GrePacket::new_checked(&[0x20]).unwrap_err(), Error::Truncated);
+        assert_eq!(
+            GrePacket::new_checked(&[0x20]).unwrap_err(),
+            Error::Truncated
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(dpdk dpdk-dev libdpdk-dev libclang-dev clang pkg-config
       iproute2 iputils-ping tcpdump python3 procps util-linux openvswitch-common
-      openssl)
+      openssl iperf3)
 NR_HUGEPAGES=${NR_HUGEPAGES:-512}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -24,6 +24,13 @@ fi
 if ! python3 -c 'import os_ken' >/dev/null 2>&1; then
     echo "setup: installing os-ken (pip)"
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore os-ken
+fi
+
+# scapy (PyPI, for the python3 the tests run): GRE peer and dissector in
+# the tunnel tests.
+if ! python3 -c 'import scapy' >/dev/null 2>&1; then
+    echo "setup: installing scapy (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore scapy
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

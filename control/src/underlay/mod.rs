@@ -16,6 +16,8 @@
 //!   PMDs drop their megaflows and rebuild the headers.
 mod arp;
 mod route;
+#[cfg(test)]
+mod tests;
 mod tunnels;
 
 use std::collections::HashMap;
@@ -163,20 +165,11 @@ impl Underlay {
                 out.send.push(arp::reply(&a, self.mac));
             }
         }
-        if !learnt.is_empty() {
-            out.changed |= self.update(|t| {
-                let mut changed = false;
-                for (ip, mac) in &learnt {
-                    changed |= t.neighbours.insert(*ip, *mac) != Some(*mac);
-                }
-                changed
-            });
+        for (ip, mac) in learnt {
+            out.changed |= self.learn(ip, mac);
         }
         let tables = self.tables.load();
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        for (ip, _) in &learnt {
-            pending.remove(ip);
-        }
         while let Some(ip) = self.resolve.pop() {
             if !tables.neighbours.contains_key(&ip) && pending.len() < MAX_PENDING {
                 pending.entry(ip).or_insert(Pending {
@@ -193,6 +186,16 @@ impl Underlay {
             }
         }
         out
+    }
+
+    /// Records that `ip` is at `mac` (from ARP); true when that changed
+    /// the table (the caller publishes).
+    pub fn learn(&self, ip: Ipv4Addr, mac: [u8; 6]) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ip);
+        self.update(|t| t.neighbours.insert(ip, mac) != Some(mac))
     }
 
     /// The neighbour table, with the ones still being resolved.

@@ -536,3 +536,108 @@ key = "flow"
         "{e}"
     );
 }
+
+/// Two ferroswitch instances over an underlay (their taps joined by a
+/// Linux bridge in a namespace), VXLAN and GRE between them, a namespace
+/// behind each end of each tunnel: ping across both.
+#[test]
+fn two_switches_vxlan_and_gre() {
+    let wire = Netns::new(&unique("nsw"));
+    let (ok, out) = wire.exec(&["ip", "link", "add", "name", "brw", "type", "bridge"]);
+    assert!(ok, "{out}");
+    let (ok, out) = wire.exec(&["ip", "link", "set", "brw", "up"]);
+    assert!(ok, "{out}");
+    let mut switches = Vec::new();
+    let mut hosts = Vec::new();
+    for side in 1..=2u8 {
+        let peer = 3 - side;
+        let (tu, tb, tc) = (unique("fsu"), unique("fsb"), unique("fsc"));
+        let sw = Switch::start(&format!(
+            r#"
+[underlay]
+port = "up"
+ip = "192.168.80.{side}/24"
+
+[[bridge]]
+name = "br0"
+flows = [
+  "in_port=2,actions=output:vx0", "in_port=vx0,actions=output:2",
+  "in_port=3,actions=output:gre0", "in_port=gre0,actions=output:3",
+]
+
+[[bridge.port]]
+name = "up"
+ofport = 1
+devargs = "net_tap_{tu},iface={tu}"
+
+[[bridge.port]]
+name = "b"
+ofport = 2
+devargs = "net_tap_{tb},iface={tb}"
+
+[[bridge.port]]
+name = "c"
+ofport = 3
+devargs = "net_tap_{tc},iface={tc}"
+
+[[bridge.tunnel]]
+name = "vx0"
+ofport = 10
+type = "vxlan"
+remote_ip = "192.168.80.{peer}"
+key = 5
+
+[[bridge.tunnel]]
+name = "gre0"
+ofport = 11
+type = "gre"
+remote_ip = "192.168.80.{peer}"
+key = 6
+csum = true
+"#
+        ));
+        // The underlay tap joins the bridge in the wire namespace.
+        wait_for("underlay tap", Duration::from_secs(10), || {
+            std::path::Path::new(&format!("/sys/class/net/{tu}")).exists()
+        });
+        common::sh("ip", &["link", "set", &tu, "netns", &wire.name]);
+        // net_tap gives the kernel side the port's own MAC; a bridge would
+        // take frames to that MAC as its own, so the kernel side gets
+        // another one.
+        let kmac = format!("02:aa:00:00:00:0{side}");
+        for args in [
+            vec!["ip", "link", "set", tu.as_str(), "address", kmac.as_str()],
+            vec!["ip", "link", "set", tu.as_str(), "master", "brw"],
+            vec!["ip", "link", "set", tu.as_str(), "up"],
+        ] {
+            let (ok, out) = wire.exec(&args);
+            assert!(ok, "{args:?}: {out}");
+        }
+        for (tap, net) in [(&tb, 50), (&tc, 51)] {
+            let ns = Netns::new(&unique("nsh"));
+            ns.adopt(tap, &format!("10.{net}.0.{side}/24"));
+            let (ok, out) = ns.exec(&["ip", "link", "set", tap, "mtu", "1400"]);
+            assert!(ok, "{out}");
+            hosts.push(ns);
+        }
+        switches.push(sw);
+    }
+    // hosts: [side1 vxlan, side1 gre, side2 vxlan, side2 gre].
+    wait_for("ping over VXLAN between switches", Duration::from_secs(20), || {
+        hosts[0].ping("10.50.0.2", 1) == 1
+    });
+    assert_eq!(hosts[0].ping("10.50.0.2", 5), 5, "VXLAN 1 → 2");
+    assert_eq!(hosts[2].ping("10.50.0.1", 5), 5, "VXLAN 2 → 1");
+    wait_for("ping over GRE between switches", Duration::from_secs(20), || {
+        hosts[1].ping("10.51.0.2", 1) == 1
+    });
+    assert_eq!(hosts[1].ping("10.51.0.2", 5), 5, "GRE 1 → 2");
+    assert_eq!(hosts[3].ping("10.51.0.1", 5), 5, "GRE 2 → 1");
+    for sw in &switches {
+        let neigh = sw.ctl(&["neigh", "show"]);
+        assert_eq!(neigh["neighbours"].as_array().unwrap().len(), 1, "{neigh}");
+        assert!(neigh["neighbours"][0]["mac"].is_string(), "{neigh}");
+        assert_eq!(pmd_drops(sw, "tunnel_malformed"), 0);
+        assert_eq!(pmd_drops(sw, "tunnel_no_port"), 0);
+    }
+}

@@ -623,14 +623,18 @@ csum = true
         switches.push(sw);
     }
     // hosts: [side1 vxlan, side1 gre, side2 vxlan, side2 gre].
-    wait_for("ping over VXLAN between switches", Duration::from_secs(20), || {
-        hosts[0].ping("10.50.0.2", 1) == 1
-    });
+    wait_for(
+        "ping over VXLAN between switches",
+        Duration::from_secs(20),
+        || hosts[0].ping("10.50.0.2", 1) == 1,
+    );
     assert_eq!(hosts[0].ping("10.50.0.2", 5), 5, "VXLAN 1 → 2");
     assert_eq!(hosts[2].ping("10.50.0.1", 5), 5, "VXLAN 2 → 1");
-    wait_for("ping over GRE between switches", Duration::from_secs(20), || {
-        hosts[1].ping("10.51.0.2", 1) == 1
-    });
+    wait_for(
+        "ping over GRE between switches",
+        Duration::from_secs(20),
+        || hosts[1].ping("10.51.0.2", 1) == 1,
+    );
     assert_eq!(hosts[1].ping("10.51.0.2", 5), 5, "GRE 1 → 2");
     assert_eq!(hosts[3].ping("10.51.0.1", 5), 5, "GRE 2 → 1");
     for sw in &switches {

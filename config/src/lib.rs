@@ -7,7 +7,7 @@
 //! [[bridge]]          # name, datapath_id, listen, controllers, fail_mode
 //! [[bridge.port]]     # name, ofport, type, devargs, rx_queues, rx_desc, tx_desc, output
 //! [[bridge.tunnel]]   # name, ofport, type, remote_ip, local_ip, key, dst_port, tos, ttl, df, csum
-//! [underlay]          # port, ip, mtu, routes
+//! [underlay]          # port, ip, mtu, routes, neighbours
 //! ```
 //!
 //! `config/default.toml` documents every key and its default. [`load`] and

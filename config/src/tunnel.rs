@@ -45,6 +45,42 @@ pub struct UnderlayConfig {
     pub mtu: u16,
     /// Static routes, in the file's form.
     pub routes: Vec<RouteConfig>,
+    /// Static neighbours (never ARPed for): `"IP MAC"`.
+    #[serde(serialize_with = "ser_neighbours")]
+    pub neighbours: Vec<(Ipv4Addr, [u8; 6])>,
+}
+
+fn ser_neighbours<S: Serializer>(v: &[(Ipv4Addr, [u8; 6])], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for (ip, m) in v {
+        seq.serialize_element(&format!(
+            "{ip} {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        ))?;
+    }
+    seq.end()
+}
+
+/// Parses `"A.B.C.D aa:bb:cc:dd:ee:ff"`.
+fn parse_neighbour(text: &str) -> Result<(Ipv4Addr, [u8; 6]), String> {
+    let expected = "expected \"IP MAC\" such as \"192.168.50.2 02:00:00:00:00:02\"";
+    let mut w = text.split_whitespace();
+    let (Some(ip), Some(mac), None) = (w.next(), w.next(), w.next()) else {
+        return Err(expected.into());
+    };
+    let ip = ip
+        .parse()
+        .map_err(|_| format!("{ip:?} is not an IPv4 address; {expected}"))?;
+    let bytes: Vec<u8> = mac
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16))
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("{mac:?} is not a MAC address; {expected}"))?;
+    let mac: [u8; 6] = bytes
+        .try_into()
+        .map_err(|_| format!("{mac:?} is not a MAC address; {expected}"))?;
+    Ok((ip, mac))
 }
 
 /// One static route: `"DEST/LEN via GATEWAY"` or `"DEST/LEN"` (on link).
@@ -231,6 +267,8 @@ pub(crate) struct RawUnderlay {
     mtu: Option<i64>,
     #[serde(default)]
     routes: Vec<String>,
+    #[serde(default)]
+    neighbours: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,12 +332,23 @@ impl RawUnderlay {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let neighbours = self
+            .neighbours
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                parse_neighbour(n).map_err(|e| {
+                    Problem::new(format!("underlay.neighbours[{i}]"), format!("{n:?}: {e}"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(UnderlayConfig {
             port,
             ip,
             prefix_len,
             mtu,
             routes,
+            neighbours,
         })
     }
 }
@@ -575,6 +624,7 @@ mod tests {
 port = "up0"
 ip = "192.168.50.1/24"
 routes = ["10.20.0.0/16 via 192.168.50.254", "10.30.1.7/24"]
+neighbours = ["192.168.50.254 02:00:00:00:00:fe"]
 
 [[bridge]]
 name = "br0"
@@ -623,6 +673,10 @@ df = false
         );
         assert_eq!(u.routes[0].to_string(), "10.20.0.0/16 via 192.168.50.254");
         assert_eq!(u.routes[1].to_string(), "10.30.1.0/24");
+        assert_eq!(
+            u.neighbours,
+            vec![(Ipv4Addr::new(192, 168, 50, 254), [2, 0, 0, 0, 0, 0xfe])]
+        );
         let t = &c.bridges[0].tunnels;
         assert_eq!(t[0].key, TunnelKey::Fixed(42));
         assert_eq!(t[0].dst_port, 4789);
@@ -677,6 +731,17 @@ df = false
             .unwrap_err()
             .to_string();
         assert!(e.contains("underlay.routes[0]"), "{e}");
+        let e = parse_with(
+            &BASE.replace("02:00:00:00:00:fe", "02:00:00:00:fe"),
+            "t.toml",
+            &ENV,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("underlay.neighbours[0]") && e.contains("not a MAC"),
+            "{e}"
+        );
         // A tunnel without an underlay.
         let no_u = "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p\"\ndevargs = \"net_tap0\"\n[[bridge.tunnel]]\nname = \"g\"\nofport = 5\ntype = \"gre\"\nremote_ip = \"flow\"\n";
         let e = parse_with(no_u, "t.toml", &ENV).unwrap_err().to_string();

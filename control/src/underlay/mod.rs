@@ -111,7 +111,7 @@ impl Underlay {
             mtu: cfg.mtu,
             tables: ArcSwap::from_pointee(Tables {
                 routes: RouteTable::new(cfg.ip, cfg.prefix_len, &cfg.routes),
-                neighbours: HashMap::new(),
+                neighbours: cfg.neighbours.iter().copied().collect(),
             }),
             pending: Mutex::new(HashMap::new()),
             resolve: ArrayQueue::new(RESOLVE_QUEUE),

@@ -54,6 +54,7 @@ fn setup(flows: &[&str]) -> Setup {
         prefix_len: 24,
         mtu: 1500,
         routes: vec!["10.9.0.0/16 via 192.168.50.254".parse().unwrap()],
+        neighbours: Vec::new(),
     };
     let underlay = Arc::new(Underlay::new(&cfg, 0, 0, MAC, &tunnels));
     let ports = BridgePorts::new(

@@ -271,6 +271,7 @@ pub(super) fn run(
                 // outer headers stripped just before execution.
                 let (mut m, meta, outer) =
                     crate::tunnel::ingress(dp.tunnel.as_deref(), *in_port, m, &meta, &mut tx)?;
+                tx.origin.1 = meta.in_port;
                 let inner = m.data().get(usize::from(outer)..).unwrap_or_default();
                 let (mut layout, parsed) = parse(inner, &meta, &mut key);
                 if parsed.is_err() {

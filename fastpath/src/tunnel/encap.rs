@@ -163,7 +163,10 @@ pub fn push<P: PacketBuf>(
     if s.dst_mac.is_none() {
         return Err(DropReason::TunnelNoNeighbour);
     }
-    let inner_len = pkt.data().len();
+    // The whole packet (all segments); the checksums below cover the first
+    // segment only, which is the whole packet for every mbuf the ports
+    // here produce (data room 2176 > MTU).
+    let inner_len = pkt.pkt_len() as usize;
     let ip_total = inner_len + h.overhead();
     if ip_total > usize::from(s.mtu) {
         return Err(DropReason::TunnelTooBig);

@@ -573,6 +573,11 @@ impl SwitchView {
             .map_err(|_| "packet-out queue full".to_string())
     }
 
+    /// The tunnel underlay, when configured (see `crate::underlay::mgmt`).
+    pub fn underlay(&self) -> Option<&Arc<crate::underlay::Underlay>> {
+        self.underlay.as_ref()
+    }
+
     /// Takes the packet-ins the PMDs queued (at most `max`).
     pub fn take_packet_ins(&self, max: usize) -> Vec<fastpath::punt::PacketIn> {
         std::iter::from_fn(|| self.punt.packet_in.pop())
@@ -749,89 +754,6 @@ impl Handler for SwitchView {
         match body {
             Ok(b) => Reply::Ok(b),
             Err(e) => Reply::Error(e),
-        }
-    }
-}
-
-impl SwitchView {
-    /// Control work for the underlay (every few ms): answers ARP, sends
-    /// ARP requests and retries, publishes neighbour changes.
-    pub fn underlay_tick(&self) {
-        let Some(u) = &self.underlay else {
-            return;
-        };
-        let out = u.tick(Instant::now());
-        for frame in &out.send {
-            let actions = vec![fastpath::actions::DpAction::Output(u.port_index)];
-            if let Err(e) = self.packet_out(u.bridge, u.packet_out_in_port(), actions, frame) {
-                tracing::debug!("underlay ARP not sent: {e}");
-            }
-        }
-        if out.changed {
-            self.publish_underlay(u);
-        }
-    }
-
-    fn publish_underlay(&self, u: &crate::underlay::Underlay) {
-        if let Some(b) = self.bridges.get(usize::from(u.bridge)) {
-            b.translator.publish_underlay();
-        }
-    }
-
-    fn underlay_request(&self, req: Request) -> std::result::Result<Body, String> {
-        let u = self
-            .underlay
-            .as_ref()
-            .ok_or("no [underlay] configured (tunnels need one)")?;
-        match req {
-            Request::RouteAdd { route } => {
-                let r: fsconfig::RouteConfig =
-                    route.parse().map_err(|e| format!("route {route:?}: {e}"))?;
-                u.route_add(r);
-                self.publish_underlay(u);
-                self.sync_pmds();
-                Ok(Body::Done(proto::DoneReply {
-                    message: format!("route {r} added"),
-                }))
-            }
-            Request::RouteDel { route } => {
-                let (dest, len) = fsconfig::parse_prefix(&route, true)
-                    .map_err(|e| format!("route {route:?}: {e}; expected DEST/LEN"))?;
-                u.route_del(dest, len)?;
-                self.publish_underlay(u);
-                self.sync_pmds();
-                Ok(Body::Done(proto::DoneReply {
-                    message: format!("route {dest}/{len} removed"),
-                }))
-            }
-            Request::RouteShow => Ok(Body::Routes(proto::RoutesReply {
-                routes: u
-                    .routes()
-                    .into_iter()
-                    .map(|(r, connected)| proto::RouteInfo {
-                        dest: format!("{}/{}", r.dest, r.prefix_len),
-                        via: r.via.map(|g| g.to_string()),
-                        origin: if connected { "connected" } else { "static" }.into(),
-                    })
-                    .collect(),
-            })),
-            Request::NeighShow => Ok(Body::Neighbours(proto::NeighboursReply {
-                port: u.port_name.clone(),
-                neighbours: u
-                    .neighbours()
-                    .into_iter()
-                    .map(|n| proto::NeighbourInfo {
-                        ip: n.ip.to_string(),
-                        mac: n.mac.map(mac_string),
-                        state: if n.mac.is_some() {
-                            "reachable".into()
-                        } else {
-                            format!("incomplete ({} ARP requests)", n.tries)
-                        },
-                    })
-                    .collect(),
-            })),
-            _ => Err("not an underlay request".into()),
         }
     }
 }

@@ -15,6 +15,7 @@
 //!   added or removed) bumps the bridges' datapath generation, so the
 //!   PMDs drop their megaflows and rebuild the headers.
 mod arp;
+mod mgmt;
 mod route;
 #[cfg(test)]
 mod tests;

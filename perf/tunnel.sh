@@ -5,6 +5,7 @@
 #
 #   encap: net_pcap (infinite_rx, inner frames) -> output:vx0 -> VXLAN
 #          header pushed -> underlay port net_null (static neighbour)
+#   plain: the inner frames forwarded without tunnels (the baseline)
 #   decap: net_pcap (infinite_rx, the same frames inside VXLAN, VNI 42, to
 #          the underlay address) = the underlay port -> pre-classified,
 #          stripped, one megaflow lookup -> output:sink (net_null)
@@ -127,6 +128,19 @@ CFG
 	log "   => $name median $med Mpps, $cpp cycles/pkt, drops: $drops"
 	fs_stop
 }
+
+# Baseline in the same run: the same inner frames forwarded plainly.
+run plain sink "[[bridge]]
+name = \"br0\"
+flows = [\"in_port=1,actions=output:2\"]
+[[bridge.port]]
+name = \"src\"
+ofport = 1
+devargs = \"net_pcap0,rx_pcap=$INNER,infinite_rx=1\"
+[[bridge.port]]
+name = \"sink\"
+ofport = 2
+devargs = \"net_null1,no-rx=1\""
 
 run encap up "[underlay]
 port = \"up\"

@@ -12,7 +12,7 @@
 #
 # Usage: sudo perf/tunnel.sh
 # Env: FLOWS [10000], DURATION [10] s per sample, REPS [3], WARMUP [5] s,
-#      MAIN_CORE [0], PMD_CORE [1], SHARED [repo/../shared],
+#      MAIN_CORE [0], PMD_CORE [1], NMBUF [131071], SHARED [repo/../shared],
 #      OUT [perf/results/tunnel-<timestamp>]
 # Prints a markdown table of median Mpps and cycles per packet.
 # Not done: the same scenarios on OVS-DPDK (it needs br-phy, tnl/route and
@@ -31,7 +31,7 @@ MAIN_CORE=${MAIN_CORE:-0}
 PMD_CORE=${PMD_CORE:-1}
 OUT=${OUT:-$HERE/results/tunnel-$(date +%Y%m%d-%H%M%S)}
 PCAPD=${PCAPD:-/tmp/ferroswitch-perf/pcap}
-NMBUF=131071
+NMBUF=${NMBUF:-131071}
 MBUF_ROOM=2688
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }

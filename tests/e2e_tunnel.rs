@@ -465,6 +465,25 @@ sendp(bad, iface="{tu}", verbose=0)
             && before("tunnel_unsupported") - u0 == 4
             && before("tunnel_no_port") - n0 == 2
     });
+    // Too big once encapsulated (1514-byte frame + 38 > MTU 1500): a
+    // counted drop, not a fragment.
+    let big0 = pmd_drops(&sw, "tunnel_too_big");
+    let _ = host.exec(&[
+        "ping",
+        "-c",
+        "2",
+        "-i",
+        "0.2",
+        "-W",
+        "1",
+        "-s",
+        "1472",
+        "10.43.0.2",
+    ]);
+    wait_for("too-big drops", Duration::from_secs(5), || {
+        pmd_drops(&sw, "tunnel_too_big") - big0 == 2
+    });
+
     // ...and a good one still gets through.
     let cap = tcpdump(
         &host,

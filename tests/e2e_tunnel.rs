@@ -145,6 +145,13 @@ ofport = 10
 type = "vxlan"
 remote_ip = "192.168.77.2"
 key = 42
+
+[[bridge.tunnel]]
+name = "vxf"
+ofport = 11
+type = "vxlan"
+remote_ip = "flow"
+key = "flow"
 "#,
         &[
             "table=0,priority=10,in_port=2,actions=output:vx0",
@@ -296,6 +303,21 @@ print(len(data), hashlib.sha256(data).hexdigest())
     assert!(sent_out.starts_with("20971520 "), "{sent_out}");
     assert_eq!(pmd_drops(&sw, "tunnel_too_big"), 0);
     assert_eq!(pmd_drops(&sw, "tunnel_malformed"), 0);
+
+    // The flow-based port (remote_ip and key "flow") with the metadata
+    // set by the flow reaches the same kernel VTEP.
+    let r = sw.ctl(&[
+        "mod-flows",
+        "br0",
+        "table=0,in_port=2,actions=set_field:42->tun_id,set_field:192.168.77.2->tun_dst,output:vxf",
+    ]);
+    assert!(r.is_object(), "{r}");
+    assert_eq!(host.ping("10.42.0.2", 3), 3, "via the flow-based port");
+    let mf = sw.ctl(&["dump-megaflows"]).to_string();
+    assert!(
+        mf.contains("tnl_push(vxlan,dst=192.168.77.2,key=42),output:1"),
+        "{mf}"
+    );
 }
 
 fn finish_quietly(mut c: std::process::Child) -> Option<std::process::ExitStatus> {
@@ -518,6 +540,17 @@ key = "flow"
     assert_eq!(list.len(), 2, "{routes}");
     assert_eq!(list[1]["dest"], "10.9.0.0/16");
     assert_eq!(list[1]["via"], "192.168.79.254");
+    // The tables as text.
+    let text = sw.ctl_text(&["route", "show"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("192.168.79.0/24") && text.contains("connected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("10.9.0.0/16") && text.contains("192.168.79.254"),
+        "{text}"
+    );
     // A trace shows the flow-based tunnel push to the flow's remote.
     let t = sw.ctl(&["trace", "br0", "in_port=2,ip,nw_dst=10.0.0.1"]);
     assert!(
@@ -529,6 +562,18 @@ key = "flow"
     assert!(!bad.status.success());
     let e = String::from_utf8_lossy(&bad.stderr);
     assert!(e.contains("prefix length"), "{e}");
+    // The trace asked for the gateway's MAC: ARP requests go out, the
+    // entry is listed as incomplete.
+    wait_for("incomplete neighbour", Duration::from_secs(5), || {
+        let n = sw.ctl(&["neigh", "show"]);
+        n["neighbours"][0]["ip"] == "192.168.79.254" && n["neighbours"][0]["mac"].is_null()
+    });
+    let text = sw.ctl_text(&["neigh", "show"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("underlay port up") && text.contains("incomplete"),
+        "{text}"
+    );
     let r = sw.ctl(&["route", "del", "10.9.0.0/16"]);
     assert!(r["message"].as_str().unwrap().contains("removed"), "{r}");
     let bad = sw.ctl_text(&["route", "del", "10.9.0.0/16"]);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(dpdk dpdk-dev libdpdk-dev libclang-dev clang pkg-config
       iproute2 iputils-ping tcpdump python3 procps util-linux openvswitch-common
-      openssl)
+      openssl iperf3)
 NR_HUGEPAGES=${NR_HUGEPAGES:-512}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -7,6 +7,8 @@
 //! [[bridge]]          # name, datapath_id, listen, controllers, fail_mode
 //! [[bridge.port]]     # name, ofport, type, devargs, rx_queues, rx_desc, tx_desc, output,
 //!                     # path, queues, socket_mode (vhost-user types)
+//! [[bridge.tunnel]]   # name, ofport, type, remote_ip, local_ip, key, dst_port, tos, ttl, df, csum
+//! [underlay]          # port, ip, mtu, routes, neighbours
 //! ```
 //!
 //! `config/default.toml` documents every key and its default. [`load`] and
@@ -29,6 +31,7 @@ mod raw;
 mod runtime_port;
 mod schema;
 mod spans;
+mod tunnel;
 mod validate;
 mod vhost;
 
@@ -45,6 +48,11 @@ pub use schema::{
     DEFAULT_OF_PORT, DEFAULT_RUN_DIR, EAL_BASE_MB, MBUF_OVERHEAD, OFPORT_MAX,
 };
 pub use vhost::{VhostConfig, DEFAULT_SOCKET_MODE};
+
+pub use tunnel::{
+    parse_prefix, Inherit, RouteConfig, TunnelConfig, TunnelKey, TunnelRemote, TunnelType,
+    UnderlayConfig, DEFAULT_MTU, VXLAN_PORT,
+};
 
 use error::Problem;
 use raw::RawConfig;

@@ -28,6 +28,7 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     bridge: Vec<RawBridge>,
     tls: Option<crate::schema::TlsConfig>,
+    underlay: Option<crate::tunnel::RawUnderlay>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +71,8 @@ struct RawBridge {
     groups: Vec<String>,
     #[serde(default)]
     meters: Vec<String>,
+    #[serde(default)]
+    tunnel: Vec<crate::tunnel::RawTunnel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,17 +113,19 @@ impl RawConfig {
     pub(crate) fn resolve(self) -> Result<Config, Problem> {
         let switch = self.switch.resolve()?;
         let mempool = self.mempool.resolve()?;
+        let underlay = self.underlay.map(|u| u.resolve()).transpose()?;
         let bridges = self
             .bridge
             .into_iter()
             .enumerate()
-            .map(|(i, b)| b.resolve(i))
+            .map(|(i, b)| b.resolve(i, underlay.as_ref()))
             .collect::<Result<_, _>>()?;
         Ok(Config {
             switch,
             mempool,
             bridges,
             tls: self.tls,
+            underlay,
         })
     }
 }
@@ -219,7 +224,11 @@ fn parse_addrs(list: Vec<String>, key: &str) -> Result<Vec<OfAddr>, Problem> {
 }
 
 impl RawBridge {
-    fn resolve(self, index: usize) -> Result<BridgeConfig, Problem> {
+    fn resolve(
+        self,
+        index: usize,
+        underlay: Option<&crate::tunnel::UnderlayConfig>,
+    ) -> Result<BridgeConfig, Problem> {
         let key = bridge_key(index);
         let name = self.name.ok_or_else(|| {
             Problem::new(
@@ -290,6 +299,12 @@ impl RawBridge {
             flows: self.flows,
             groups: self.groups,
             meters: self.meters,
+            tunnels: self
+                .tunnel
+                .into_iter()
+                .enumerate()
+                .map(|(j, t)| t.resolve(&crate::tunnel::tunnel_key(index, j), underlay))
+                .collect::<Result<_, _>>()?,
         })
     }
 }

@@ -35,6 +35,9 @@ pub struct Config {
     /// `[tls]`: keys for `ssl:` OpenFlow addresses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsConfig>,
+    /// `[underlay]`: the IPv4 underlay of the tunnel ports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub underlay: Option<crate::tunnel::UnderlayConfig>,
 }
 
 /// `[tls]`: PEM files for OpenFlow over TLS, used in both directions (as
@@ -241,6 +244,9 @@ pub struct BridgeConfig {
     pub groups: Vec<String>,
     /// Initial meters (`meter=1,pktps,bands=type=drop,rate=1000`).
     pub meters: Vec<String>,
+    /// `[[bridge.tunnel]]`: VXLAN/GRE tunnel ports.
+    #[serde(rename = "tunnel", skip_serializing_if = "Vec::is_empty")]
+    pub tunnels: Vec<crate::tunnel::TunnelConfig>,
 }
 
 impl BridgeConfig {

@@ -56,7 +56,8 @@ pub(crate) fn check(config: &Config, env: &HostEnv) -> Result<(), Problem> {
     check_flow_limit(&config.switch)?;
     check_bridges(&config.bridges)?;
     check_tls(config)?;
-    check_ports(&config.bridges)
+    check_ports(&config.bridges)?;
+    crate::tunnel::check(config)
 }
 
 /// `ssl:` addresses need the `[tls]` keys.

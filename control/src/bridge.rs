@@ -48,6 +48,11 @@ pub struct BridgeTranslator {
     /// snapshot is in place) by [`BridgeTranslator::publish`].
     generation: AtomicU64,
     opts: TranslateOptions,
+    /// Bumped by underlay changes (neighbours, routes): part of the
+    /// generation, so that tunnel headers are rebuilt.
+    underlay_epoch: AtomicU64,
+    /// The bridge's tunnel ports (set once at start-up).
+    tunnels: std::sync::OnceLock<Arc<crate::underlay::BridgeTunnels>>,
 }
 
 impl BridgeTranslator {
@@ -63,7 +68,26 @@ impl BridgeTranslator {
                 send_invalid_ttl: true,
                 ..TranslateOptions::default()
             },
+            underlay_epoch: AtomicU64::new(0),
+            tunnels: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Gives the bridge its tunnel ports (once, at start-up).
+    pub fn set_tunnels(&self, t: Arc<crate::underlay::BridgeTunnels>) {
+        let _ = self.tunnels.set(t);
+    }
+
+    /// The bridge's tunnel ports, if it has any.
+    pub fn tunnels(&self) -> Option<&crate::underlay::BridgeTunnels> {
+        self.tunnels.get().map(|t| &**t)
+    }
+
+    /// Makes PMDs drop their megaflows after an underlay change (their
+    /// tunnel headers may be stale).
+    pub fn publish_underlay(&self) -> u64 {
+        self.underlay_epoch.fetch_add(1, Ordering::AcqRel);
+        self.publish()
     }
 
     pub fn pipeline(&self) -> &Arc<Pipeline> {
@@ -73,7 +97,7 @@ impl BridgeTranslator {
     /// Makes PMDs drop megaflows from older pipeline versions. Returns the
     /// new generation.
     pub fn publish(&self) -> u64 {
-        let v = self.pipeline.snapshot().version();
+        let v = self.pipeline.snapshot().version() + self.underlay_epoch.load(Ordering::Acquire);
         self.generation.fetch_max(v, Ordering::Release);
         v
     }
@@ -81,7 +105,10 @@ impl BridgeTranslator {
 
 impl Translator for BridgeTranslator {
     fn translate(&self, key: &FlowKey) -> Upcall {
-        let t = self.pipeline.snapshot().translate(key, &self.opts);
+        let t = self
+            .pipeline
+            .snapshot()
+            .translate_with_tunnels(key, &self.opts, self.tunnels());
         Upcall {
             actions: t.actions.into(),
             mask: t.mask,
@@ -466,7 +493,11 @@ impl Bridge {
             trace: true,
             ..TranslateOptions::default()
         };
-        let t = self.pipeline().snapshot().translate(&key, &opts);
+        let t = self.pipeline().snapshot().translate_with_tunnels(
+            &key,
+            &opts,
+            self.translator.tunnels(),
+        );
         // Show the fields the packet sets (plus in_port), not every zero.
         let mut shown = fastpath::flow::FlowKey::field_mask(fastpath::flow::Field::InPort);
         for d in fastpath::flow::FIELDS {
@@ -559,6 +590,16 @@ pub(crate) fn dp_actions(actions: &[fastpath::actions::DpAction], ports: &Bridge
             A::Meter(id) => format!("meter:{id}"),
             A::Clone(p) => format!("clone({})", dp_actions(p, ports)),
             A::Drop => "drop".into(),
+            A::TunnelOutput { port: p, header } => {
+                let s = &header.spec;
+                format!(
+                    "tnl_push({},dst={},key={}),output:{}",
+                    s.kind.name(),
+                    std::net::Ipv4Addr::from(s.dst_ip),
+                    s.key.unwrap_or(0),
+                    port(*p)
+                )
+            }
         })
         .collect::<Vec<_>>()
         .join(",")

@@ -101,9 +101,19 @@ pub fn run(cfg: Config, source: Option<crate::switch::ConfigSource>) -> Result<(
                 }
             }
         };
+        // Tunnel underlay: ARP answers, resolution and retries.
+        let underlay_view = view.clone();
+        let underlay = async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(10));
+            loop {
+                tick.tick().await;
+                underlay_view.underlay_tick();
+            }
+        };
         tokio::select! {
             _ = server::serve(listener, handler) => {}
             _ = reload => {}
+            _ = underlay => {}
             _ = expiry => {}
             _ = clock => {}
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),

@@ -14,6 +14,7 @@ pub mod ofp;
 pub mod pipeline;
 pub mod rundir;
 pub mod switch;
+pub mod underlay;
 mod vhost_socket;
 
 pub use error::{Error, Result};

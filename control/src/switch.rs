@@ -49,6 +49,8 @@ pub struct SwitchView {
     pmd_base: Mutex<Vec<PmdStatsSnapshot>>,
     punt: Arc<Punt>,
     pool: Mempool,
+    /// The tunnel underlay, when configured.
+    underlay: Option<Arc<crate::underlay::Underlay>>,
     /// The PMD threads and what they read; locked by port changes and
     /// shutdown, never by the PMDs.
     runtime: Mutex<Runtime>,
@@ -105,11 +107,14 @@ impl Switch {
         }
 
         let bridges = bridges_of(&cfg, &ports);
+        let underlay = underlay_of(&cfg, &ports, &bridges);
         for (bc, b) in cfg.bridges.iter().zip(&bridges) {
             initial_flows(bc, b)?;
         }
         let punt = Arc::new(Punt::default());
-        let dp = datapath::shared(datapath_of(&cfg, &ports, &bridges, &punt));
+        let mut dp_now = datapath_of(&cfg, &ports, &bridges, &punt);
+        dp_now.tunnel = underlay.as_ref().map(|u| Arc::new(u.datapath()));
+        let dp = datapath::shared(dp_now);
         let view = Arc::new(SwitchView {
             hugepages: eal.has_hugepages(),
             dpdk_version: eal.version(),
@@ -119,7 +124,8 @@ impl Switch {
             bridges,
             cfg,
             punt,
-            pool,
+            pool: pool.clone(),
+            underlay,
             runtime: Mutex::new(Runtime {
                 eal: eal.clone(),
                 datapath: dp,
@@ -257,6 +263,7 @@ fn bridges_of(cfg: &Config, ports: &[SwitchPort]) -> Vec<Bridge> {
                 .collect();
             let names = mine()
                 .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
+                .chain(b.tunnels.iter().map(|t| (t.name.clone(), t.ofport)))
                 .collect();
             let limits = crate::pipeline::PipelineConfig {
                 max_entries_per_table: b.max_flows_per_table as usize,
@@ -326,7 +333,48 @@ fn datapath_of(
             })
             .collect(),
         punt: punt.clone(),
+        tunnel: None,
     }
+}
+
+/// The underlay, and the tunnel ports given to its bridge's translator.
+fn underlay_of(
+    cfg: &Config,
+    ports: &[SwitchPort],
+    bridges: &[Bridge],
+) -> Option<Arc<crate::underlay::Underlay>> {
+    let u = cfg.underlay.as_ref()?;
+    let idx = ports.iter().position(|p| p.cfg.name == u.port)?;
+    let b = cfg
+        .bridges
+        .iter()
+        .position(|b| b.name == ports[idx].bridge)?;
+    let tunnels = &cfg.bridges[b].tunnels;
+    let underlay = Arc::new(crate::underlay::Underlay::new(
+        u,
+        idx as u16,
+        b as u16,
+        ports[idx].port.mac(),
+        tunnels,
+    ));
+    bridges[b]
+        .translator
+        .pipeline()
+        .set_tunnel_ports(tunnels.iter().map(|t| t.ofport).collect());
+    bridges[b]
+        .translator
+        .set_tunnels(Arc::new(crate::underlay::BridgeTunnels {
+            underlay: underlay.clone(),
+            ports: tunnels.clone(),
+        }));
+    tracing::info!(
+        "underlay {}/{} on port {}, {} tunnel port(s)",
+        u.ip,
+        u.prefix_len,
+        u.port,
+        tunnels.len()
+    );
+    Some(underlay)
 }
 
 fn output_name(o: &Output) -> String {
@@ -579,6 +627,11 @@ impl SwitchView {
             .map_err(|_| "packet-out queue full".to_string())
     }
 
+    /// The tunnel underlay, when configured (see `crate::underlay::mgmt`).
+    pub fn underlay(&self) -> Option<&Arc<crate::underlay::Underlay>> {
+        self.underlay.as_ref()
+    }
+
     /// Takes the packet-ins the PMDs queued (at most `max`).
     pub fn take_packet_ins(&self, max: usize) -> Vec<fastpath::punt::PacketIn> {
         std::iter::from_fn(|| self.punt.packet_in.pop())
@@ -730,7 +783,11 @@ impl SwitchView {
             | Request::PmdStats { .. }
             | Request::AddPort { .. }
             | Request::DelPort { .. }
-            | Request::Reload => Err("not a flow request".into()),
+            | Request::Reload
+            | Request::RouteAdd { .. }
+            | Request::RouteDel { .. }
+            | Request::RouteShow
+            | Request::NeighShow => Err("not a flow request".into()),
         }
     }
 }
@@ -758,6 +815,10 @@ impl Handler for SwitchView {
             Request::Reload => self
                 .reload_config()
                 .map(|message| Body::Done(proto::DoneReply { message })),
+            Request::RouteAdd { .. }
+            | Request::RouteDel { .. }
+            | Request::RouteShow
+            | Request::NeighShow => self.underlay_request(req),
             other => self.flows_request(other),
         };
         match body {

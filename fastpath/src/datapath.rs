@@ -34,6 +34,8 @@ pub struct Datapath {
     /// Packet-in and packet-out queues (shared by all PMDs; packet-outs
     /// are taken by whichever PMD polls first).
     pub punt: Arc<Punt>,
+    /// Tunnel decapsulation state, when an underlay is configured.
+    pub tunnel: Option<Arc<crate::tunnel::TunnelDp>>,
 }
 
 pub type SharedDatapath = Arc<ArcSwap<Datapath>>;

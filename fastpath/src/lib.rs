@@ -21,6 +21,7 @@ pub mod parse;
 pub mod pmd;
 pub mod punt;
 pub mod stats;
+pub mod tunnel;
 pub mod upcall;
 
 pub use error::{Error, Result};

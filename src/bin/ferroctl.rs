@@ -157,6 +157,32 @@ enum Command {
     /// Re-read the configuration file and apply its port changes (ports
     /// added, deleted or changed); other changes need a restart.
     Reload,
+    /// The tunnel underlay's routes: `route add DEST/LEN [via GATEWAY]`,
+    /// `route del DEST/LEN`, `route show`.
+    #[command(subcommand)]
+    Route(RouteCommand),
+    /// The tunnel underlay's neighbour (ARP) table: `neigh show`.
+    #[command(subcommand)]
+    Neigh(NeighCommand),
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum RouteCommand {
+    /// Add or replace a static route, e.g. `10.20.0.0/16 via 192.168.50.254`.
+    Add {
+        #[arg(required = true, num_args = 1..)]
+        route: Vec<String>,
+    },
+    /// Remove the static route to DEST/LEN.
+    Del { dest: String },
+    /// List the routes (the connected subnet first).
+    Show,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum NeighCommand {
+    /// List resolved and incomplete neighbours.
+    Show,
 }
 
 /// The lines of FILE ("-": standard input), kept as they are so errors
@@ -219,7 +245,9 @@ fn openflow(run_dir: &Path, c: &Command) -> Option<Result<Output, String>> {
         | C::Trace { .. }
         | C::AddPort { .. }
         | C::DelPort { .. }
-        | C::Reload => return None,
+        | C::Reload
+        | C::Route(_)
+        | C::Neigh(_) => return None,
     };
     let run = || -> Result<Output, String> {
         let mut cl = connect(run_dir, bridge)?;
@@ -268,6 +296,12 @@ fn request(c: Command) -> Result<Request, String> {
         Command::PmdStats { clear } => Request::PmdStats { clear },
         Command::Trace { bridge, packet } => Request::Trace { bridge, packet },
         Command::DumpMegaflows { bridge } => Request::DumpMegaflows { bridge },
+        Command::Route(RouteCommand::Add { route }) => Request::RouteAdd {
+            route: route.join(" "),
+        },
+        Command::Route(RouteCommand::Del { dest }) => Request::RouteDel { route: dest },
+        Command::Route(RouteCommand::Show) => Request::RouteShow,
+        Command::Neigh(NeighCommand::Show) => Request::NeighShow,
         other => return Err(format!("{other:?} is an OpenFlow verb")),
     })
 }
@@ -326,6 +360,8 @@ fn main() -> ExitCode {
         Body::Meters(r) => render::meters(r),
         Body::Trace(r) => render::trace(r),
         Body::Megaflows(r) => render::megaflows(r),
+        Body::Routes(r) => render::routes(r),
+        Body::Neighbours(r) => render::neighbours(r),
         Body::Done(r) if r.message.is_empty() => String::new(),
         Body::Done(r) => format!("{}\n", r.message),
     };

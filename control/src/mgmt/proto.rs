@@ -82,6 +82,17 @@ pub enum Request {
     },
     /// Re-read the configuration file and apply its port changes.
     Reload,
+    /// Underlay routes: `DEST/LEN [via GATEWAY]`.
+    RouteAdd {
+        route: String,
+    },
+    /// `DEST/LEN` of a static route.
+    RouteDel {
+        route: String,
+    },
+    RouteShow,
+    /// The underlay neighbour (ARP) table.
+    NeighShow,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +114,38 @@ pub enum Body {
     Trace(TraceReply),
     Megaflows(MegaflowsReply),
     Done(DoneReply),
+    Routes(RoutesReply),
+    Neighbours(NeighboursReply),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoutesReply {
+    pub routes: Vec<RouteInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteInfo {
+    /// `A.B.C.D/LEN`.
+    pub dest: String,
+    /// Gateway; None: on link.
+    pub via: Option<String>,
+    /// "connected" (the underlay subnet) or "static".
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeighboursReply {
+    /// The underlay port.
+    pub port: String,
+    pub neighbours: Vec<NeighbourInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeighbourInfo {
+    pub ip: String,
+    /// None while ARP is resolving it.
+    pub mac: Option<String>,
+    pub state: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

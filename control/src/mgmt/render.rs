@@ -305,6 +305,30 @@ pub fn trace(r: &TraceReply) -> String {
     out
 }
 
+pub fn routes(r: &super::proto::RoutesReply) -> String {
+    let mut t = Table::new(&["destination", "via", "origin"]);
+    for x in &r.routes {
+        t.row(vec![
+            x.dest.clone(),
+            x.via.clone().unwrap_or_else(|| "on-link".into()),
+            x.origin.clone(),
+        ]);
+    }
+    t.render("")
+}
+
+pub fn neighbours(r: &super::proto::NeighboursReply) -> String {
+    let mut t = Table::new(&["ip", "mac", "state"]);
+    for n in &r.neighbours {
+        t.row(vec![
+            n.ip.clone(),
+            n.mac.clone().unwrap_or_else(|| "-".into()),
+            n.state.clone(),
+        ]);
+    }
+    format!("underlay port {}\n{}", r.port, t.render("  "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::proto::*;

@@ -294,6 +294,7 @@ fn check_buckets(cur: &PipelineSnapshot, gm: &GroupMod) -> Result<(), OfpError> 
         ));
     }
     let env = Env {
+        tunnel_ports: &cur.tunnel_ports,
         ports: &cur.ports,
         groups: &cur.groups,
         meters: &cur.meters,

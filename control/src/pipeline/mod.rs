@@ -261,6 +261,9 @@ pub struct PipelineSnapshot {
     /// The last [`CHANGE_LOG_LEN`] versions and what each changed (None:
     /// not known), oldest first, for revalidating megaflows selectively.
     pub(crate) changes: Arc<[ChangeLogEntry]>,
+    /// OpenFlow numbers of the bridge's tunnel ports (valid outputs that
+    /// are not datapath ports; translation maps them to tunnel pushes).
+    pub(crate) tunnel_ports: Arc<[u32]>,
 }
 
 /// Versions of pipeline history kept for revalidation.
@@ -318,6 +321,7 @@ impl PipelineSnapshot {
             ports: Arc::new(ports),
             version: 0,
             changes: Arc::from(Vec::new()),
+            tunnel_ports: Arc::from([]),
         }
     }
 
@@ -341,6 +345,7 @@ impl PipelineSnapshot {
 
     pub(crate) fn env(&self) -> Env<'_> {
         Env {
+            tunnel_ports: &self.tunnel_ports,
             ports: &self.ports,
             groups: &self.groups,
             meters: &self.meters,
@@ -480,6 +485,15 @@ impl Pipeline {
         entries.push((next.version, changes.map(Arc::from)));
         next.changes = Arc::from(entries);
         self.current.store(Arc::new(next));
+    }
+
+    /// Declares the bridge's tunnel ports (at start-up, before flows).
+    pub fn set_tunnel_ports(&self, ofports: Vec<u32>) {
+        let _w = self.lock();
+        let cur = self.current.load_full();
+        let mut next = (*cur).clone();
+        next.tunnel_ports = ofports.into();
+        self.publish(&cur, next, None);
     }
 
     /// Replaces the bridge's ports (added, removed, liveness changed).

@@ -276,6 +276,8 @@ struct Xlate<'a> {
     tables: u64,
     /// Output to TABLE allowed (top level of a packet-out).
     packet_out: bool,
+    /// The bridge's tunnel ports, if it has any.
+    tunnels: Option<&'a crate::underlay::BridgeTunnels>,
 }
 
 impl<'a> Xlate<'a> {
@@ -288,6 +290,7 @@ impl<'a> Xlate<'a> {
             hits: Vec::new(),
             tables: 0,
             packet_out,
+            tunnels: None,
         }
     }
 
@@ -580,8 +583,10 @@ impl<'a> Xlate<'a> {
         self.set_const(w, field, v);
         use Field::*;
         match field {
-            // Pipeline-only state: nothing for the datapath.
-            Metadata | Reg0 | Reg1 | Reg2 | Reg3 | Reg4 | Reg5 | Reg6 | Reg7 => {}
+            // Pipeline-only state: nothing for the datapath. Tunnel
+            // metadata is consumed by an output to a tunnel port.
+            Metadata | Reg0 | Reg1 | Reg2 | Reg3 | Reg4 | Reg5 | Reg6 | Reg7 | TunnelId
+            | TunIpv4Src | TunIpv4Dst => {}
             _ => out.push(DpAction::SetField { field, value: v }),
         }
     }
@@ -688,6 +693,7 @@ impl<'a> Xlate<'a> {
             }
             p if p.is_reserved() => self.note(|| format!("output:{p}: not valid here, skipped")),
             p => match ports.get(p.0) {
+                None if self.tunnel_output(w, p.0, out) => {}
                 None => self.note(|| format!("output:{p}: no such port, skipped")),
                 Some(pi) => {
                     let ip = self.read(w, Field::InPort);
@@ -701,6 +707,38 @@ impl<'a> Xlate<'a> {
                 }
             },
         }
+    }
+
+    /// Output to tunnel port `ofport`, if it is one: the key and remote
+    /// come from the port's options or, for "flow", from the working key
+    /// (tun_id / tun_dst), which then enter the mask unless a set_field
+    /// made them constant. False when `ofport` is not a tunnel port.
+    fn tunnel_output(&mut self, w: &mut Work, ofport: u32, out: &mut Vec<DpAction>) -> bool {
+        use fsconfig::{TunnelKey, TunnelRemote};
+        let Some(t) = self.tunnels else {
+            return false;
+        };
+        let Some(port) = t.port(ofport) else {
+            return false;
+        };
+        if self.read(w, Field::InPort) == u128::from(ofport) {
+            self.note(|| format!("output:{ofport}: is the in_port (use IN_PORT), skipped"));
+            return true;
+        }
+        let key = match port.key {
+            TunnelKey::Fixed(k) => k,
+            TunnelKey::Flow => self.read(w, Field::TunnelId) as u64,
+        };
+        let remote = match port.remote_ip {
+            TunnelRemote::Ip(ip) => ip,
+            TunnelRemote::Flow => std::net::Ipv4Addr::from(self.read(w, Field::TunIpv4Dst) as u32),
+        };
+        if remote.is_unspecified() {
+            self.note(|| format!("output:{ofport}: tunnel without tun_dst, skipped"));
+            return true;
+        }
+        out.push(t.output(port, key, remote));
+        true
     }
 
     fn group(&mut self, w: &mut Work, id: u32, ctx: Ctx, out: &mut Vec<DpAction>, depth: usize) {
@@ -824,7 +862,19 @@ impl<'a> Xlate<'a> {
 impl PipelineSnapshot {
     /// Translates a packet's flow key through the pipeline from table 0.
     pub fn translate(&self, key: &FlowKey, opts: &TranslateOptions) -> Translation {
+        self.translate_with_tunnels(key, opts, None)
+    }
+
+    /// [`Self::translate`] for a bridge with tunnel ports: outputs to
+    /// them become tunnel pushes.
+    pub fn translate_with_tunnels(
+        &self,
+        key: &FlowKey,
+        opts: &TranslateOptions,
+        tunnels: Option<&crate::underlay::BridgeTunnels>,
+    ) -> Translation {
         let mut x = Xlate::new(self, opts, false);
+        x.tunnels = tunnels;
         let mut w = Work {
             key: *key,
             track: Track::default(),

@@ -20,6 +20,8 @@ pub(crate) const ETH_IPV6: u128 = 0x86dd;
 /// What actions may refer to.
 pub(crate) struct Env<'a> {
     pub(crate) ports: &'a BridgePorts,
+    /// Tunnel ports: valid outputs besides `ports`.
+    pub(crate) tunnel_ports: &'a [u32],
     pub(crate) groups: &'a GroupTable,
     pub(crate) meters: &'a MeterTable,
 }
@@ -389,7 +391,9 @@ fn check_output(env: &Env<'_>, port: PortNo, place: Place) -> Result<(), OfpErro
         | PortNo::CONTROLLER
         | PortNo::LOCAL => Ok(()),
         p if p.is_reserved() => bad("unknown reserved port"),
-        p if env.ports.get(p.0).is_none() => bad("no such port on this bridge"),
+        p if env.ports.get(p.0).is_none() && !env.tunnel_ports.contains(&p.0) => {
+            bad("no such port on this bridge")
+        }
         _ => Ok(()),
     }
 }

@@ -84,12 +84,20 @@ impl SwitchView {
             );
             b.translator.publish();
         }
-        rt.datapath.store(Arc::new(datapath_of(
-            &self.cfg,
-            &ports,
-            &self.bridges,
-            &self.punt,
-        )));
+        let mut dp = datapath_of(&self.cfg, &ports, &self.bridges, &self.punt);
+        // Ports may have moved: the underlay port's index follows its name;
+        // without that port, nothing is decapsulated.
+        if let Some(u) = &self.underlay {
+            match ports.iter().position(|p| p.cfg.name == u.port_name) {
+                Some(i) => {
+                    u.port_index
+                        .store(i as u16, std::sync::atomic::Ordering::Relaxed);
+                    dp.tunnel = Some(Arc::new(u.datapath()));
+                }
+                None => dp.tunnel = None,
+            }
+        }
+        rt.datapath.store(Arc::new(dp));
 
         // Every PMD gets its own tx queue (index = PMD index) on each port.
         let cores = &self.cfg.switch.pmd_cores;

@@ -74,12 +74,25 @@ pub enum DropReason {
     NoOutput,
     /// A clone nested deeper than [`MAX_CLONE_DEPTH`] was skipped.
     TooDeep,
+    /// A tunnel packet for the underlay address was cut short or
+    /// inconsistent (lengths, fragment, GRE checksum).
+    TunnelMalformed,
+    /// A tunnel packet with flags or a protocol we do not speak (VXLAN
+    /// flags other than I, GRE routing/version/reserved bits, non-Ethernet
+    /// GRE payload).
+    TunnelUnsupported,
+    /// No tunnel port takes the packet's key (VNI) and source.
+    TunnelNoPort,
+    /// Encapsulation while the next hop's MAC is not resolved yet.
+    TunnelNoNeighbour,
+    /// The packet would exceed the underlay MTU once encapsulated.
+    TunnelTooBig,
 }
 
 impl DropReason {
     /// Number of reasons (for per-reason counter arrays indexed by
     /// `reason as usize`).
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 12;
     pub const ALL: [DropReason; DropReason::COUNT] = [
         DropReason::Meter,
         DropReason::TtlExpired,
@@ -88,6 +101,11 @@ impl DropReason {
         DropReason::NoRoom,
         DropReason::NoOutput,
         DropReason::TooDeep,
+        DropReason::TunnelMalformed,
+        DropReason::TunnelUnsupported,
+        DropReason::TunnelNoPort,
+        DropReason::TunnelNoNeighbour,
+        DropReason::TunnelTooBig,
     ];
 
     /// A short name for counters and logs.
@@ -100,6 +118,11 @@ impl DropReason {
             DropReason::NoRoom => "no_room",
             DropReason::NoOutput => "no_output",
             DropReason::TooDeep => "too_deep",
+            DropReason::TunnelMalformed => "tunnel_malformed",
+            DropReason::TunnelUnsupported => "tunnel_unsupported",
+            DropReason::TunnelNoPort => "tunnel_no_port",
+            DropReason::TunnelNoNeighbour => "tunnel_no_neighbour",
+            DropReason::TunnelTooBig => "tunnel_too_big",
         }
     }
 }
@@ -177,7 +200,7 @@ fn emits(actions: &[DpAction], depth: u32) -> bool {
 /// Index of the last action of `actions` that can emit the packet.
 fn last_emitter(actions: &[DpAction], depth: u32) -> Option<usize> {
     actions.iter().rposition(|a| match a {
-        DpAction::Output(_) | DpAction::Controller { .. } => true,
+        DpAction::Output(_) | DpAction::Controller { .. } | DpAction::TunnelOutput { .. } => true,
         DpAction::Clone(prog) => depth < MAX_CLONE_DEPTH && emits(prog, depth + 1),
         _ => false,
     })
@@ -271,9 +294,33 @@ fn run<P: PacketBuf, O: Outputs<P>>(
                 out.dropped(DropReason::ExplicitDrop);
                 return;
             }
+            DpAction::TunnelOutput { port, header } => {
+                if is_last {
+                    tunnel_output(pkt, layout, header, *port, out);
+                    return;
+                }
+                match pkt.duplicate() {
+                    Some(copy) => tunnel_output(copy, layout, header, *port, out),
+                    None => out.dropped(DropReason::NoBuffers),
+                }
+            }
         }
     }
     out.dropped(DropReason::NoOutput);
+}
+
+/// Encapsulates `pkt` and outputs it, or counts why not.
+fn tunnel_output<P: PacketBuf, O: Outputs<P>>(
+    mut pkt: P,
+    layout: &PacketLayout,
+    header: &crate::tunnel::TunnelHeader,
+    port: u16,
+    out: &mut O,
+) {
+    match crate::tunnel::push(header, &mut pkt, layout) {
+        Ok(()) => out.output(port, pkt),
+        Err(why) => out.dropped(why),
+    }
 }
 
 /// Pushes a tag after the Ethernet addresses; its TCI copies the current

@@ -60,4 +60,11 @@ pub enum DpAction {
     Clone(Box<[DpAction]>),
     /// Stop here; the packet is dropped.
     Drop,
+    /// Encapsulate (a copy of) the packet with this prebuilt outer header
+    /// (patched per packet, see `crate::tunnel::push`) and send it out of
+    /// the underlay port with this dense index.
+    TunnelOutput {
+        port: u16,
+        header: std::sync::Arc<crate::tunnel::TunnelHeader>,
+    },
 }

@@ -23,6 +23,7 @@ use crate::flow::FlowKey;
 use crate::megaflow::MegaflowCache;
 use crate::parse::{parse, PacketLayout, PacketMeta};
 use crate::stats::PmdStats;
+use crate::tunnel::Ingress;
 
 /// Megaflows unused this long are removed.
 const MEGAFLOW_IDLE_SECS: u64 = 10;
@@ -118,6 +119,12 @@ struct Classified {
     hashes: [u64; BURST_SIZE],
     /// The megaflow's slab index, or one of the markers below.
     found: [u32; BURST_SIZE],
+    /// Bytes of tunnel headers to strip before executing (0: none).
+    outer: [u16; BURST_SIZE],
+    /// OpenFlow in_port (a tunnel port for decapsulated packets).
+    origin: [u32; BURST_SIZE],
+    /// Why a `TUNNEL_DROP` packet is dropped.
+    why: [DropReason; BURST_SIZE],
     /// Actions of translations the megaflow cache refused (at its limit),
     /// by packet index.
     uncached: Vec<(usize, std::sync::Arc<[crate::actions::DpAction]>)>,
@@ -127,6 +134,10 @@ struct Classified {
 const MALFORMED: u32 = u32::MAX;
 const MISS: u32 = u32::MAX - 1;
 const UNCACHED: u32 = u32::MAX - 2;
+/// ARP for the underlay address: to the control side.
+const PUNT: u32 = u32::MAX - 3;
+/// A bad tunnel packet (reason in `Classified::why`).
+const TUNNEL_DROP: u32 = u32::MAX - 4;
 
 impl Classified {
     fn new() -> Self {
@@ -135,6 +146,9 @@ impl Classified {
             layouts: [PacketLayout::default(); BURST_SIZE],
             hashes: [0; BURST_SIZE],
             found: [MISS; BURST_SIZE],
+            outer: [0; BURST_SIZE],
+            origin: [0; BURST_SIZE],
+            why: [DropReason::NoOutput; BURST_SIZE],
             uncached: Vec::with_capacity(MAX_UPCALLS_PER_BURST as usize),
         }
     }
@@ -363,7 +377,8 @@ pub(super) fn run(
             let mut t = BurstTally::default();
             let use_emc = emc.use_for_burst();
             rx.prefetch_data();
-            let n = classify(rx, &meta, use_emc, emc, cache, &mut sc, &mut t);
+            let tunnel = dp.tunnel.as_deref().filter(|t| t.underlay_port == *in_port);
+            let n = classify(rx, &meta, tunnel, use_emc, emc, cache, &mut sc, &mut t);
             let stop_at = lookup_misses(
                 n,
                 use_emc,
@@ -394,18 +409,36 @@ pub(super) fn run(
                 let (Some(&f), Some(layout)) = (sc.found.get(j), sc.layouts.get_mut(j)) else {
                     return None;
                 };
+                let outer = sc.outer.get(j).copied().unwrap_or(0);
+                tx.origin.1 = sc.origin.get(j).copied().unwrap_or(port.ofport);
                 match f {
                     MALFORMED => {
                         t.malformed += 1;
                         None
                     }
+                    PUNT => {
+                        if let Some(q) = tunnel.map(|t| &t.arp_in) {
+                            if q.push(m).is_err() {
+                                tx.dropped(DropReason::NoBuffers);
+                            }
+                        }
+                        None
+                    }
+                    TUNNEL_DROP => {
+                        tx.dropped(sc.why.get(j).copied().unwrap_or(DropReason::NoOutput));
+                        None
+                    }
                     UNCACHED => {
                         if let Some((_, actions)) = sc.uncached.iter().find(|(k, _)| *k == j) {
+                            let mut m = m;
+                            crate::tunnel::strip(&mut m, outer);
                             execute(actions, m, layout, &ctx, &mut tx);
                         }
                         None
                     }
                     idx => {
+                        let mut m = m;
+                        crate::tunnel::strip(&mut m, outer);
                         let len = u64::from(m.pkt_len());
                         if run.0 == idx {
                             run.1 += 1;
@@ -462,9 +495,11 @@ pub(super) fn run(
 /// is in use, hashes each key, prefetches its bucket, then probes. Returns
 /// the number of packets.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn classify(
     rx: &Burst,
     meta: &PacketMeta,
+    tunnel: Option<&crate::tunnel::TunnelDp>,
     use_emc: bool,
     emc: &Emc,
     cache: &MegaflowCache,
@@ -472,27 +507,46 @@ fn classify(
     t: &mut BurstTally,
 ) -> usize {
     let pkts = rx.as_slice();
-    for (((m, key), layout), (found, hash)) in pkts
-        .iter()
-        .zip(sc.keys.iter_mut())
-        .zip(sc.layouts.iter_mut())
-        .zip(sc.found.iter_mut().zip(sc.hashes.iter_mut()))
-    {
-        let (l, res) = parse(m.data(), meta, key);
-        *layout = l;
+    for (j, m) in pkts.iter().enumerate().take(BURST_SIZE) {
+        // On the underlay port, tunnel packets are classified by their
+        // inner packet, with the tunnel port and metadata as input.
+        let (mut pmeta, mut outer) = (*meta, 0u16);
+        if let Some(t) = tunnel {
+            match crate::tunnel::classify(t, m.data()) {
+                Ingress::Pass => {}
+                Ingress::Decap { meta, outer_len } => (pmeta, outer) = (meta, outer_len),
+                Ingress::Punt => {
+                    sc.found[j] = PUNT;
+                    continue;
+                }
+                Ingress::Drop(why) => {
+                    sc.found[j] = TUNNEL_DROP;
+                    sc.why[j] = why;
+                    continue;
+                }
+            }
+        }
+        sc.outer[j] = outer;
+        sc.origin[j] = pmeta.in_port;
+        let data = m.data().get(usize::from(outer)..).unwrap_or_default();
+        let key = &mut sc.keys[j];
+        let (l, res) = parse(data, &pmeta, key);
+        sc.layouts[j] = l;
         if res.is_err() {
-            *found = MALFORMED;
+            sc.found[j] = MALFORMED;
             continue;
         }
-        *found = MISS;
+        sc.found[j] = MISS;
         if use_emc {
-            *hash = match m.rss_hash() {
-                Some(rss) if layout.l3 != crate::parse::L3Kind::None => {
-                    rss_flow_hash(rss, meta.in_port)
+            let hash = match m.rss_hash() {
+                // The NIC hashed the outer headers of a tunnel packet.
+                Some(rss) if outer == 0 && l.l3 != crate::parse::L3Kind::None => {
+                    rss_flow_hash(rss, pmeta.in_port)
                 }
                 _ => flow_hash(key),
             };
-            emc.prefetch(*hash);
+            sc.hashes[j] = hash;
+            emc.prefetch(hash);
         }
     }
     if use_emc {

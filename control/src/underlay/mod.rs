@@ -1,0 +1,281 @@
+//! The IPv4 underlay of the tunnel ports: our address on the underlay
+//! port, the route table, the neighbour (ARP) table, and ARP itself.
+//!
+//! - The PMDs punt ARP packets for our address (`TunnelDp::arp_in`); the
+//!   control side answers requests and learns the sender of every request
+//!   or reply addressed to us.
+//! - Translation (on a PMD, at an upcall) builds a tunnel's outer header
+//!   from the current [`Tables`] snapshot. When the next hop has no MAC
+//!   yet it asks for resolution through a lock-free queue and the header
+//!   is marked unresolved: such packets are dropped and counted
+//!   (`tunnel_no_neighbour`) until ARP answers. We do not queue them.
+//! - The control side sends ARP requests (as packet-outs on the underlay
+//!   port), retrying every second while the neighbour stays unresolved.
+//! - Any change of the tables (a neighbour learnt or changed, a route
+//!   added or removed) bumps the bridges' datapath generation, so the
+//!   PMDs drop their megaflows and rebuild the headers.
+mod arp;
+mod mgmt;
+mod route;
+#[cfg(test)]
+mod tests;
+mod tunnels;
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use crossbeam_queue::ArrayQueue;
+use fastpath::dpdk::Mbuf;
+use fastpath::tunnel::{DecapPort, TunnelDp, TunnelKind};
+use fsconfig::{RouteConfig, TunnelConfig, TunnelKey, TunnelRemote, TunnelType, UnderlayConfig};
+
+pub use route::RouteTable;
+pub use tunnels::BridgeTunnels;
+
+/// How often an unresolved neighbour is asked for again.
+const ARP_RETRY: Duration = Duration::from_secs(1);
+/// Neighbours being resolved at most (more requests wait for a slot).
+const MAX_PENDING: usize = 1024;
+/// Resolution requests from translations waiting for the control side.
+const RESOLVE_QUEUE: usize = 256;
+/// OFPP_CONTROLLER, the in_port of our own ARP packet-outs.
+const FROM_CONTROLLER: u32 = 0xffff_fffd;
+
+/// What translation reads: routes and neighbours, replaced whole.
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    pub routes: RouteTable,
+    pub neighbours: HashMap<Ipv4Addr, [u8; 6]>,
+}
+
+/// A neighbour being resolved.
+struct Pending {
+    tries: u32,
+    next: Instant,
+}
+
+/// A neighbour as `ferroctl neigh show` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeighbourView {
+    pub ip: Ipv4Addr,
+    pub mac: Option<[u8; 6]>,
+    /// ARP requests sent (while incomplete).
+    pub tries: u32,
+}
+
+/// The underlay: configuration plus the live tables.
+pub struct Underlay {
+    pub port_name: String,
+    /// Dense datapath index of the underlay port.
+    /// Dense datapath index of the underlay port; updated when ports are
+    /// added or deleted at run time (indexes shift).
+    pub port_index: std::sync::atomic::AtomicU16,
+    /// Index of its bridge.
+    pub bridge: u16,
+    pub ip: Ipv4Addr,
+    pub prefix_len: u8,
+    pub mac: [u8; 6],
+    pub mtu: u16,
+    tables: ArcSwap<Tables>,
+    pending: Mutex<HashMap<Ipv4Addr, Pending>>,
+    resolve: ArrayQueue<Ipv4Addr>,
+    /// ARP packets the PMDs punted.
+    arp_in: Arc<ArrayQueue<Mbuf>>,
+    /// Tunnel ports to decapsulate for (into [`TunnelDp`]).
+    decap: Vec<DecapPort>,
+}
+
+/// Something to send on the underlay port, and whether the tables
+/// changed (the caller publishes).
+#[derive(Debug, Default)]
+pub struct TickOutcome {
+    pub send: Vec<Vec<u8>>,
+    pub changed: bool,
+}
+
+impl Underlay {
+    pub fn new(
+        cfg: &UnderlayConfig,
+        port_index: u16,
+        bridge: u16,
+        mac: [u8; 6],
+        tunnels: &[TunnelConfig],
+    ) -> Self {
+        Underlay {
+            port_name: cfg.port.clone(),
+            port_index: std::sync::atomic::AtomicU16::new(port_index),
+            bridge,
+            ip: cfg.ip,
+            prefix_len: cfg.prefix_len,
+            mac,
+            mtu: cfg.mtu,
+            tables: ArcSwap::from_pointee(Tables {
+                routes: RouteTable::new(cfg.ip, cfg.prefix_len, &cfg.routes),
+                neighbours: cfg.neighbours.iter().copied().collect(),
+            }),
+            pending: Mutex::new(HashMap::new()),
+            resolve: ArrayQueue::new(RESOLVE_QUEUE),
+            arp_in: Arc::new(ArrayQueue::new(fastpath::tunnel::ARP_QUEUE)),
+            decap: tunnels.iter().map(decap_port).collect(),
+        }
+    }
+
+    /// The underlay port's dense datapath index.
+    pub fn port(&self) -> u16 {
+        self.port_index.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The datapath's share: what to decapsulate, and the ARP queue.
+    pub fn datapath(&self) -> TunnelDp {
+        let mut t = TunnelDp::new(self.port(), u32::from(self.ip), self.decap.clone());
+        t.arp_in = self.arp_in.clone();
+        t
+    }
+
+    pub fn tables(&self) -> arc_swap::Guard<Arc<Tables>> {
+        self.tables.load()
+    }
+
+    /// Asks the control side to resolve `ip` (from translation: never
+    /// blocks; a full queue just means a later upcall asks again).
+    pub fn request_resolution(&self, ip: Ipv4Addr) {
+        let _ = self.resolve.push(ip);
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Tables) -> bool) -> bool {
+        let mut next = Tables::clone(&self.tables.load());
+        let changed = f(&mut next);
+        if changed {
+            self.tables.store(Arc::new(next));
+        }
+        changed
+    }
+
+    /// One round of control work at `now`: punted ARP, resolution requests
+    /// and retries. Returns the frames to send on the underlay port.
+    pub fn tick(&self, now: Instant) -> TickOutcome {
+        let mut out = TickOutcome::default();
+        let mut learnt: Vec<(Ipv4Addr, [u8; 6])> = Vec::new();
+        while let Some(m) = self.arp_in.pop() {
+            let Some(a) = arp::parse(m.data()) else {
+                continue;
+            };
+            if a.tpa != self.ip {
+                continue;
+            }
+            if !a.spa.is_unspecified() {
+                learnt.push((a.spa, a.sha));
+            }
+            if a.op == arp::OP_REQUEST {
+                out.send.push(arp::reply(&a, self.mac));
+            }
+        }
+        for (ip, mac) in learnt {
+            out.changed |= self.learn(ip, mac);
+        }
+        let tables = self.tables.load();
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(ip) = self.resolve.pop() {
+            if !tables.neighbours.contains_key(&ip) && pending.len() < MAX_PENDING {
+                pending.entry(ip).or_insert(Pending {
+                    tries: 0,
+                    next: now,
+                });
+            }
+        }
+        for (ip, p) in pending.iter_mut() {
+            if p.next <= now {
+                p.tries += 1;
+                p.next = now + ARP_RETRY;
+                out.send.push(arp::request(self.mac, self.ip, *ip));
+            }
+        }
+        out
+    }
+
+    /// Records that `ip` is at `mac` (from ARP); true when that changed
+    /// the table (the caller publishes).
+    pub fn learn(&self, ip: Ipv4Addr, mac: [u8; 6]) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ip);
+        self.update(|t| t.neighbours.insert(ip, mac) != Some(mac))
+    }
+
+    /// The neighbour table, with the ones still being resolved.
+    pub fn neighbours(&self) -> Vec<NeighbourView> {
+        let t = self.tables.load();
+        let mut v: Vec<NeighbourView> = t
+            .neighbours
+            .iter()
+            .map(|(ip, mac)| NeighbourView {
+                ip: *ip,
+                mac: Some(*mac),
+                tries: 0,
+            })
+            .collect();
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        v.extend(pending.iter().map(|(ip, p)| NeighbourView {
+            ip: *ip,
+            mac: None,
+            tries: p.tries,
+        }));
+        v.sort_by_key(|n| n.ip);
+        v
+    }
+
+    /// Adds (or replaces) a static route; true when the table changed.
+    pub fn route_add(&self, r: RouteConfig) -> bool {
+        self.update(|t| {
+            let before = t.routes.clone();
+            t.routes.add(r);
+            t.routes != before
+        })
+    }
+
+    /// Removes a static route; an error when there is none.
+    pub fn route_del(&self, dest: Ipv4Addr, len: u8) -> Result<(), String> {
+        if self.update(|t| t.routes.del(dest, len)) {
+            Ok(())
+        } else {
+            Err(format!("no static route to {dest}/{len}"))
+        }
+    }
+
+    /// (route, is the connected one).
+    pub fn routes(&self) -> Vec<(RouteConfig, bool)> {
+        let t = self.tables.load();
+        t.routes
+            .all()
+            .map(|r| (*r, t.routes.is_connected(r)))
+            .collect()
+    }
+
+    /// In-port used for our own packet-outs.
+    pub fn packet_out_in_port(&self) -> u32 {
+        FROM_CONTROLLER
+    }
+}
+
+fn decap_port(t: &TunnelConfig) -> DecapPort {
+    DecapPort {
+        kind: match t.tunnel_type {
+            TunnelType::Vxlan => TunnelKind::Vxlan,
+            TunnelType::Gre => TunnelKind::Gre,
+        },
+        ofport: t.ofport,
+        dst_port: t.dst_port,
+        key: match t.key {
+            TunnelKey::Flow => None,
+            TunnelKey::Fixed(k) => Some(k),
+        },
+        remote: match t.remote_ip {
+            TunnelRemote::Flow => None,
+            TunnelRemote::Ip(ip) => Some(u32::from(ip)),
+        },
+    }
+}

@@ -77,9 +77,17 @@ impl SwitchView {
             if next != *cur.ports() {
                 pipeline.set_ports(next);
             }
+            let tunnels = self
+                .cfg
+                .bridges
+                .iter()
+                .find(|bc| bc.name == b.name)
+                .map(|bc| bc.tunnels.as_slice())
+                .unwrap_or_default();
             b.set_port_names(
                 mine()
                     .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
+                    .chain(tunnels.iter().map(|t| (t.name.clone(), t.ofport)))
                     .collect(),
             );
             b.translator.publish();

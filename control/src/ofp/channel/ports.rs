@@ -71,6 +71,22 @@ pub fn descs(ch: &Channel, b: usize) -> Vec<PortDesc> {
         .iter()
         .map(|p| desc(p, s.port_config.get(&p.ofport).copied().unwrap_or(0)))
         .collect();
+    // Tunnel ports are OpenFlow ports without a DPDK port of their own.
+    if let Some(bc) = ch.view.bridge_config(b) {
+        out.extend(bc.tunnels.iter().map(|t| PortDesc {
+            port_no: PortNo(t.ofport),
+            hw_addr: [0; 6],
+            name: t.name.clone(),
+            config: s.port_config.get(&t.ofport).copied().unwrap_or(0),
+            state: port_state::LIVE,
+            curr: 0,
+            advertised: 0,
+            supported: 0,
+            peer: 0,
+            curr_speed: 0,
+            max_speed: 0,
+        }));
+    }
     out.sort_by_key(|d| d.port_no);
     out
 }

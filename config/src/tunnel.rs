@@ -1,4 +1,4 @@
-//! `[underlay]` and `[[bridge.tunnel]]`: VXLAN/GRE tunnel ports and the
+//! `[underlay]` and `[[bridge.tunnel]]`: VXLAN/GRE/Geneve tunnel ports and the
 //! IPv4 underlay they run over (schema, resolution from the file, rules).
 //!
 //! ```toml
@@ -26,6 +26,8 @@ use crate::schema::{BridgeConfig, Config, OFPORT_MAX};
 
 /// Default VXLAN UDP port (IANA).
 pub const VXLAN_PORT: u16 = 4789;
+/// Default Geneve UDP port (IANA).
+pub const GENEVE_PORT: u16 = 6081;
 /// Default `underlay.mtu`.
 pub const DEFAULT_MTU: u16 = 1500;
 /// Default outer TTL.
@@ -165,6 +167,8 @@ pub enum TunnelType {
     Vxlan,
     /// GRE (RFC 2784/2890) carrying Ethernet.
     Gre,
+    /// Geneve (RFC 8926) over UDP; received options are skipped.
+    Geneve,
 }
 
 /// `tunnel.remote_ip`.
@@ -221,7 +225,7 @@ pub struct TunnelConfig {
     pub ttl: Inherit,
     /// Don't-fragment bit of the outer header.
     pub df: bool,
-    /// UDP checksum (VXLAN) or GRE checksum.
+    /// UDP checksum (VXLAN, Geneve) or GRE checksum.
     pub csum: bool,
 }
 
@@ -402,7 +406,7 @@ impl RawTunnel {
         let tunnel_type = self.tunnel_type.ok_or_else(|| {
             Problem::new(
                 format!("{key}.type"),
-                "required; expected \"vxlan\" or \"gre\"",
+                "required; expected \"vxlan\", \"gre\" or \"geneve\"",
             )
         })?;
         let remote_ip = match self.remote_ip.as_deref() {
@@ -436,7 +440,7 @@ impl RawTunnel {
             },
         };
         let max_key: u64 = match tunnel_type {
-            TunnelType::Vxlan => (1 << 24) - 1,
+            TunnelType::Vxlan | TunnelType::Geneve => (1 << 24) - 1,
             TunnelType::Gre => u64::from(u32::MAX),
         };
         let key_value = match &self.key {
@@ -454,8 +458,11 @@ impl RawTunnel {
         };
         let dst_port = match (tunnel_type, self.dst_port) {
             (TunnelType::Vxlan, None) => VXLAN_PORT,
-            (TunnelType::Vxlan, Some(p)) if (1..=65535).contains(&p) => p as u16,
-            (TunnelType::Vxlan, Some(p)) => {
+            (TunnelType::Geneve, None) => GENEVE_PORT,
+            (TunnelType::Vxlan | TunnelType::Geneve, Some(p)) if (1..=65535).contains(&p) => {
+                p as u16
+            }
+            (TunnelType::Vxlan | TunnelType::Geneve, Some(p)) => {
                 return Err(Problem::new(
                     format!("{key}.dst_port"),
                     format!("{p} is out of range; expected 1..=65535"),
@@ -533,8 +540,22 @@ fn check_bridge(
     type Identity = (TunnelType, u16, Option<u64>, Option<Ipv4Addr>);
     let mut seen: HashMap<Identity, usize> = HashMap::new();
     let mut ofports: HashMap<u32, usize> = HashMap::new();
+    let mut udp_ports: HashMap<u16, (TunnelType, usize)> = HashMap::new();
     for (j, t) in b.tunnels.iter().enumerate() {
         let key = tunnel_key(i, j);
+        if t.tunnel_type != TunnelType::Gre {
+            if let Some((other, first)) = udp_ports.insert(t.dst_port, (t.tunnel_type, j)) {
+                if other != t.tunnel_type {
+                    return Err(Problem::new(
+                        format!("{key}.dst_port"),
+                        format!(
+                            "UDP port {} is already used by tunnel {:?} of another type; expected VXLAN and Geneve on different ports",
+                            t.dst_port, b.tunnels[first].name
+                        ),
+                    ));
+                }
+            }
+        }
         if b.name != underlay_bridge {
             return Err(Problem::new(
                 key,
@@ -713,6 +734,19 @@ df = false
             let e = with(&format!("\n[[bridge.tunnel]]\n{t}\n")).unwrap_err();
             assert!(e.contains(want), "{t}: {e}");
         }
+        let e = with("\n[[bridge.tunnel]]\nname = \"a\"\nofport = 10\ntype = \"geneve\"\nremote_ip = \"flow\"\ndst_port = 4789\n[[bridge.tunnel]]\nname = \"b\"\nofport = 11\ntype = \"vxlan\"\nremote_ip = \"flow\"\n").unwrap_err();
+        assert!(
+            e.contains("bridge[0].tunnel[1].dst_port") && e.contains("another type"),
+            "{e}"
+        );
+        let c = with("\n[[bridge.tunnel]]\nname = \"g\"\nofport = 10\ntype = \"geneve\"\nremote_ip = \"flow\"\nkey = 9\n").unwrap();
+        assert_eq!(
+            (
+                c.bridges[0].tunnels[0].dst_port,
+                c.bridges[0].tunnels[0].key
+            ),
+            (6081, TunnelKey::Fixed(9))
+        );
         let e = with("\n[[bridge.tunnel]]\nname = \"a\"\nofport = 10\ntype = \"gre\"\nremote_ip = \"flow\"\n[[bridge.tunnel]]\nname = \"b\"\nofport = 11\ntype = \"gre\"\nremote_ip = \"flow\"\n").unwrap_err();
         assert!(e.contains("would receive the same packets"), "{e}");
         let e = parse_with(

@@ -266,6 +266,7 @@ fn decap_port(t: &TunnelConfig) -> DecapPort {
         kind: match t.tunnel_type {
             TunnelType::Vxlan => TunnelKind::Vxlan,
             TunnelType::Gre => TunnelKind::Gre,
+            TunnelType::Geneve => TunnelKind::Geneve,
         },
         ofport: t.ofport,
         dst_port: t.dst_port,

@@ -46,6 +46,7 @@ impl BridgeTunnels {
             kind: match port.tunnel_type {
                 TunnelType::Vxlan => TunnelKind::Vxlan,
                 TunnelType::Gre => TunnelKind::Gre,
+                TunnelType::Geneve => TunnelKind::Geneve,
             },
             src_mac: u.mac,
             dst_mac,

@@ -1,7 +1,7 @@
 //! The fixed pre-classification of packets received on the underlay port:
 //! tunnel packets for the underlay address are decapsulated here, before
 //! the megaflow lookup, so that only the inner packet is looked up.
-use super::{gre, vxlan, TunnelDp, TunnelKind};
+use super::{geneve, gre, vxlan, TunnelDp, TunnelKind};
 use crate::actions::{DropReason, Outputs, PacketBuf};
 use crate::dpdk::Mbuf;
 use crate::parse::PacketMeta;
@@ -64,11 +64,11 @@ pub fn classify(t: &TunnelDp, frame: &[u8]) -> Ingress {
     else {
         return Ingress::Pass;
     };
-    let is_tunnel = match proto {
-        17 => be16(ip, ihl + 2).is_some_and(|p| t.has_vxlan_port(p)),
-        gre::IP_PROTO => t.has_gre(),
-        _ => false,
+    let udp_kind = match proto {
+        17 => be16(ip, ihl + 2).and_then(|p| t.udp_kind(p)),
+        _ => None,
     };
+    let is_tunnel = udp_kind.is_some() || (proto == gre::IP_PROTO && t.has_gre());
     if !is_tunnel {
         return Ingress::Pass;
     }
@@ -82,7 +82,21 @@ pub fn classify(t: &TunnelDp, frame: &[u8]) -> Ingress {
         return Ingress::Drop(DropReason::TunnelMalformed);
     }
     let payload = ip.get(ihl..total).unwrap_or_default();
-    let (kind, dst_port, key, hdr_len) = if proto == 17 {
+    let (kind, dst_port, key, hdr_len) = if udp_kind == Some(TunnelKind::Geneve) {
+        let dst_port = be16(payload, 2).unwrap_or(0);
+        let g = match geneve::GenevePacket::new_checked(payload.get(UDP_LEN..).unwrap_or_default())
+        {
+            Ok(g) => g,
+            Err(geneve::Error::Truncated) => return Ingress::Drop(DropReason::TunnelMalformed),
+            Err(geneve::Error::Unsupported) => return Ingress::Drop(DropReason::TunnelUnsupported),
+        };
+        (
+            TunnelKind::Geneve,
+            dst_port,
+            u64::from(g.vni()),
+            UDP_LEN + g.header_len(),
+        )
+    } else if proto == 17 {
         let dst_port = be16(payload, 2).unwrap_or(0);
         let v = match vxlan::VxlanPacket::new_checked(payload.get(UDP_LEN..).unwrap_or_default()) {
             Ok(v) => v,

@@ -4,7 +4,7 @@
 //! when inherited, UDP length and source port (from a hash of the inner
 //! flow, for RSS entropy on the receiver), and the optional UDP or GRE
 //! checksum.
-use super::{gre, vxlan, TunnelKind};
+use super::{geneve, gre, vxlan, TunnelKind};
 use crate::actions::{Checksum, DropReason, PacketBuf};
 use crate::parse::{L3Kind, PacketLayout};
 
@@ -86,6 +86,14 @@ impl TunnelHeader {
                 b[l4 + UDP_LEN..l4 + UDP_LEN + vxlan::HEADER_LEN]
                     .copy_from_slice(&vxlan::emit(vni));
                 l4 + UDP_LEN + vxlan::HEADER_LEN
+            }
+            TunnelKind::Geneve => {
+                b[ip + 9] = 17;
+                b[l4 + 2..l4 + 4].copy_from_slice(&spec.dst_port.to_be_bytes());
+                let vni = spec.key.unwrap_or(0) as u32;
+                b[l4 + UDP_LEN..l4 + UDP_LEN + geneve::HEADER_LEN]
+                    .copy_from_slice(&geneve::emit(vni));
+                l4 + UDP_LEN + geneve::HEADER_LEN
             }
             TunnelKind::Gre => {
                 b[ip + 9] = gre::IP_PROTO;
@@ -179,7 +187,7 @@ pub fn push<P: PacketBuf>(
         tos = d.get(l3 + 1).copied().unwrap_or(0);
         ttl = d.get(l3 + 8).copied().unwrap_or(64);
     }
-    let hash = if s.kind == TunnelKind::Vxlan {
+    let hash = if s.kind != TunnelKind::Gre {
         flow_hash(pkt.data(), layout)
     } else {
         0
@@ -208,7 +216,7 @@ pub fn push<P: PacketBuf>(
     let l4 = ip + IP_LEN;
     let l4_len = usize::from(ip_total) - IP_LEN;
     match s.kind {
-        TunnelKind::Vxlan => {
+        TunnelKind::Vxlan | TunnelKind::Geneve => {
             let sport = SRC_PORT_BASE | (hash as u16 & 0x3fff);
             hdr[l4..l4 + 2].copy_from_slice(&sport.to_be_bytes());
             hdr[l4 + 4..l4 + 6].copy_from_slice(&(l4_len as u16).to_be_bytes());
@@ -341,6 +349,51 @@ mod tests {
                 assert_eq!(&out[usize::from(outer_len)..], &f[..]);
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn geneve_round_trip_next_to_vxlan() {
+        let f = inner(20, 5);
+        let mut s = spec(TunnelKind::Geneve);
+        s.dst_port = geneve::DEFAULT_PORT;
+        s.key = Some(0x12_3456);
+        let out = encap(&s, &f).unwrap();
+        assert_eq!(out.len(), f.len() + 50);
+        assert_eq!(u16::from_be_bytes([out[36], out[37]]), 6081);
+        assert_eq!(&out[42..50], &geneve::emit(0x12_3456));
+        assert_eq!(internet_checksum(&[&out[14..34]]), 0);
+        let port = |kind, ofport, dst_port| crate::tunnel::DecapPort {
+            kind,
+            ofport,
+            dst_port,
+            key: None,
+            remote: None,
+        };
+        let t = TunnelDp::new(
+            0,
+            REMOTE,
+            vec![
+                port(TunnelKind::Vxlan, 3, 4789),
+                port(TunnelKind::Geneve, 4, 6081),
+            ],
+        );
+        match classify(&t, &out) {
+            Ingress::Decap { meta, outer_len } => {
+                assert_eq!((meta.in_port, meta.tun_id), (4, 0x12_3456));
+                assert_eq!(&out[usize::from(outer_len)..], &f[..]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Critical options: a counted drop; every prefix is safe.
+        let mut crit = out.clone();
+        crit[43] = 0x40;
+        assert_eq!(
+            classify(&t, &crit),
+            Ingress::Drop(DropReason::TunnelUnsupported)
+        );
+        for n in 0..out.len() {
+            let _ = classify(&t, &out[..n]);
         }
     }
 

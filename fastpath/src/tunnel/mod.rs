@@ -1,9 +1,9 @@
-//! VXLAN and GRE tunnels on the PMDs.
+//! VXLAN, GRE and Geneve tunnels on the PMDs.
 //!
 //! - **Decap** ([`decap`]): before the megaflow lookup, a packet received
 //!   on the underlay port is checked against a fixed classifier: IPv4 to
-//!   the underlay address with UDP to a VXLAN port or IP protocol 47
-//!   (GRE). A match yields the tunnel port's OpenFlow number and the
+//!   the underlay address with UDP to a VXLAN or Geneve port (Geneve
+//!   options are skipped), or IP protocol 47 (GRE). A match yields the tunnel port's OpenFlow number and the
 //!   tunnel metadata (tun_id, tun_src, tun_dst) for the inner packet's key,
 //!   and the outer headers are stripped, so only the inner packet is
 //!   looked up (one megaflow lookup per packet, not OVS's two with
@@ -18,6 +18,7 @@
 //! then accessors that cannot fail.
 mod decap;
 mod encap;
+pub mod geneve;
 pub mod gre;
 pub mod vxlan;
 
@@ -38,6 +39,7 @@ pub const ARP_QUEUE: usize = 256;
 pub enum TunnelKind {
     Vxlan,
     Gre,
+    Geneve,
 }
 
 impl TunnelKind {
@@ -45,6 +47,7 @@ impl TunnelKind {
         match self {
             TunnelKind::Vxlan => "vxlan",
             TunnelKind::Gre => "gre",
+            TunnelKind::Geneve => "geneve",
         }
     }
 }
@@ -55,7 +58,7 @@ pub struct DecapPort {
     pub kind: TunnelKind,
     /// OpenFlow port number the inner packets come in on.
     pub ofport: u32,
-    /// VXLAN: the UDP destination port.
+    /// VXLAN, Geneve: the UDP destination port.
     pub dst_port: u16,
     /// A fixed key (VNI / GRE key) the packets must carry; None: any key
     /// (`key = "flow"`), passed on as tun_id.
@@ -97,17 +100,19 @@ impl TunnelDp {
             .iter()
             .find(|p| {
                 p.kind == kind
-                    && (kind != TunnelKind::Vxlan || p.dst_port == dst_port)
+                    && (kind == TunnelKind::Gre || p.dst_port == dst_port)
                     && p.key.is_none_or(|k| k == key)
                     && p.remote.is_none_or(|r| r == remote)
             })
             .map(|p| p.ofport)
     }
 
-    fn has_vxlan_port(&self, dst_port: u16) -> bool {
+    /// The UDP tunnel type (VXLAN or Geneve) on `dst_port`, if any.
+    fn udp_kind(&self, dst_port: u16) -> Option<TunnelKind> {
         self.ports
             .iter()
-            .any(|p| p.kind == TunnelKind::Vxlan && p.dst_port == dst_port)
+            .find(|p| p.kind != TunnelKind::Gre && p.dst_port == dst_port)
+            .map(|p| p.kind)
     }
 
     fn has_gre(&self) -> bool {

@@ -53,12 +53,20 @@ pub struct BridgeTranslator {
     underlay_epoch: AtomicU64,
     /// The bridge's tunnel ports (set once at start-up).
     tunnels: std::sync::OnceLock<Arc<crate::underlay::BridgeTunnels>>,
+    /// The last generations published: (generation, pipeline version,
+    /// underlay epoch), to map a PMD's generation back to a version.
+    history: arc_swap::ArcSwap<Vec<(u64, u64, u64)>>,
 }
+
+/// Generations remembered for selective revalidation.
+const GENERATION_HISTORY: usize = 64;
 
 impl BridgeTranslator {
     pub fn new(pipeline: Arc<Pipeline>) -> Self {
-        let generation = AtomicU64::new(pipeline.snapshot().version());
+        let v = pipeline.snapshot().version();
+        let generation = AtomicU64::new(v);
         BridgeTranslator {
+            history: arc_swap::ArcSwap::from_pointee(vec![(v, v, 0)]),
             pipeline,
             generation,
             // OpenFlow 1.3 has no config flag for it: invalid-TTL packet-ins
@@ -97,9 +105,20 @@ impl BridgeTranslator {
     /// Makes PMDs drop megaflows from older pipeline versions. Returns the
     /// new generation.
     pub fn publish(&self) -> u64 {
-        let v = self.pipeline.snapshot().version() + self.underlay_epoch.load(Ordering::Acquire);
-        self.generation.fetch_max(v, Ordering::Release);
-        v
+        let version = self.pipeline.snapshot().version();
+        let epoch = self.underlay_epoch.load(Ordering::Acquire);
+        let g = version + epoch;
+        if self.generation.fetch_max(g, Ordering::Release) < g {
+            self.history.rcu(|h| {
+                let mut h = Vec::clone(h);
+                h.push((g, version, epoch));
+                if h.len() > GENERATION_HISTORY {
+                    h.remove(0);
+                }
+                h
+            });
+        }
+        g
     }
 }
 
@@ -121,8 +140,18 @@ impl Translator for BridgeTranslator {
         }
     }
 
+    /// Flow changes since the pipeline version of generation `since`;
+    /// unknown (false) when the underlay changed since (every tunnel
+    /// header may have), or `since` is no longer remembered.
     fn changes_since(&self, since: u64, f: &mut dyn FnMut(&PipelineChange)) -> bool {
-        self.pipeline.snapshot().changes_since(since, f)
+        let history = self.history.load();
+        let Some(&(_, version, epoch)) = history.iter().find(|(g, _, _)| *g == since) else {
+            return false;
+        };
+        if self.underlay_epoch.load(Ordering::Acquire) != epoch {
+            return false;
+        }
+        self.pipeline.snapshot().changes_since(version, f)
     }
 
     #[inline]

@@ -31,6 +31,8 @@ pub struct Megaflow {
     subtable: u16,
     /// OpenFlow tables its translation looked up (`upcall::table_bit`).
     tables: u64,
+    /// Whether its actions push a tunnel header (into the headroom).
+    pub encapsulates: bool,
 }
 
 impl Megaflow {
@@ -360,6 +362,7 @@ impl MegaflowCache {
             last_used_tsc: now_tsc,
             subtable: st_idx as u16,
             tables: up.tables,
+            encapsulates: up.actions.iter().any(DpAction::encapsulates),
         };
         let idx = match self.free.pop() {
             Some(i) => {

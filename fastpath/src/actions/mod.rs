@@ -68,3 +68,14 @@ pub enum DpAction {
         header: std::sync::Arc<crate::tunnel::TunnelHeader>,
     },
 }
+
+impl DpAction {
+    /// Whether this action (or a nested one) pushes a tunnel header.
+    pub fn encapsulates(&self) -> bool {
+        match self {
+            DpAction::TunnelOutput { .. } => true,
+            DpAction::Clone(prog) => prog.iter().any(DpAction::encapsulates),
+            _ => false,
+        }
+    }
+}

@@ -394,6 +394,14 @@ pub(super) fn run(
                 emc.account(t.emc_lookups, t.emc_hits, t.tss_lookups, t.probes);
             }
 
+            // Encapsulating megaflows write into the mbuf headroom: start
+            // loading those lines for the whole burst first.
+            for (m, &f) in rx.as_slice().iter().zip(&sc.found).take(stop_at) {
+                if cache.get(f as usize).is_some_and(|mf| mf.encapsulates) {
+                    m.prefetch_headroom();
+                }
+            }
+
             // Phase 4: execute, in order; packets from `stop_at` on wait
             // for the next iteration (upcall budget used).
             let mut i = 0usize;

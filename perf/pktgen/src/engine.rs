@@ -317,9 +317,14 @@ fn fill(
     for slot in fresh[..due].iter_mut() {
         let Some(mut m) = slot.take() else { continue };
         let n = st.sent;
-        let t = &p.templates[p.pattern[(n % p.pattern.len() as u64) as usize]];
+        // Neither lookup can miss (the pattern indexes the templates, and
+        // the pool's data room fits the largest frame); no panic either way.
+        let slot = p.pattern.get((n % p.pattern.len().max(1) as u64) as usize);
+        let Some(t) = slot.and_then(|&i| p.templates.get(i)) else {
+            continue;
+        };
         let Some(frame) = m.append(t.bytes.len() as u16) else {
-            continue; // mbuf too small: checked at start-up, never happens
+            continue;
         };
         frame.copy_from_slice(&t.bytes);
         // Stamped per packet, so that filling the burst is not latency.

@@ -14,13 +14,14 @@ mod spec;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
+use nix::sys::signal::{SigSet, Signal};
 
 use engine::{Io, Live, Prepared, TrialPlan};
 use spec::{line_rate_pps, SizeDef, Stream, StreamDef, VxlanDef};
@@ -208,8 +209,36 @@ impl StreamArgs {
     }
 }
 
+/// Set once SIGINT or SIGTERM arrived: the run stops and reports.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Blocks SIGINT and SIGTERM in every thread (EAL's included: this runs
+/// first) and lets one thread wait for them, so that Ctrl-C ends the run
+/// with its summary (and a pcap file flushed) instead of killing it.
+fn catch_signals() -> Result<()> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.thread_block().context("blocking SIGINT/SIGTERM")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            while let Ok(sig) = set.wait() {
+                if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                    // A second signal: give up at once.
+                    std::process::exit(128 + sig as i32);
+                }
+            }
+        })?;
+    Ok(())
+}
+
 fn main() {
     let cli = Cli::parse();
+    if let Err(e) = catch_signals() {
+        eprintln!("ferro-pktgen: {e:#}");
+        std::process::exit(1);
+    }
     if let Err(e) = run(cli) {
         eprintln!("ferro-pktgen: {e:#}");
         std::process::exit(1);
@@ -359,6 +388,9 @@ fn on_worker<T: Send + 'static>(
     let mut next = start + Duration::from_secs(1);
     while !handle.is_finished() {
         std::thread::sleep(Duration::from_millis(50));
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            live.stop.store(true, Ordering::Relaxed);
+        }
         if progress && Instant::now() >= next {
             next += Duration::from_secs(1);
             let tx = live.tx_packets.load(Ordering::Relaxed);
@@ -454,6 +486,7 @@ fn run_mode(a: RunArgs) -> Result<()> {
     if c.json {
         let j = serde_json::json!({
             "mode": "run",
+            "interrupted": INTERRUPTED.load(Ordering::Relaxed),
             "port": c.port,
             "rx_port": c.rx_port.as_deref().unwrap_or(&c.port),
             "line_rate_gbps": bps / 1e9,
@@ -465,6 +498,9 @@ fn run_mode(a: RunArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         report::print_run(&summary);
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            println!("interrupted: the run was cut short");
+        }
     }
     drop(io);
     Ok(())
@@ -602,6 +638,7 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
     if c.json {
         let j = serde_json::json!({
             "mode": "rfc2544",
+            "interrupted": INTERRUPTED.load(Ordering::Relaxed),
             "port": c.port,
             "rx_port": c.rx_port.as_deref().unwrap_or(&c.port),
             "line_rate_gbps": bps / 1e9,
@@ -610,6 +647,11 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         rfc2544::print(&results);
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            println!(
+                "interrupted: trials after the signal sent nothing; these results are incomplete"
+            );
+        }
     }
     Ok(())
 }

@@ -349,3 +349,41 @@ fn virtio_user_to_vhost_pair() {
     assert_eq!(u(&st["rx_packets"]), 20000, "{j:#}");
     assert_eq!(u(&st["rx_bytes"]), 20000 * 1518);
 }
+
+/// Ctrl-C (SIGINT) ends a run early with its summary, not a kill.
+#[test]
+fn sigint_stops_the_run_with_a_summary() {
+    let out = std::process::Command::new(common::PKTGEN)
+        .args([
+            "run",
+            "--port",
+            "net_ring0",
+            "--core",
+            "1",
+            "--rate-pps",
+            "10000",
+            "--duration",
+            "30",
+            "--json",
+            "--eal=--no-pci",
+            "--file-prefix",
+            &common::unique("pg"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run ferro-pktgen");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &out.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let done = out.wait_with_output().unwrap();
+    assert!(done.status.success(), "exit {}", done.status);
+    let j: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(j["interrupted"], true, "{j:#}");
+    let tx = u(&j["summary"]["tx_packets"]);
+    assert!(tx > 0 && tx < 300_000, "{tx} packets");
+    assert_eq!(u(&j["summary"]["rx_packets"]), tx);
+}

@@ -387,3 +387,64 @@ fn sigint_stops_the_run_with_a_summary() {
     assert!(tx > 0 && tx < 300_000, "{tx} packets");
     assert_eq!(u(&j["summary"]["rx_packets"]), tx);
 }
+
+/// RFC 2544 over a lossless loopback finds the top of the search range at
+/// every size, and the plots are written.
+#[test]
+fn rfc2544_on_a_lossless_loopback_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    let j = pktgen(
+        "rfc2544",
+        &[
+            "--port",
+            "net_ring0",
+            "--core",
+            "1",
+            "--line-rate-gbps",
+            "10",
+            "--max-pps",
+            "20000",
+            "--sizes",
+            "64,512",
+            "--trial",
+            "0.3",
+            "--b2b-max",
+            "1000",
+            "--b2b-reps",
+            "1",
+            "--plot-dir",
+            plots.to_str().unwrap(),
+        ],
+    );
+    let results = j["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for (r, size) in results.iter().zip([64.0, 512.0]) {
+        assert_eq!(f(&r["frame_size"]), size);
+        assert_eq!(f(&r["ndr"]["pps"]), 20000.0, "{r:#}");
+        assert_eq!(f(&r["pdr"]["pps"]), 20000.0, "{r:#}");
+        assert_eq!(u(&r["back_to_back"]["frames"]), 1000);
+        assert_eq!(r["latency"].as_array().unwrap().len(), 3);
+        let line = 10e9 / ((size + 20.0) * 8.0);
+        assert!((f(&r["line_rate_pps"]) - line).abs() < 1e-6);
+    }
+    let svg = std::fs::read_to_string(plots.join("rate_vs_frame_size.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("NDR") && svg.contains("PDR"));
+
+    let j = pktgen(
+        "run",
+        &[
+            "--port",
+            "net_ring0",
+            "--core",
+            "1",
+            "--count",
+            "5000",
+            "--plot-dir",
+            plots.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(u(&j["summary"]["rx_packets"]), 5000);
+    let svg = std::fs::read_to_string(plots.join("latency_histogram.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<rect"));
+}

@@ -15,8 +15,15 @@ const METER_PPS: f64 = 20_000.0;
 
 /// ferroswitch, built by this workspace next to our own test binary.
 fn ferroswitch_binary() -> PathBuf {
+    // Same profile as this test, so that it lands next to it.
+    let profile: &[&str] = if cfg!(debug_assertions) {
+        &[]
+    } else {
+        &["--release"]
+    };
     let status = Command::new(env!("CARGO"))
         .args(["build", "-q", "-p", "ferroswitch", "--bin", "ferroswitch"])
+        .args(profile)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .status()
         .expect("cargo build ferroswitch");

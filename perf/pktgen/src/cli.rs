@@ -59,6 +59,10 @@ pub struct Rfc2544Args {
     /// Repetitions of the longest loss-free burst.
     #[arg(long, default_value_t = 5)]
     pub b2b_reps: u32,
+    /// Runs a failed throughput trial again up to this many times before it
+    /// counts (0: strict RFC 2544; more filters out interference).
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
     /// Skip the latency test at 10/50/90% of the found rate.
     #[arg(long)]
     pub no_latency: bool,

@@ -304,6 +304,7 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
     let catch_up = Duration::from_micros(c.catch_up_us);
     let (trial, pdr_loss, resolution, max_pps) = (a.trial, a.pdr_loss, a.resolution, a.max_pps);
     let (b2b_max, b2b_reps, no_latency) = (a.b2b_max, a.b2b_reps, a.no_latency);
+    let retries = a.retries;
     let results = on_worker(c, &eal, &live, move |hz| {
         let mut out = Vec::new();
         for streams in &runs {
@@ -319,6 +320,7 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
                 max_pps: max,
                 b2b_max_frames: b2b_max,
                 b2b_reps,
+                retries,
                 latency_at: if no_latency {
                     vec![]
                 } else {

@@ -353,6 +353,7 @@ fn virtio_user_to_vhost_pair() {
 /// Ctrl-C (SIGINT) ends a run early with its summary, not a kill.
 #[test]
 fn sigint_stops_the_run_with_a_summary() {
+    let _one = common::serial();
     let out = std::process::Command::new(common::PKTGEN)
         .args([
             "run",

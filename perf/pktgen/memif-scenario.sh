@@ -11,7 +11,7 @@
 # thread: on a 2-core machine this measures the pair, not the DUT alone.
 #
 # Usage: sudo perf/pktgen/memif-scenario.sh
-# Env: TRIAL [5] s, MAX_PPS [5000000], SIZES [64], RUN_SECONDS [5],
+# Env: TRIAL [5] s, MAX_PPS [5000000], SIZES [64], RUN_SECONDS [5], RETRIES [1],
 #      MAIN_CORE [0], PMD_CORE [1], WITH_TESTPMD [1], OUT [perf/results/pktgen-<timestamp>]
 # Prints a markdown table; JSON and logs stay in OUT.
 set -Eeuo pipefail
@@ -22,6 +22,7 @@ TRIAL=${TRIAL:-5}
 MAX_PPS=${MAX_PPS:-5000000}
 SIZES=${SIZES:-64}
 RUN_SECONDS=${RUN_SECONDS:-5}
+RETRIES=${RETRIES:-1}
 MAIN_CORE=${MAIN_CORE:-0}
 PMD_CORE=${PMD_CORE:-1}
 WITH_TESTPMD=${WITH_TESTPMD:-1}
@@ -94,7 +95,7 @@ measure() {  # name start-function
 	log "$name: starting"
 	$2
 	log "$name: RFC 2544 at sizes $SIZES, trials of ${TRIAL}s up to $MAX_PPS pps"
-	pktgen rfc2544 --sizes "${SIZES// /,}" --trial "$TRIAL" --max-pps "$MAX_PPS" --resolution 1 \
+	pktgen rfc2544 --sizes "${SIZES// /,}" --trial "$TRIAL" --max-pps "$MAX_PPS" --resolution 1 --retries "$RETRIES" \
 		--b2b-max 0 --no-latency >"$OUT/$name-rfc2544.json"
 	log "$name: offered as fast as possible for ${RUN_SECONDS}s"
 	pktgen run --duration "$RUN_SECONDS" --size "${SIZES%% *}" >"$OUT/$name-max.json"

@@ -116,6 +116,14 @@ struct TxState {
     rng: u64,
 }
 
+impl TxState {
+    /// Whether a rate-limited stream has a packet due at `t_fp`; streams
+    /// without a rate never are once their time is up.
+    fn due_at(&self, t_fp: u64) -> bool {
+        self.interval_fp > 0 && self.sent < self.limit && self.next_fp <= t_fp
+    }
+}
+
 /// Runs one trial on the calling (worker) thread.
 pub fn run_trial(
     io: &mut Io,
@@ -170,9 +178,14 @@ pub fn run_trial(
         let now = rdtsc();
         let t = now - t0;
         if tx_done_at.is_none() {
+            // The schedule stops at the end of the duration; what was due
+            // by then (e.g. the worker was preempted just before) still goes.
+            let t_sched = end_ticks.map_or(t, |e| t.min(e));
+            let time_up =
+                end_ticks.is_some_and(|e| t >= e) && tx.iter().all(|s| !s.due_at(t_sched << FP));
             let finished = finished_at.is_some()
                 || live.stop.load(Ordering::Relaxed)
-                || end_ticks.is_some_and(|e| t >= e)
+                || time_up
                 || tx.iter().all(|s| s.sent >= s.limit);
             if finished && finished_at.is_none() {
                 finished_at = Some(now);
@@ -182,7 +195,7 @@ pub fn run_trial(
                 tx_done_at = Some(now);
             }
             if !finished && out.is_empty() {
-                let t_fp = t << FP;
+                let t_fp = t_sched << FP;
                 for k in 0..n {
                     let i = (rr + k) % n;
                     fill(
@@ -317,9 +330,14 @@ fn fill(
     for slot in fresh[..due].iter_mut() {
         let Some(mut m) = slot.take() else { continue };
         let n = st.sent;
-        let t = &p.templates[p.pattern[(n % p.pattern.len() as u64) as usize]];
+        // Neither lookup can miss (the pattern indexes the templates, and
+        // the pool's data room fits the largest frame); no panic either way.
+        let which = p.pattern.get((n % p.pattern.len().max(1) as u64) as usize);
+        let Some(t) = which.and_then(|&i| p.templates.get(i)) else {
+            continue;
+        };
         let Some(frame) = m.append(t.bytes.len() as u16) else {
-            continue; // mbuf too small: checked at start-up, never happens
+            continue;
         };
         frame.copy_from_slice(&t.bytes);
         // Stamped per packet, so that filling the burst is not latency.

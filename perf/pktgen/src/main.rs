@@ -3,330 +3,65 @@
 //! latency per stream, and RFC 2544 throughput / back-to-back / latency.
 #![deny(unsafe_code)]
 
+mod cli;
 mod engine;
 mod field;
 mod packet;
 mod plot;
+mod ports;
 mod report;
 mod rfc2544;
 mod rxstats;
 mod spec;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
-use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
+use fastpath::dpdk::{tsc_hz, Eal};
+use nix::sys::signal::{SigSet, Signal};
 
+use clap::Parser;
+use cli::{load_streams, Cli, Common, Mode, Rfc2544Args, RunArgs};
 use engine::{Io, Live, Prepared, TrialPlan};
-use spec::{line_rate_pps, SizeDef, Stream, StreamDef, VxlanDef};
+use ports::{line_bps, open_dpdk, Dpdk};
+use spec::{line_rate_pps, Stream};
 
-#[derive(Parser)]
-#[command(name = "ferro-pktgen", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    mode: Mode,
-}
+/// Set once SIGINT or SIGTERM arrived: the run stops and reports.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-#[derive(Subcommand)]
-enum Mode {
-    /// Send the streams (for --duration or their counts) and report loss,
-    /// reordering and latency per stream.
-    Run(RunArgs),
-    /// RFC 2544: throughput (NDR/PDR binary search), back-to-back bursts
-    /// and latency at 10/50/90% of the found rate.
-    Rfc2544(Rfc2544Args),
-}
-
-#[derive(Args)]
-struct RunArgs {
-    #[command(flatten)]
-    common: Common,
-    /// Seconds to send (streams with a count stop earlier). Default: 10 s
-    /// unless every stream has a count.
-    #[arg(long)]
-    duration: Option<f64>,
-}
-
-#[derive(Args)]
-struct Rfc2544Args {
-    #[command(flatten)]
-    common: Common,
-    /// Trial duration T in seconds.
-    #[arg(long, default_value_t = 2.0)]
-    trial: f64,
-    /// Loss accepted for the PDR, in percent.
-    #[arg(long, default_value_t = 0.5)]
-    pdr_loss: f64,
-    /// Search resolution in percent of the highest rate.
-    #[arg(long, default_value_t = 0.5)]
-    resolution: f64,
-    /// Highest rate tried (pps); default: the line rate.
-    #[arg(long)]
-    max_pps: Option<f64>,
-    /// Frame sizes to test one after the other, e.g. 64,128,256,512,1024,1280,1518
-    /// (default: the streams' own sizes).
-    #[arg(long, value_delimiter = ',')]
-    sizes: Vec<usize>,
-    /// Longest back-to-back burst tried; 0 skips the test.
-    #[arg(long, default_value_t = 100_000)]
-    b2b_max: u64,
-    /// Repetitions of the longest loss-free burst.
-    #[arg(long, default_value_t = 5)]
-    b2b_reps: u32,
-    /// Skip the latency test at 10/50/90% of the found rate.
-    #[arg(long)]
-    no_latency: bool,
-}
-
-#[derive(Args)]
-struct Common {
-    /// Transmit port: DPDK devargs (a PCI address or a vdev such as
-    /// net_ring0, net_pcap0,tx_pcap=FILE, net_memif0,..., net_virtio_user0,...).
-    #[arg(long)]
-    port: String,
-    /// Receive port, if not the transmit port.
-    #[arg(long)]
-    rx_port: Option<String>,
-    /// Transmit only (e.g. into a pcap file).
-    #[arg(long)]
-    no_rx: bool,
-    /// Core of the worker that transmits and receives.
-    #[arg(long, default_value_t = 1)]
-    core: usize,
-    /// Core of the main thread (EAL main lcore, progress output).
-    #[arg(long, default_value_t = 0)]
-    main_core: usize,
-    /// DPDK --file-prefix (unique per running DPDK process).
-    #[arg(long)]
-    file_prefix: Option<String>,
-    /// Extra EAL argument (repeatable), e.g. --eal=--no-huge.
-    #[arg(long = "eal", allow_hyphen_values = true)]
-    eal: Vec<String>,
-    /// Line rate in Gbit/s for --rate-percent and RFC 2544 (default: the
-    /// port's link speed; vdevs often report none or a nominal one).
-    #[arg(long)]
-    line_rate_gbps: Option<f64>,
-    /// Seconds to wait for the ports' links to come up.
-    #[arg(long, default_value_t = 10.0)]
-    link_wait_s: f64,
-    /// Milliseconds to keep receiving after the last transmit.
-    #[arg(long, default_value_t = 100)]
-    drain_ms: u64,
-    /// Microseconds a rate-limited stream may fall behind its schedule
-    /// (worker preempted, port busy) and then catch up at full speed; the
-    /// average rate holds, at the price of a burst.
-    #[arg(long, default_value_t = 50_000)]
-    catch_up_us: u64,
-    /// mbufs in the pool.
-    #[arg(long, default_value_t = 8191)]
-    mbufs: u32,
-    /// Print the results as JSON (and nothing else on stdout).
-    #[arg(long)]
-    json: bool,
-    /// Write SVG plots into this directory.
-    #[arg(long)]
-    plot_dir: Option<PathBuf>,
-    /// Print each trial of a search on stderr even when it is not a TTY.
-    #[arg(long)]
-    verbose: bool,
-    /// Stream file (TOML, [[stream]] tables); replaces the stream options.
-    #[arg(long)]
-    streams: Option<PathBuf>,
-    #[command(flatten)]
-    stream: StreamArgs,
-}
-
-/// One stream from the command line (see the stream file for more).
-#[derive(Args)]
-struct StreamArgs {
-    /// Frame size with FCS (64..9000), or imix, or imix:7x64,4x576,1x1518.
-    #[arg(long)]
-    size: Option<String>,
-    /// Packets per second.
-    #[arg(long)]
-    rate_pps: Option<f64>,
-    /// Percent of the line rate.
-    #[arg(long)]
-    rate_percent: Option<f64>,
-    /// Packets to send.
-    #[arg(long)]
-    count: Option<u64>,
-    /// MAC: A, A-B (incrementing) or random:A-B; likewise for IPs and ports.
-    #[arg(long)]
-    src_mac: Option<String>,
-    #[arg(long)]
-    dst_mac: Option<String>,
-    #[arg(long)]
-    src_ip: Option<String>,
-    #[arg(long)]
-    dst_ip: Option<String>,
-    #[arg(long)]
-    src_port: Option<String>,
-    #[arg(long)]
-    dst_port: Option<String>,
-    #[arg(long)]
-    vlan: Option<u16>,
-    #[arg(long)]
-    vlan_pcp: Option<u8>,
-    /// Adds a VXLAN outer header with this VNI.
-    #[arg(long)]
-    vxlan_vni: Option<u32>,
-    #[arg(long)]
-    vxlan_src_ip: Option<String>,
-    #[arg(long)]
-    vxlan_dst_ip: Option<String>,
-}
-
-impl StreamArgs {
-    fn to_def(&self) -> StreamDef {
-        StreamDef {
-            name: Some("s0".into()),
-            size: self.size.clone().map(SizeDef::Text),
-            rate_pps: self.rate_pps,
-            rate_percent: self.rate_percent,
-            count: self.count,
-            src_mac: self.src_mac.clone(),
-            dst_mac: self.dst_mac.clone(),
-            src_ip: self.src_ip.clone(),
-            dst_ip: self.dst_ip.clone(),
-            src_port: self.src_port.clone(),
-            dst_port: self.dst_port.clone(),
-            vlan: self.vlan,
-            vlan_pcp: self.vlan_pcp,
-            vxlan: self.vxlan_vni.map(|vni| VxlanDef {
-                vni,
-                src_ip: self.vxlan_src_ip.clone(),
-                dst_ip: self.vxlan_dst_ip.clone(),
-                ..VxlanDef::default()
-            }),
-        }
-    }
+/// Blocks SIGINT and SIGTERM in every thread (EAL's included: this runs
+/// first) and lets one thread wait for them, so that Ctrl-C ends the run
+/// with its summary (and a pcap file flushed) instead of killing it.
+fn catch_signals() -> Result<()> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.thread_block().context("blocking SIGINT/SIGTERM")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            while let Ok(sig) = set.wait() {
+                if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                    // A second signal: give up at once.
+                    std::process::exit(128 + sig as i32);
+                }
+            }
+        })?;
+    Ok(())
 }
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(e) = run(cli) {
+    if let Err(e) = catch_signals() {
         eprintln!("ferro-pktgen: {e:#}");
         std::process::exit(1);
     }
-}
-
-fn load_streams(c: &Common) -> Result<Vec<Stream>> {
-    match &c.streams {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading stream file {}", path.display()))?;
-            spec::parse_file(&text, &path.display().to_string()).map_err(|e| anyhow!(e))
-        }
-        None => Ok(vec![c.stream.to_def().check(0).map_err(|e| anyhow!(e))?]),
-    }
-}
-
-/// The generator's DPDK side: EAL, pool and queues.
-struct Dpdk {
-    eal: Eal,
-    io: Io,
-    tx_port: Port,
-    rx_port: Option<Port>,
-}
-
-fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
-    let prefix = c
-        .file_prefix
-        .clone()
-        .unwrap_or_else(|| format!("ferro-pktgen-{}", std::process::id()));
-    let mut args = vec![
-        "-l".to_string(),
-        c.main_core.to_string(),
-        "--main-lcore".into(),
-        c.main_core.to_string(),
-        format!("--file-prefix={prefix}"),
-    ];
-    if !c.eal.iter().any(|a| a == "--no-huge") {
-        args.push("--in-memory".into());
-    }
-    args.extend(c.eal.iter().cloned());
-    let eal = Eal::init(&args).context("starting DPDK")?;
-    let room = (max_frame.max(2048) + 128) as u16;
-    let pool = Mempool::create(&eal, "pktgen", c.mbufs, 256, room, -1)?;
-    let setup = PortSetup {
-        rx_queues: 1,
-        tx_queues: 1,
-        rx_desc: 1024,
-        tx_desc: 1024,
-        // The generator counts what the driver refuses; no retries.
-        tx_retries: 0,
-    };
-    let open = |devargs: &str, flag: &str| {
-        Port::open(&eal, devargs, &setup, &pool).with_context(|| format!("{flag} {devargs}"))
-    };
-    // A vhost-user server must exist before a virtio_user port of this
-    // process connects to it: when the rx port is one, it goes first.
-    let rx_devargs = c.rx_port.as_deref().filter(|d| !c.no_rx && *d != c.port);
-    let rx_first = rx_devargs.filter(|d| listens(d) && !listens(&c.port));
-    let early_rx = rx_first.map(|d| open(d, "--rx-port")).transpose()?;
-    let (tx_port, mut rxqs, mut txqs) = open(&c.port, "--port")?;
-    let txq = txqs
-        .pop()
-        .ok_or_else(|| anyhow!("port {} has no tx queue", c.port))?;
-    let own_rxq = rxqs.pop();
-    let rx_opened = match (early_rx, rx_devargs) {
-        (Some(p), _) => Some(p),
-        (None, Some(d)) => Some(open(d, "--rx-port")?),
-        (None, None) => None,
-    };
-    let (rxq, tx_port_rxq, rx_port) = match rx_opened {
-        _ if c.no_rx => (None, own_rxq, None),
-        Some((p, mut rq, _)) => (rq.pop(), own_rxq, Some(p)),
-        None => (own_rxq, None, None),
-    };
-    wait_link(&tx_port, c.link_wait_s)?;
-    if let Some(p) = &rx_port {
-        wait_link(p, c.link_wait_s)?;
-    }
-    Ok(Dpdk {
-        eal,
-        io: Io {
-            pool,
-            txq,
-            rxq,
-            tx_port_rxq,
-        },
-        tx_port,
-        rx_port,
-    })
-}
-
-/// Whether opening the port creates a vhost-user server socket.
-fn listens(devargs: &str) -> bool {
-    devargs.starts_with("net_vhost") && !devargs.contains("client=1")
-}
-
-/// Waits for the link (e.g. a memif or vhost peer connecting).
-fn wait_link(port: &Port, secs: f64) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs_f64(secs);
-    while !port.link().up {
-        if Instant::now() >= deadline {
-            bail!(
-                "port {} is still down after {secs} s (is its peer running? see --link-wait-s)",
-                port.device_name()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(())
-}
-
-/// Bits per second of the line: the option, else the link speed.
-fn line_bps(c: &Common, port: &Port) -> f64 {
-    match c.line_rate_gbps {
-        Some(g) => g * 1e9,
-        None => f64::from(port.link().speed_mbps) * 1e6,
+    if let Err(e) = run(cli) {
+        eprintln!("ferro-pktgen: {e:#}");
+        std::process::exit(1);
     }
 }
 
@@ -361,6 +96,9 @@ fn on_worker<T: Send + 'static>(
     let mut next = start + Duration::from_secs(1);
     while !handle.is_finished() {
         std::thread::sleep(Duration::from_millis(50));
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            live.stop.store(true, Ordering::Relaxed);
+        }
         if progress && Instant::now() >= next {
             next += Duration::from_secs(1);
             let tx = live.tx_packets.load(Ordering::Relaxed);
@@ -456,6 +194,7 @@ fn run_mode(a: RunArgs) -> Result<()> {
     if c.json {
         let j = serde_json::json!({
             "mode": "run",
+            "interrupted": INTERRUPTED.load(Ordering::Relaxed),
             "port": c.port,
             "rx_port": c.rx_port.as_deref().unwrap_or(&c.port),
             "line_rate_gbps": bps / 1e9,
@@ -467,6 +206,9 @@ fn run_mode(a: RunArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         report::print_run(&summary);
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            println!("interrupted: the run was cut short");
+        }
     }
     drop(io);
     Ok(())
@@ -562,6 +304,7 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
     let catch_up = Duration::from_micros(c.catch_up_us);
     let (trial, pdr_loss, resolution, max_pps) = (a.trial, a.pdr_loss, a.resolution, a.max_pps);
     let (b2b_max, b2b_reps, no_latency) = (a.b2b_max, a.b2b_reps, a.no_latency);
+    let retries = a.retries;
     let results = on_worker(c, &eal, &live, move |hz| {
         let mut out = Vec::new();
         for streams in &runs {
@@ -577,6 +320,7 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
                 max_pps: max,
                 b2b_max_frames: b2b_max,
                 b2b_reps,
+                retries,
                 latency_at: if no_latency {
                     vec![]
                 } else {
@@ -604,6 +348,7 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
     if c.json {
         let j = serde_json::json!({
             "mode": "rfc2544",
+            "interrupted": INTERRUPTED.load(Ordering::Relaxed),
             "port": c.port,
             "rx_port": c.rx_port.as_deref().unwrap_or(&c.port),
             "line_rate_gbps": bps / 1e9,
@@ -612,6 +357,11 @@ fn rfc2544_mode(a: Rfc2544Args) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         rfc2544::print(&results);
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            println!(
+                "interrupted: trials after the signal sent nothing; these results are incomplete"
+            );
+        }
     }
     Ok(())
 }

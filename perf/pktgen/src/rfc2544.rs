@@ -21,6 +21,10 @@ pub struct Options {
     pub b2b_max_frames: u64,
     /// Repetitions of the back-to-back burst found (RFC 2544: at least 50).
     pub b2b_reps: u32,
+    /// Times a failed throughput trial is run again at the same rate before
+    /// it counts as failed (0: RFC 2544 strict). Filters out interference on
+    /// a shared machine.
+    pub retries: u32,
     /// Fractions of the found rate the latency test runs at; empty skips it.
     pub latency_at: Vec<f64>,
 }
@@ -135,10 +139,21 @@ fn search(
     let mut hi = o.max_pps;
     let mut best: Option<Trial> = None;
     let mut rate = o.max_pps;
+    let mut retries_left = o.retries;
     loop {
         let s = r.trial(Some(rate), Some(o.trial), None);
         let t = to_trial(rate, &s);
         let ok = passes(&t);
+        if !ok && retries_left > 0 {
+            retries_left -= 1;
+            r.log(format!(
+                "{label}: offered {rate:.0} pps, sent {:.0} pps, lost {}: failed, trying again",
+                t.tx_pps, t.lost
+            ));
+            trials.push(t);
+            continue;
+        }
+        retries_left = o.retries;
         r.log(format!(
             "{label}: offered {:.0} pps, sent {:.0} pps, lost {} ({:.4}%): {}",
             rate,
@@ -375,6 +390,7 @@ mod tests {
             max_pps: 1_000_000.0,
             b2b_max_frames: 10_000,
             b2b_reps: 2,
+            retries: 1,
             latency_at: vec![0.1, 0.5, 0.9],
         };
         let r = run(

@@ -349,3 +349,103 @@ fn virtio_user_to_vhost_pair() {
     assert_eq!(u(&st["rx_packets"]), 20000, "{j:#}");
     assert_eq!(u(&st["rx_bytes"]), 20000 * 1518);
 }
+
+/// Ctrl-C (SIGINT) ends a run early with its summary, not a kill.
+#[test]
+fn sigint_stops_the_run_with_a_summary() {
+    let _one = common::serial();
+    let out = std::process::Command::new(common::PKTGEN)
+        .args([
+            "run",
+            "--port",
+            "net_ring0",
+            "--core",
+            "1",
+            "--rate-pps",
+            "10000",
+            "--duration",
+            "30",
+            "--json",
+            "--eal=--no-pci",
+            "--file-prefix",
+            &common::unique("pg"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run ferro-pktgen");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &out.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let done = out.wait_with_output().unwrap();
+    assert!(done.status.success(), "exit {}", done.status);
+    let j: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(j["interrupted"], true, "{j:#}");
+    let tx = u(&j["summary"]["tx_packets"]);
+    assert!(tx > 0 && tx < 300_000, "{tx} packets");
+    assert_eq!(u(&j["summary"]["rx_packets"]), tx);
+}
+
+/// RFC 2544 over a lossless loopback finds the top of the search range at
+/// every size, and the plots are written.
+#[test]
+fn rfc2544_on_a_lossless_loopback_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    let j = pktgen(
+        "rfc2544",
+        &[
+            "--port",
+            "net_ring0",
+            "--core",
+            "1",
+            "--line-rate-gbps",
+            "10",
+            "--max-pps",
+            "20000",
+            "--sizes",
+            "64,512",
+            "--trial",
+            "0.3",
+            "--b2b-max",
+            "1000",
+            "--b2b-reps",
+            "1",
+            "--plot-dir",
+            plots.to_str().unwrap(),
+        ],
+    );
+    let results = j["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for (r, size) in results.iter().zip([64.0, 512.0]) {
+        assert_eq!(f(&r["frame_size"]), size);
+        assert_eq!(f(&r["ndr"]["pps"]), 20000.0, "{r:#}");
+        assert_eq!(f(&r["pdr"]["pps"]), 20000.0, "{r:#}");
+        assert_eq!(u(&r["back_to_back"]["frames"]), 1000);
+        assert_eq!(r["latency"].as_array().unwrap().len(), 3);
+        let line = 10e9 / ((size + 20.0) * 8.0);
+        assert!((f(&r["line_rate_pps"]) - line).abs() < 1e-6);
+    }
+    let svg = std::fs::read_to_string(plots.join("rate_vs_frame_size.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("NDR") && svg.contains("PDR"));
+
+    let j = pktgen(
+        "run",
+        &[
+            "--port",
+            "net_ring0",
+            "--core",
+            "1",
+            "--count",
+            "5000",
+            "--plot-dir",
+            plots.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(u(&j["summary"]["rx_packets"]), 5000);
+    let svg = std::fs::read_to_string(plots.join("latency_histogram.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<rect"));
+}

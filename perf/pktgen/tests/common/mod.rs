@@ -4,6 +4,7 @@
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
@@ -18,9 +19,18 @@ pub fn unique(tag: &str) -> String {
     format!("{tag}{}{n}", std::process::id() % 100_000)
 }
 
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Held while a generator runs: its worker spins on a core, and two of them
+/// on one core (tests run in parallel) would halve each other's rate.
+pub fn serial() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `ferro-pktgen MODE ARGS --json` with a unique file prefix and
 /// returns the parsed JSON; panics with the output when it fails.
 pub fn pktgen(mode: &str, args: &[&str]) -> Value {
+    let _one = serial();
     let prefix = unique("pg");
     let out = Command::new(PKTGEN)
         .arg(mode)
@@ -41,6 +51,7 @@ pub fn pktgen(mode: &str, args: &[&str]) -> Value {
 
 /// Runs ferro-pktgen expecting failure; returns stderr.
 pub fn pktgen_fails(mode: &str, args: &[&str]) -> String {
+    let _one = serial();
     let prefix = unique("pg");
     let out = Command::new(PKTGEN)
         .arg(mode)

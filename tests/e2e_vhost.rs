@@ -88,9 +88,11 @@ impl Guest {
         };
         let _ = kill(Pid::from_raw(self.child.id() as i32), sig);
         if common::wait_timeout(&mut self.child, Duration::from_secs(10)).is_none() {
+            // A guest that hangs while closing is killed like a crashed
+            // VM; the switch must cope with that too.
+            eprintln!("testpmd did not stop within 10 s of {sig}; killing it");
             let _ = self.child.kill();
             let _ = self.child.wait();
-            panic!("testpmd did not stop within 10 s of {sig}");
         }
     }
 

@@ -87,6 +87,8 @@ impl Guest {
             Signal::SIGINT
         };
         let _ = kill(Pid::from_raw(self.child.id() as i32), sig);
+        // testpmd waits for the switch's replies while it closes, so a
+        // hang here can be the switch's fault: fail, do not hide it.
         if common::wait_timeout(&mut self.child, Duration::from_secs(10)).is_none() {
             let _ = self.child.kill();
             let _ = self.child.wait();
@@ -269,14 +271,22 @@ impl Drop for Pinger {
     }
 }
 
+/// `[switch]` keys for these tests. The harness reads the daemon's stderr
+/// only when it stops, so a long test must keep the log small: a full pipe
+/// would block the switch's threads on their next log line.
+const QUIET_SWITCH: &str =
+    "pmd_cores = [1]\nlog_level = \"warn\"\neal_args = [\"--log-level=lib.vhost.*:error\"]\n";
+
 /// Taps `a` (1) and `b` (2) forward to each other, and what `a` receives
 /// also goes to the vhost port `vm` (3); `vm` sends to `sink` (4), a
 /// net_null port that counts and discards.
 fn switch_with_vm(vm_keys: &str, of: u16) -> (Switch, Netns, Netns) {
     let (ta, tb) = (unique("fva"), unique("fvb"));
     let sink = unique("fvs");
-    let sw = Switch::start(&format!(
-        r#"
+    let sw = Switch::start_with_switch(
+        QUIET_SWITCH,
+        &format!(
+            r#"
 [mempool]
 mbufs = 4095
 
@@ -308,7 +318,8 @@ name = "sink"
 ofport = 4
 devargs = "net_null_{sink},no-rx=1"
 "#
-    ));
+        ),
+    );
     let (na, nb) = (Netns::new(&unique("nva")), Netns::new(&unique("nvb")));
     na.adopt(&ta, "10.78.0.1/24");
     nb.adopt(&tb, "10.78.0.2/24");

@@ -1335,12 +1335,16 @@ fn miss_send_len_cuts_invalid_ttl_packet_ins_per_connection() {
     short.echo_ok("the connection lives on");
 }
 
-/// The next PORT_STATUS on `c` (within 5 s): (reason, config, state).
-fn next_port_status(c: &mut OfClient, port_no: u32) -> (u8, u32, u32) {
+/// The next PORT_STATUS on `c` for `port_no` whose config has every bit
+/// of `config_bits` (within 5 s): (reason, config, state). Others (an
+/// earlier change, a link-state report) are skipped.
+fn next_port_status(c: &mut OfClient, port_no: u32, config_bits: u32) -> (u8, u32, u32) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         match c.recv_msg(deadline.saturating_duration_since(Instant::now())) {
-            Some((_, Message::PortStatus { reason, port })) if port.port_no.0 == port_no => {
+            Some((_, Message::PortStatus { reason, port }))
+                if port.port_no.0 == port_no && port.config & config_bits == config_bits =>
+            {
                 return (reason, port.config, port.state)
             }
             Some(_) => {}
@@ -1366,7 +1370,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
     // no-forward on b: nothing goes out of b (megaflows are invalidated
     // before ovs-ofctl's barrier returns), and b reports it.
     ofctl(port, &["mod-port"], &["b", "no-forward"]);
-    let (reason, config, _) = next_port_status(&mut c, 2);
+    let (reason, config, _) = next_port_status(&mut c, 2, port_config::NO_FWD);
     assert_eq!(reason, port_reason::MODIFY);
     assert_eq!(config, port_config::NO_FWD);
     let tx_before = sw.port_stats("b")["tx_packets"].as_u64().unwrap();
@@ -1382,7 +1386,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
 
     // no-receive on a: what a sends is dropped on the way in.
     ofctl(port, &["mod-port"], &["a", "no-receive"]);
-    let (_, config, _) = next_port_status(&mut c, 1);
+    let (_, config, _) = next_port_status(&mut c, 1, port_config::NO_RECV);
     assert_eq!(config, port_config::NO_RECV);
     assert_eq!(na.ping("10.0.0.2", 2), 0, "a has no-receive");
     ofctl(port, &["mod-port"], &["a", "receive"]);
@@ -1391,7 +1395,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
 
     // down on b: neither direction; the port is reported down.
     ofctl(port, &["mod-port"], &["b", "down"]);
-    let (_, config, state) = next_port_status(&mut c, 2);
+    let (_, config, state) = next_port_status(&mut c, 2, port_config::PORT_DOWN);
     assert_eq!(config & port_config::PORT_DOWN, port_config::PORT_DOWN);
     assert_eq!(state & 1, 1, "OFPPS_LINK_DOWN");
     assert_eq!(na.ping("10.0.0.2", 2), 0, "b is down");

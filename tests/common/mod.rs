@@ -10,6 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -31,6 +32,18 @@ pub struct Switch {
     pub dir: tempfile::TempDir,
     pub prefix: String,
     child: Option<Child>,
+    /// Threads draining the daemon's stdout and stderr as it writes them
+    /// (a full pipe would block its logging threads), with what they read.
+    output: Option<(JoinHandle<String>, JoinHandle<String>)>,
+}
+
+/// Reads `r` to its end on a thread; the thread returns the text.
+fn drain(mut r: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
 }
 
 impl Switch {
@@ -57,10 +70,16 @@ impl Switch {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn ferroswitch");
+        let mut child = child;
+        let output = match (child.stdout.take(), child.stderr.take()) {
+            (Some(o), Some(e)) => Some((drain(o), drain(e))),
+            _ => None,
+        };
         let mut s = Switch {
             dir,
             prefix,
             child: Some(child),
+            output,
         };
         s.wait_ready();
         s
@@ -179,17 +198,13 @@ impl Switch {
         }
     }
 
+    /// The daemon's stdout and stderr (once it has exited: the drain
+    /// threads end when the pipes close).
     fn take_output(&mut self) -> (String, String) {
-        let c = self.child.as_mut().unwrap();
-        let mut out = String::new();
-        let mut err = String::new();
-        if let Some(mut o) = c.stdout.take() {
-            let _ = o.read_to_string(&mut out);
+        match self.output.take() {
+            Some((o, e)) => (o.join().unwrap_or_default(), e.join().unwrap_or_default()),
+            None => (String::new(), String::new()),
         }
-        if let Some(mut e) = c.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
-        (out, err)
     }
 }
 

@@ -131,7 +131,7 @@ fn finish(mut c: std::process::Child, what: &str) {
     }
 }
 
-/// Linux VXLAN (VNI 42) as the remote VTEP: ping both ways and a few
+/// Linux VXLAN (VNI 42) as the remote VTEP: ping both ways, ten
 /// seconds of TCP with iperf3, bytes matching; ARP resolved both ways;
 /// route/neigh tables shown.
 #[test]
@@ -226,7 +226,7 @@ key = "flow"
         "{mf}"
     );
 
-    // TCP: iperf3 for 5 s (rate, retransmissions), then an exact byte
+    // TCP: iperf3 for 10 s (rate, retransmissions), then an exact byte
     // count: 20 MB over one connection arrive complete and intact.
     let server = Command::new("ip")
         .args([
@@ -244,7 +244,7 @@ key = "flow"
         .spawn()
         .expect("iperf3 server");
     std::thread::sleep(Duration::from_millis(500));
-    let (ok, out) = host.exec(&["iperf3", "-c", "10.42.0.2", "-t", "5", "-J"]);
+    let (ok, out) = host.exec(&["iperf3", "-c", "10.42.0.2", "-t", "10", "-J"]);
     let _ = finish_quietly(server);
     assert!(ok, "iperf3 client: {out}");
     let j: Value = serde_json::from_str(&out).expect("iperf3 JSON");

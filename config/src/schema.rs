@@ -80,8 +80,8 @@ pub struct SwitchConfig {
     pub flow_limit: u32,
 }
 
-/// `switch.emc_entries` default: 64 Ki entries (512 KiB per PMD and bridge).
-pub const DEFAULT_EMC_ENTRIES: u32 = 1 << 16;
+/// `switch.emc_entries` default: 256 Ki entries (2 MiB per PMD and bridge).
+pub const DEFAULT_EMC_ENTRIES: u32 = 1 << 18;
 /// `switch.flow_limit` default, as OVS's.
 pub const DEFAULT_FLOW_LIMIT: u32 = 200_000;
 

@@ -928,7 +928,7 @@ fn emc_entries_and_flow_limit() {
     let d = ok(&switch(""));
     assert_eq!(
         (d.switch.emc_entries, d.switch.flow_limit),
-        (65536, 200_000)
+        (262_144, 200_000)
     );
     for n in ["1000", "4", "33554432"] {
         let m = err(&switch(&format!("emc_entries = {n}")));

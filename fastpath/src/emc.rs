@@ -18,25 +18,35 @@
 //!   megaflow the tuple-space search would find. Stale entries (a freed or
 //!   reused slab slot, a flushed cache) simply fail verification: nothing
 //!   has to be cleared when megaflows go away.
-//! - Adaptive: a probe pays off only if its hits save more subtable probes
-//!   than its misses waste. Over each window of lookups, with hit rate `h`
-//!   and `P` subtables probed per megaflow-cache lookup, an EMC hit saves
-//!   about `P` probes and an EMC lookup costs about one, so the EMC stays
-//!   on while `h × P ≥ 1`. Otherwise (many more flows than entries, or a
-//!   single subtable that is as cheap as the EMC) it is bypassed, and one
-//!   burst in [`SAMPLE_EVERY`] still probes and inserts to notice when it
-//!   would pay again (`h × P ≥ 1.25`).
+//! - Adaptive: the EMC pays only if its hits save more subtable probes
+//!   than it costs. Over each window of lookups, with hit rate `h` and `P`
+//!   subtables probed per megaflow-cache lookup, a hit saves about `P`
+//!   probes and an EMC lookup (hash of the whole key, probe, verify)
+//!   costs about two, so the EMC stays on while `h × P ≥ 2`. Otherwise
+//!   (many more flows than entries, or one subtable, which is cheaper than
+//!   the EMC) it is bypassed. One burst in [`SAMPLE_EVERY`] does the
+//!   opposite: a bypassed EMC probes and inserts to notice when it would
+//!   pay again (`h × P ≥ 2.5`), and an EMC in use lets the megaflow cache
+//!   alone measure `P`.
 use crate::flow::{FlowKey, FLOW_WORDS};
 
 /// Entries per bucket (one 64-byte line of 32-bit signatures and indices).
 pub const WAYS: usize = 8;
-/// Default number of entries (a power of two): 64 Ki, 512 KiB per PMD and
-/// bridge.
-pub const DEFAULT_ENTRIES: usize = 1 << 16;
+/// Default number of entries (a power of two): 256 Ki, 2 MiB per PMD and
+/// bridge; at 100k flows × 64 rules it serves 98% of packets (64 Ki
+/// entries: 41%).
+pub const DEFAULT_ENTRIES: usize = 1 << 18;
 /// Lookups per measurement window of the adaptive policy.
 const WINDOW: u32 = 1 << 14;
-/// While bypassed, one burst in this many still probes and inserts.
+/// One burst in this many does the opposite of the current state (see
+/// [`Emc::use_for_burst`]).
 const SAMPLE_EVERY: u32 = 16;
+/// Hits × subtables per megaflow lookup, times 4, that keep the EMC on:
+/// an EMC hit costs about two one-subtable probes (hashing the whole key
+/// and verifying), so it pays from about 2.
+const STAY_ON_X4: u64 = 8;
+/// ... and that turn a bypassed one back on.
+const COME_BACK_X4: u64 = 10;
 
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
@@ -89,17 +99,17 @@ impl Emc {
     }
 
     /// Whether the next burst should use the cache (probe and insert).
-    /// Called once per burst; a bypassed cache samples some bursts.
+    /// Called once per burst. One burst in [`SAMPLE_EVERY`] does the
+    /// opposite of the current state: a bypassed cache samples its hit
+    /// rate, and a cache in use lets the megaflow cache alone measure how
+    /// many subtables a lookup probes.
     #[inline]
     pub fn use_for_burst(&mut self) -> bool {
-        if self.enabled {
-            return true;
-        }
         if self.off {
             return false;
         }
         self.bursts = self.bursts.wrapping_add(1);
-        self.bursts.is_multiple_of(SAMPLE_EVERY)
+        self.enabled != self.bursts.is_multiple_of(SAMPLE_EVERY)
     }
 
     /// Whether the cache is currently in use (not bypassed).
@@ -107,8 +117,9 @@ impl Emc {
         self.enabled
     }
 
-    /// Feeds a burst's EMC lookups and hits, and the megaflow-cache
-    /// lookups and subtable probes its misses took, to the adaptive policy.
+    /// Feeds a burst's EMC lookups and hits (0 for a burst that did not
+    /// use the EMC), and its megaflow-cache lookups and the subtables they
+    /// probed, to the adaptive policy.
     #[inline]
     pub fn account(&mut self, lookups: u32, hits: u32, tss_lookups: u64, tss_probes: u64) {
         self.window_lookups += lookups;
@@ -125,10 +136,16 @@ impl Emc {
         }
         let (l, h) = (u64::from(self.window_lookups), u64::from(self.window_hits));
         let (tl, tp) = (self.window_tss_lookups, self.window_tss_probes);
-        // h/l × tp/tl against 1 (staying on) or 1.25 (coming back), in
-        // integers: 4·h·tp ≥ 4·l·tl, or ≥ 5·l·tl.
-        let need = if self.enabled { 4 } else { 5 };
-        self.enabled = tl == 0 || 4 * h * tp >= need * l * tl;
+        // h/l × tp/tl against STAY_ON (or COME_BACK when bypassed), in
+        // integers: 4·h·tp ≥ need·l·tl.
+        let need = if self.enabled {
+            STAY_ON_X4
+        } else {
+            COME_BACK_X4
+        };
+        if tl > 0 {
+            self.enabled = 4 * h * tp >= need * l * tl;
+        }
         self.window_lookups = 0;
         self.window_hits = 0;
         self.window_tss_lookups = 0;
@@ -292,19 +309,26 @@ mod tests {
     #[test]
     fn adaptive_bypass_and_return() {
         let mut emc = Emc::new(1024);
-        assert!(emc.use_for_burst());
-        // Hits with a one-subtable megaflow cache save nothing: h·P < 1.
+        // In use, one burst in SAMPLE_EVERY leaves it out (to measure P).
+        let used = (0..SAMPLE_EVERY * 4)
+            .filter(|_| emc.use_for_burst())
+            .count();
+        assert_eq!(used as u32, SAMPLE_EVERY * 4 - 4);
+        // All hits in front of one subtable: h·P = 1 < 2, off.
         for _ in 0..WINDOW / 32 {
-            emc.account(32, 24, 8, 8);
+            emc.account(32, 32, 2, 2);
         }
-        assert!(!emc.is_enabled(), "75% hits, 1 subtable: off");
+        assert!(
+            !emc.is_enabled(),
+            "one subtable: the EMC costs more than it saves"
+        );
         let sampled = (0..SAMPLE_EVERY * 4)
             .filter(|_| emc.use_for_burst())
             .count();
         assert_eq!(sampled, 4, "bypassed: one burst in SAMPLE_EVERY samples");
-        // Sampled hits in front of 4 subtables turn it back on (h·P = 2.25).
+        // Sampled hits in front of 4 subtables turn it back on (h·P ≈ 2.8).
         for _ in 0..WINDOW / SAMPLE_EVERY / 32 {
-            emc.account(32, 18, 14, 56);
+            emc.account(32, 22, 10, 40);
         }
         assert!(emc.is_enabled());
         // ... and a low hit rate turns it off even then (h·P = 0.5).
@@ -312,7 +336,7 @@ mod tests {
             emc.account(32, 4, 28, 112);
         }
         assert!(!emc.is_enabled());
-        // All hits: nothing to compare against, it stays on.
+        // No megaflow-cache lookups to compare with: the state stays.
         let mut all = Emc::new(64);
         for _ in 0..WINDOW / 32 {
             all.account(32, 32, 0, 0);

@@ -390,9 +390,8 @@ pub(super) fn run(
                 &mut governor,
                 start,
             );
-            if use_emc {
-                emc.account(t.emc_lookups, t.emc_hits, t.tss_lookups, t.probes);
-            }
+            // Every burst: those without the EMC measure the megaflow cache.
+            emc.account(t.emc_lookups, t.emc_hits, t.tss_lookups, t.probes);
 
             // Encapsulating megaflows write into the mbuf headroom: start
             // loading those lines for the whole burst first.

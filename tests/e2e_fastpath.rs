@@ -113,8 +113,9 @@ fn exact_match_cache_serves_repeated_flows() {
     );
     assert_eq!(emc + mf, 299, "{p}");
     // Only the first burst's packets, classified before the upcall
-    // installed the flow, miss the EMC.
-    assert!(emc >= 300 - 32, "{p}");
+    // installed the flow, miss the EMC, and one burst in 16 leaves it out
+    // to measure the megaflow cache.
+    assert!(emc >= 300 - 32 - 300 / 16, "{p}");
 
     // emc_entries = 0 turns the EMC off: the megaflow cache does it all.
     let p = repeated_flow_stats("pmd_cores = [1]\nemc_entries = 0\n");

@@ -6,17 +6,24 @@ mod common;
 use common::netns::Netns;
 use common::{pcap, unique, Switch};
 
-#[test]
-fn counters_and_megaflows_are_exact() {
-    let frames = pcap::udp_frames(300);
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.pcap");
-    pcap::write(&input, &frames);
-    let sw = Switch::start(&format!(
-        r#"
+/// A switch (with `[switch]` keys `switch_keys` and TOML flow strings
+/// `flows`) replaying `frames` once from a pcap on port 1 ("in"); port 2
+/// ("sink") is a net_null.
+fn pcap_to_null(
+    switch_keys: &str,
+    flows: &str,
+    frames: &[Vec<u8>],
+    dir: &std::path::Path,
+) -> Switch {
+    let input = dir.join("in.pcap");
+    pcap::write(&input, frames);
+    Switch::start_with_switch(
+        switch_keys,
+        &format!(
+            r#"
 [[bridge]]
 name = "br0"
-flows = ["table=0,priority=10,in_port=1,udp,actions=output:2", "table=0,priority=0,actions=drop"]
+flows = [{flows}]
 [[bridge.port]]
 name = "in"
 ofport = 1
@@ -26,10 +33,23 @@ name = "sink"
 ofport = 2
 devargs = "{},no-rx=1"
 "#,
-        unique("net_pcap"),
-        input.display(),
-        unique("net_null")
-    ));
+            unique("net_pcap"),
+            input.display(),
+            unique("net_null")
+        ),
+    )
+}
+
+#[test]
+fn counters_and_megaflows_are_exact() {
+    let frames = pcap::udp_frames(300);
+    let dir = tempfile::tempdir().unwrap();
+    let sw = pcap_to_null(
+        "pmd_cores = [1]\n",
+        r#""table=0,priority=10,in_port=1,udp,actions=output:2", "table=0,priority=0,actions=drop""#,
+        &frames,
+        dir.path(),
+    );
     sw.wait_port_stats("sink", "300 packets sent", |s| s["tx_packets"] == 300);
     let flows = sw.ctl(&["dump-flows", "br0"]);
     let udp = flows["flows"]
@@ -75,28 +95,11 @@ fn repeated_flow_stats(switch_keys: &str) -> serde_json::Value {
     let one = pcap::udp_frames(1).remove(0);
     let frames = vec![one; 300];
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.pcap");
-    pcap::write(&input, &frames);
-    let sw = Switch::start_with_switch(
+    let sw = pcap_to_null(
         switch_keys,
-        &format!(
-            r#"
-[[bridge]]
-name = "br0"
-flows = ["table=0,priority=10,in_port=1,udp,actions=output:2"]
-[[bridge.port]]
-name = "in"
-ofport = 1
-devargs = "{},rx_pcap={}"
-[[bridge.port]]
-name = "sink"
-ofport = 2
-devargs = "{},no-rx=1"
-"#,
-            unique("net_pcap"),
-            input.display(),
-            unique("net_null")
-        ),
+        r#""table=0,priority=10,in_port=1,udp,actions=output:2""#,
+        &frames,
+        dir.path(),
     );
     sw.wait_port_stats("sink", "300 packets sent", |s| s["tx_packets"] == 300);
     let pmd = sw.ctl(&["pmd-stats"]);

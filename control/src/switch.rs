@@ -9,7 +9,7 @@ use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
 use fastpath::pmd::Pmd;
 use fastpath::punt::Punt;
-use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCountersSnapshot};
+use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCounterSet};
 use fastpath::upcall::Translator;
 use fsconfig::{Config, Output, PortConfig};
 
@@ -30,9 +30,11 @@ struct SwitchPort {
     bridge: String,
     cfg: PortConfig,
     port: Port,
-    /// What the PMD threads counted for this port before they were last
-    /// reloaded (port added or deleted), since their counters restart.
-    carried: PortCountersSnapshot,
+    /// Dense datapath index (`DpAction::Output`), kept as long as the port
+    /// exists; deleted ports leave holes.
+    index: u16,
+    /// Traffic counters, a set per PMD; they live as long as the port.
+    counters: Arc<PortCounterSet>,
 }
 
 /// What the control side needs to answer queries; shared with the
@@ -102,8 +104,10 @@ impl Switch {
             .collect();
 
         let mut ports = Vec::with_capacity(all_ports.len());
-        for (bridge, pc) in all_ports {
-            ports.push(open_switch_port(&eal, &pool, bridge, pc, n_pmds)?);
+        for (i, (bridge, pc)) in all_ports.into_iter().enumerate() {
+            let mut p = open_switch_port(&eal, &pool, bridge, pc, n_pmds)?;
+            p.index = i as u16;
+            ports.push(p);
         }
 
         let bridges = bridges_of(&cfg, &ports);
@@ -180,7 +184,9 @@ fn open_switch_port(
         bridge,
         cfg: pc,
         port,
-        carried: PortCountersSnapshot::default(),
+        // Set when the port is put into service (`SwitchView::reload`).
+        index: u16::MAX,
+        counters: Arc::new(PortCounterSet::new(n_pmds)),
     })
 }
 
@@ -252,17 +258,17 @@ fn bridges_of(cfg: &Config, ports: &[SwitchPort]) -> Vec<Bridge> {
     cfg.bridges
         .iter()
         .map(|b| {
-            let mine = || ports.iter().enumerate().filter(|(_, p)| p.bridge == b.name);
+            let mine = || ports.iter().filter(|p| p.bridge == b.name);
             let infos = mine()
-                .map(|(i, p)| PortInfo {
+                .map(|p| PortInfo {
                     ofport: p.cfg.ofport,
-                    index: i as u16,
+                    index: p.index,
                     live: true,
                     no_flood: false,
                 })
                 .collect();
             let names = mine()
-                .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
+                .map(|p| (p.cfg.name.clone(), p.cfg.ofport))
                 .chain(b.tunnels.iter().map(|t| (t.name.clone(), t.ofport)))
                 .collect();
             let limits = crate::pipeline::PipelineConfig {
@@ -313,18 +319,24 @@ fn datapath_of(
     bridges: &[Bridge],
     punt: &Arc<Punt>,
 ) -> Datapath {
+    let len = ports
+        .iter()
+        .map(|p| usize::from(p.index) + 1)
+        .max()
+        .unwrap_or(0);
+    let mut dp_ports = vec![None; len];
+    for p in ports {
+        dp_ports[usize::from(p.index)] = Some(DpPort {
+            ofport: p.cfg.ofport,
+            bridge: cfg
+                .bridges
+                .iter()
+                .position(|b| b.name == p.bridge)
+                .unwrap_or(0) as u16,
+        });
+    }
     Datapath {
-        ports: ports
-            .iter()
-            .map(|p| DpPort {
-                ofport: p.cfg.ofport,
-                bridge: cfg
-                    .bridges
-                    .iter()
-                    .position(|b| b.name == p.bridge)
-                    .unwrap_or(0) as u16,
-            })
-            .collect(),
+        ports: dp_ports,
         bridges: bridges
             .iter()
             .map(|b| DpBridge {
@@ -352,7 +364,7 @@ fn underlay_of(
     let tunnels = &cfg.bridges[b].tunnels;
     let underlay = Arc::new(crate::underlay::Underlay::new(
         u,
-        idx as u16,
+        ports[idx].index,
         b as u16,
         ports[idx].port.mac(),
         tunnels,
@@ -398,7 +410,8 @@ impl SwitchView {
         rxqs.iter()
             .map(|&(port, queue)| proto::RxqInfo {
                 port: ports
-                    .get(usize::from(port))
+                    .iter()
+                    .find(|p| p.index == port)
                     .map_or_else(String::new, |p| p.cfg.name.clone()),
                 queue,
             })
@@ -461,19 +474,12 @@ impl SwitchView {
     }
 
     pub fn port_stats(&self) -> proto::PortStatsReply {
-        let pmds = self.pmds.load();
         let ports = self
             .ports
             .load()
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let mut sw = p.carried;
-                for pmd in pmds.iter() {
-                    if let Some(c) = pmd.stats.ports.get(i) {
-                        sw += c.snapshot();
-                    }
-                }
+            .map(|p| {
+                let sw = p.counters.total();
                 let hw = p.port.stats().unwrap_or_default();
                 proto::PortStats {
                     bridge: p.bridge.clone(),
@@ -596,7 +602,7 @@ impl SwitchView {
             .map(|(i, p)| PortView {
                 name: p.cfg.name.clone(),
                 ofport: p.cfg.ofport,
-                index: i as u16,
+                index: p.index,
                 mac: p.port.mac(),
                 link: p.port.link(),
                 stats: stats[i].clone(),

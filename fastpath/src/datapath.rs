@@ -28,8 +28,10 @@ pub struct DpBridge {
 }
 
 pub struct Datapath {
-    /// By dense port index (the index in `DpAction::Output`).
-    pub ports: Vec<DpPort>,
+    /// By dense port index (the index in `DpAction::Output`). A deleted
+    /// port leaves a hole, so the other ports keep their index (and the
+    /// megaflows that output to them stay valid while ports come and go).
+    pub ports: Vec<Option<DpPort>>,
     pub bridges: Vec<DpBridge>,
     /// Packet-in and packet-out queues (shared by all PMDs; packet-outs
     /// are taken by whichever PMD polls first).

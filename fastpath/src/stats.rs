@@ -116,12 +116,42 @@ pub struct PmdStats {
     pub megaflows: Counter,
     /// Megaflows removed because a pipeline change could affect them.
     pub megaflows_revalidated: Counter,
-    /// Indexed by the switch's dense port index.
-    pub ports: Box<[CachePadded<PortCounters>]>,
+}
+
+/// One port's traffic counters: a set per PMD thread, each written only by
+/// its PMD. It lives as long as the port, so counters survive PMD rewiring.
+#[derive(Debug)]
+pub struct PortCounterSet {
+    per_pmd: Box<[CachePadded<PortCounters>]>,
+}
+
+impl PortCounterSet {
+    pub fn new(n_pmds: usize) -> Self {
+        PortCounterSet {
+            per_pmd: (0..n_pmds)
+                .map(|_| CachePadded::new(PortCounters::default()))
+                .collect(),
+        }
+    }
+
+    /// PMD `k`'s counters.
+    #[inline]
+    pub fn pmd(&self, k: usize) -> Option<&PortCounters> {
+        self.per_pmd.get(k).map(|c| &**c)
+    }
+
+    /// The sum over all PMDs.
+    pub fn total(&self) -> PortCountersSnapshot {
+        let mut t = PortCountersSnapshot::default();
+        for c in self.per_pmd.iter() {
+            t += c.snapshot();
+        }
+        t
+    }
 }
 
 impl PmdStats {
-    pub fn new(core: usize, n_ports: usize) -> Self {
+    pub fn new(core: usize) -> Self {
         PmdStats {
             core,
             lcore: AtomicU32::new(u32::MAX),
@@ -140,9 +170,6 @@ impl PmdStats {
             drops: Default::default(),
             megaflows: Counter::default(),
             megaflows_revalidated: Counter::default(),
-            ports: (0..n_ports)
-                .map(|_| CachePadded::new(PortCounters::default()))
-                .collect(),
         }
     }
 
@@ -267,8 +294,19 @@ mod tests {
     }
 
     #[test]
+    fn port_counter_set_sums_its_pmds() {
+        let set = PortCounterSet::new(2);
+        set.pmd(0).unwrap().rx_packets.add(5);
+        set.pmd(1).unwrap().rx_packets.add(7);
+        set.pmd(1).unwrap().tx_dropped.add(1);
+        assert!(set.pmd(2).is_none());
+        let t = set.total();
+        assert_eq!((t.rx_packets, t.tx_dropped), (12, 1));
+    }
+
+    #[test]
     fn pmd_ratios_and_clear_baseline() {
-        let s = PmdStats::new(1, 2);
+        let s = PmdStats::new(1);
         s.packets.add(100);
         s.busy_cycles.add(5000);
         s.idle_cycles.add(5000);

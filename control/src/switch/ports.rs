@@ -1,21 +1,31 @@
-//! Ports at run time: `ferroctl add-port` / `del-port`, and the PMD reload
-//! that puts a new port list into service.
+//! Ports at run time: `ferroctl add-port` / `del-port`, and how a new port
+//! list is put into service.
 //!
-//! A reload works like OVS's PMD reload: the PMD threads stop (each drops
-//! its queue handles between two bursts), the bridges' port maps and the
-//! datapath snapshot are replaced, and new PMD threads start with the rx
-//! queues spread again. The other ports stay started throughout; their
-//! packets wait in the rx rings for the millisecond or so this takes. A
-//! deleted port is closed only after that, when no thread polls it any more.
+//! The PMD threads keep running. Each gets its new queue set between two
+//! bursts ([`Pmd::rewire`]); the queues of the ports that stay are polled
+//! throughout, keep their PMD (as OVS keeps its rxq assignment) and keep
+//! their dense datapath index, so their megaflows and counters stay valid.
+//! Only the new ports' queues are spread, each to the least loaded PMD.
+//! A deleted port leaves its index free for a later addition, and is
+//! closed when no thread holds its queues any more.
+//!
+//! Ordering: deleted ports leave the pipeline before the PMDs drop their
+//! queues (nothing new is translated to them), and added ports join the
+//! pipeline after every PMD has their tx queue (nothing is translated to a
+//! port a PMD cannot send to yet).
 use std::sync::Arc;
+use std::time::Duration;
 
-use fastpath::pmd::{assign_rx_queues, Pmd, PmdSpec};
-use fastpath::stats::PortCountersSnapshot;
+use fastpath::pmd::mailbox::{QueueSlot, Retired, Rewire};
+use fastpath::pmd::{assign_rx_queues_keeping, Pmd, PmdSpec, RxqAssignment};
 use fsconfig::PortConfig;
 
 use super::{base_of, datapath_of, open_switch_port, PmdView, SwitchPort, SwitchView};
 use crate::error::{Error, Result};
 use crate::pipeline::{BridgePorts, PortInfo};
+
+/// How long a PMD may take to switch to its new queues.
+const REWIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn claim_error(port: &str, what: String) -> Error {
     Error::Port {
@@ -34,40 +44,19 @@ impl SwitchView {
         rt.threads.clear();
     }
 
-    /// Makes `ports` (by dense index) the switch's ports and restarts the
-    /// PMD threads on them. Counters of ports that stay carry over.
-    pub(super) fn reload(&self, mut ports: Vec<SwitchPort>) -> Result<()> {
-        let mut rt = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
-        let old_ports = self.ports.load_full();
-        let old_pmds = self.pmds.load_full();
-        // Stopped threads have released every queue handle and their
-        // counters are final.
-        for t in &mut rt.threads {
-            t.stop_and_join();
-        }
-        rt.threads.clear();
-        for p in &mut ports {
-            if let Some(i) = old_ports.iter().position(|o| o.cfg.name == p.cfg.name) {
-                let mut c: PortCountersSnapshot = old_ports[i].carried;
-                for pmd in old_pmds.iter() {
-                    if let Some(x) = pmd.stats.ports.get(i) {
-                        c += x.snapshot();
-                    }
-                }
-                p.carried = c;
-            }
-        }
-
+    /// Tells each bridge's pipeline which of `ports` it has (OpenFlow port
+    /// numbers, dense indices, names) and publishes the change.
+    fn publish_ports(&self, ports: &[SwitchPort]) {
         for b in &self.bridges {
             let pipeline = b.pipeline();
             let cur = pipeline.snapshot();
-            let mine = || ports.iter().enumerate().filter(|(_, p)| p.bridge == b.name);
+            let mine = || ports.iter().filter(|p| p.bridge == b.name);
             let infos = mine()
-                .map(|(i, p)| {
+                .map(|p| {
                     let prev = cur.ports().get(p.cfg.ofport);
                     PortInfo {
                         ofport: p.cfg.ofport,
-                        index: i as u16,
+                        index: p.index,
                         live: prev.map_or_else(|| p.port.link().up, |x| x.live),
                         no_flood: prev.is_some_and(|x| x.no_flood),
                     }
@@ -86,85 +75,245 @@ impl SwitchView {
                 .unwrap_or_default();
             b.set_port_names(
                 mine()
-                    .map(|(_, p)| (p.cfg.name.clone(), p.cfg.ofport))
+                    .map(|p| (p.cfg.name.clone(), p.cfg.ofport))
                     .chain(tunnels.iter().map(|t| (t.name.clone(), t.ofport)))
                     .collect(),
             );
             b.translator.publish();
         }
-        let mut dp = datapath_of(&self.cfg, &ports, &self.bridges, &self.punt);
-        // Ports may have moved: the underlay port's index follows its name;
-        // without that port, nothing is decapsulated.
+    }
+
+    /// The datapath snapshot for `ports`; the underlay port's index
+    /// follows its name, and without that port nothing is decapsulated.
+    fn datapath_for(&self, ports: &[SwitchPort]) -> fastpath::datapath::Datapath {
+        let mut dp = datapath_of(&self.cfg, ports, &self.bridges, &self.punt);
         if let Some(u) = &self.underlay {
-            match ports.iter().position(|p| p.cfg.name == u.port_name) {
-                Some(i) => {
+            match ports.iter().find(|p| p.cfg.name == u.port_name) {
+                Some(p) => {
                     u.port_index
-                        .store(i as u16, std::sync::atomic::Ordering::Relaxed);
+                        .store(p.index, std::sync::atomic::Ordering::Relaxed);
                     dp.tunnel = Some(Arc::new(u.datapath()));
                 }
                 None => dp.tunnel = None,
             }
         }
-        rt.datapath.store(Arc::new(dp));
+        dp
+    }
 
-        // Every PMD gets its own tx queue (index = PMD index) on each port.
-        let cores = &self.cfg.switch.pmd_cores;
-        let mut specs: Vec<PmdSpec> = cores
-            .iter()
-            .map(|&core| PmdSpec {
-                core,
-                rxqs: Vec::new(),
-                txqs: Vec::new(),
-                emc_entries: self.cfg.switch.emc_entries as usize,
-                flow_limit: self.cfg.switch.flow_limit as usize,
-            })
-            .collect();
-        for p in &ports {
-            for (k, spec) in specs.iter_mut().enumerate() {
-                let q = p
-                    .port
-                    .tx_queue(k as u16)
-                    .ok_or_else(|| claim_error(&p.cfg.name, format!("tx queue {k}")))?;
-                spec.txqs.push(q);
+    /// Makes `ports` the switch's ports: starts the PMD threads the first
+    /// time, and afterwards rewires the running ones (see the module docs).
+    pub(super) fn reload(&self, mut ports: Vec<SwitchPort>) -> Result<()> {
+        let mut rt = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
+        let old_ports = self.ports.load_full();
+        let old_of = |p: &SwitchPort| old_ports.iter().find(|o| o.port.same(&p.port));
+        // A port that stays keeps its index; a new one takes the lowest
+        // index free both before and after this change (a stale megaflow
+        // may still name an index freed now, until it is revalidated).
+        let mut taken: Vec<u16> = old_ports.iter().map(|o| o.index).collect();
+        let mut added = false;
+        for p in ports.iter_mut() {
+            if let Some(o) = old_of(p) {
+                p.index = o.index;
+            } else {
+                let free = (0..=u16::MAX)
+                    .find(|i| !taken.contains(i))
+                    .ok_or_else(|| claim_error(&p.cfg.name, "a port index".into()))?;
+                p.index = free;
+                taken.push(free);
+                added = true;
             }
         }
-        let queues_per_port: Vec<u16> = ports.iter().map(|p| p.port.rx_queues()).collect();
-        let mut views: Vec<Vec<(u16, u16)>> = vec![Vec::new(); cores.len()];
-        for a in assign_rx_queues(&queues_per_port, cores.len()) {
-            let p = &ports[usize::from(a.port)];
-            let q = p
-                .port
-                .rx_queue(a.queue)
-                .ok_or_else(|| claim_error(&p.cfg.name, format!("rx queue {}", a.queue)))?;
-            specs[a.pmd].rxqs.push((a.port, q));
-            views[a.pmd].push((a.port, a.queue));
+        let removed = old_ports
+            .iter()
+            .any(|o| !ports.iter().any(|p| p.port.same(&o.port)));
+        let n_pmds = self.cfg.switch.pmd_cores.len();
+        let len = ports
+            .iter()
+            .map(|p| usize::from(p.index) + 1)
+            .max()
+            .unwrap_or(0);
+        let mut queues_per_port = vec![0u16; len];
+        for p in &ports {
+            queues_per_port[usize::from(p.index)] = p.port.rx_queues();
+        }
+
+        if rt.threads.is_empty() {
+            self.publish_ports(&ports);
+            rt.datapath.store(Arc::new(self.datapath_for(&ports)));
+            let assignment = assign_rx_queues_keeping(&queues_per_port, n_pmds, &[]);
+            let mut specs = Vec::with_capacity(n_pmds);
+            for (k, &core) in self.cfg.switch.pmd_cores.iter().enumerate() {
+                let mut txqs: Vec<Option<fastpath::dpdk::TxQueue>> =
+                    (0..len).map(|_| None).collect();
+                let mut counters = vec![None; len];
+                for p in &ports {
+                    let i = usize::from(p.index);
+                    txqs[i] = Some(
+                        p.port
+                            .tx_queue(k as u16)
+                            .ok_or_else(|| claim_error(&p.cfg.name, format!("tx queue {k}")))?,
+                    );
+                    counters[i] = Some(p.counters.clone());
+                }
+                let mut rxqs = Vec::new();
+                for a in assignment.iter().filter(|a| a.pmd == k) {
+                    let p = port_at(&ports, a.port)?;
+                    let q = p
+                        .port
+                        .rx_queue(a.queue)
+                        .ok_or_else(|| claim_error(&p.cfg.name, format!("rx queue {}", a.queue)))?;
+                    rxqs.push((a.port, q));
+                }
+                specs.push(PmdSpec {
+                    core,
+                    index: k,
+                    rxqs,
+                    txqs,
+                    counters,
+                    emc_entries: self.cfg.switch.emc_entries as usize,
+                    flow_limit: self.cfg.switch.flow_limit as usize,
+                });
+            }
+            self.ports.store(Arc::new(ports));
+            for spec in specs {
+                let core = spec.core;
+                let pmd = Pmd::spawn(&rt.eal, spec, rt.datapath.clone())?;
+                tracing::info!(
+                    "PMD thread started on core {core} (lcore {})",
+                    pmd.stats().snapshot().lcore
+                );
+                rt.threads.push(pmd);
+            }
+            *self.pmd_base.lock().unwrap_or_else(|e| e.into_inner()) =
+                rt.threads.iter().map(|p| base_of(p.stats())).collect();
+            self.pmds.store(Arc::new(
+                rt.threads
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| PmdView {
+                        stats: p.stats().clone(),
+                        mailbox: p.mailbox().clone(),
+                        rxqs: assignment
+                            .iter()
+                            .filter(|a| a.pmd == k)
+                            .map(|a| (a.port, a.queue))
+                            .collect(),
+                    })
+                    .collect(),
+            ));
+            return Ok(());
+        }
+
+        if removed {
+            let staying: Vec<SwitchPort> = ports
+                .iter()
+                .filter(|p| old_of(p).is_some())
+                .cloned()
+                .collect();
+            self.publish_ports(&staying);
+        }
+        rt.datapath.store(Arc::new(self.datapath_for(&ports)));
+        // Queues of ports that stay, where they are now.
+        let old_views = self.pmds.load_full();
+        let kept: Vec<RxqAssignment> = old_views
+            .iter()
+            .enumerate()
+            .flat_map(|(k, v)| {
+                v.rxqs.iter().map(move |&(port, queue)| RxqAssignment {
+                    port,
+                    queue,
+                    pmd: k,
+                })
+            })
+            .filter(|a| {
+                ports
+                    .iter()
+                    .any(|p| p.index == a.port && old_of(p).is_some())
+            })
+            .collect();
+        let assignment = assign_rx_queues_keeping(&queues_per_port, n_pmds, &kept);
+        let mut retired: Vec<Retired> = Vec::with_capacity(n_pmds);
+        let mut views = Vec::with_capacity(n_pmds);
+        let mut first_error = None;
+        for (k, pmd) in rt.threads.iter_mut().enumerate() {
+            let mut txqs: Vec<Option<QueueSlot<fastpath::dpdk::TxQueue>>> =
+                (0..len).map(|_| None).collect();
+            let mut counters = vec![None; len];
+            for p in &ports {
+                let i = usize::from(p.index);
+                txqs[i] = Some(if old_of(p).is_some() {
+                    QueueSlot::Keep {
+                        port_id: p.port.id(),
+                        queue_id: k as u16,
+                    }
+                } else {
+                    QueueSlot::New(
+                        p.port
+                            .tx_queue(k as u16)
+                            .ok_or_else(|| claim_error(&p.cfg.name, format!("tx queue {k}")))?,
+                    )
+                });
+                counters[i] = Some(p.counters.clone());
+            }
+            let mut rxqs = Vec::new();
+            for a in assignment.iter().filter(|a| a.pmd == k) {
+                let p = port_at(&ports, a.port)?;
+                let slot =
+                    if kept.contains(a) {
+                        QueueSlot::Keep {
+                            port_id: p.port.id(),
+                            queue_id: a.queue,
+                        }
+                    } else {
+                        QueueSlot::New(p.port.rx_queue(a.queue).ok_or_else(|| {
+                            claim_error(&p.cfg.name, format!("rx queue {}", a.queue))
+                        })?)
+                    };
+                rxqs.push((a.port, slot));
+            }
+            match pmd.rewire(
+                Rewire {
+                    rxqs,
+                    txqs,
+                    counters,
+                },
+                REWIRE_TIMEOUT,
+            ) {
+                Ok(r) => {
+                    if r.dropped > 0 {
+                        tracing::info!(
+                            "PMD on core {}: {} packet(s) of deleted ports dropped",
+                            pmd.core(),
+                            r.dropped
+                        );
+                    }
+                    retired.push(r);
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    first_error.get_or_insert(Error::Fastpath(e));
+                }
+            }
+            views.push(PmdView {
+                stats: pmd.stats().clone(),
+                mailbox: pmd.mailbox().clone(),
+                rxqs: assignment
+                    .iter()
+                    .filter(|a| a.pmd == k)
+                    .map(|a| (a.port, a.queue))
+                    .collect(),
+            });
+        }
+        if added || !removed {
+            self.publish_ports(&ports);
         }
         self.ports.store(Arc::new(ports));
-        for spec in specs {
-            let core = spec.core;
-            let pmd = Pmd::spawn(&rt.eal, spec, rt.datapath.clone())?;
-            tracing::info!(
-                "PMD thread started on core {core} (lcore {})",
-                pmd.stats().snapshot().lcore
-            );
-            rt.threads.push(pmd);
-        }
-        *self.pmd_base.lock().unwrap_or_else(|e| e.into_inner()) =
-            rt.threads.iter().map(|p| base_of(p.stats())).collect();
-        self.pmds.store(Arc::new(
-            rt.threads
-                .iter()
-                .zip(views)
-                .map(|(p, rxqs)| PmdView {
-                    stats: p.stats().clone(),
-                    mailbox: p.mailbox().clone(),
-                    rxqs,
-                })
-                .collect(),
-        ));
-        // Ports that were deleted close here, polled by no thread.
+        self.pmds.store(Arc::new(views));
+        // Handles of deleted ports go first, then the ports themselves
+        // close (no thread polls them any more).
+        drop(retired);
         drop(old_ports);
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// The configuration as it is now: the start-up file with each bridge's
@@ -222,4 +371,15 @@ impl SwitchView {
         self.reload(rest).map_err(|e| e.to_string())?;
         Ok(format!("port {name} deleted from {bridge}"))
     }
+}
+
+/// The port at dense index `index`.
+fn port_at(ports: &[SwitchPort], index: u16) -> Result<&SwitchPort> {
+    ports
+        .iter()
+        .find(|p| p.index == index)
+        .ok_or_else(|| Error::Port {
+            port: format!("#{index}"),
+            source: fastpath::Error::Config("no port at this index".into()),
+        })
 }

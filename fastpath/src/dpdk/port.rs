@@ -186,6 +186,11 @@ impl Port {
 
     /// A new handle to rx queue `q`, when no other exists (the one from
     /// `open` or an earlier call was dropped, e.g. by a stopped PMD).
+    /// Whether `other` is a handle to the same opened port.
+    pub fn same(&self, other: &Port) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     pub fn rx_queue(&self, q: u16) -> Option<RxQueue> {
         claim(self.inner.rx_claimed.get(usize::from(q))?).then(|| RxQueue {
             port: self.inner.clone(),

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use crossbeam_queue::ArrayQueue;
 
 use crate::actions::DpAction;
+use crate::dpdk::{RxQueue, TxQueue};
 use crate::flow::{FlowKey, FlowMask};
+use crate::stats::PortCounterSet;
 
 /// One cached megaflow, as dumped.
 #[derive(Debug, Clone)]
@@ -33,10 +35,42 @@ pub enum Reply {
     Flushed,
 }
 
+/// A queue for a PMD's new queue set: one it already polls (by DPDK port
+/// and queue id), or a handle it did not have.
+pub enum QueueSlot<Q> {
+    Keep { port_id: u16, queue_id: u16 },
+    New(Q),
+}
+
+/// A PMD's new queues and port counters after ports came or went, applied
+/// between two bursts: the PMD keeps running, and so do its caches and the
+/// ports it keeps polling.
+pub struct Rewire {
+    /// (dense port index, rx queue).
+    pub rxqs: Vec<(u16, QueueSlot<RxQueue>)>,
+    /// By dense port index: this PMD's tx queue on the port (None: a hole).
+    pub txqs: Vec<Option<QueueSlot<TxQueue>>>,
+    /// By dense port index: the port's counters (None: a hole).
+    pub counters: Vec<Option<Arc<PortCounterSet>>>,
+}
+
+/// What a rewired PMD gave back: the handles it no longer uses (dropped on
+/// the control side, which may close their ports), and the packets it
+/// had left over from the old queues and dropped.
+pub struct Retired {
+    pub rxqs: Vec<RxQueue>,
+    pub txqs: Vec<TxQueue>,
+    pub dropped: u64,
+}
+
 /// A PMD's mailbox.
 pub struct Mailbox {
     pub requests: ArrayQueue<Request>,
     pub replies: ArrayQueue<Reply>,
+    /// Port changes, kept apart from `requests` so that a concurrent dump
+    /// never takes their reply.
+    pub rewire: ArrayQueue<Box<Rewire>>,
+    pub retired: ArrayQueue<Box<Retired>>,
 }
 
 impl Default for Mailbox {
@@ -44,6 +78,8 @@ impl Default for Mailbox {
         Mailbox {
             requests: ArrayQueue::new(4),
             replies: ArrayQueue::new(4),
+            rewire: ArrayQueue::new(1),
+            retired: ArrayQueue::new(1),
         }
     }
 }

@@ -8,7 +8,7 @@ mod assign;
 pub mod mailbox;
 mod poll;
 
-pub use assign::{assign_rx_queues, RxqAssignment};
+pub use assign::{assign_rx_queues, assign_rx_queues_keeping, RxqAssignment};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,15 +17,20 @@ use std::thread::JoinHandle;
 use crate::datapath::SharedDatapath;
 use crate::dpdk::{Eal, RxQueue, TxQueue};
 use crate::error::{Error, Result};
-use crate::stats::PmdStats;
+use crate::stats::{PmdStats, PortCounterSet};
 
 /// What one PMD thread is given at start.
 pub struct PmdSpec {
     pub core: usize,
+    /// This PMD's index: its slot in each port's counter set.
+    pub index: usize,
     /// (dense input port index, queue handle).
     pub rxqs: Vec<(u16, RxQueue)>,
-    /// Indexed by dense port index: this PMD's own tx queue on each port.
-    pub txqs: Vec<TxQueue>,
+    /// Indexed by dense port index: this PMD's own tx queue on each port
+    /// (None: a hole left by a deleted port).
+    pub txqs: Vec<Option<TxQueue>>,
+    /// Indexed by dense port index: each port's counters.
+    pub counters: Vec<Option<Arc<PortCounterSet>>>,
     /// Exact-match cache entries per bridge (0: no EMC).
     pub emc_entries: usize,
     /// Megaflows per bridge at most.
@@ -48,8 +53,7 @@ impl Pmd {
     /// could not.
     pub fn spawn(eal: &Eal, spec: PmdSpec, datapath: SharedDatapath) -> Result<Pmd> {
         let core = spec.core;
-        let n_ports = spec.txqs.len();
-        let stats = Arc::new(PmdStats::new(core, n_ports));
+        let stats = Arc::new(PmdStats::new(core));
         let stop = Arc::new(AtomicBool::new(false));
         let mailbox = Arc::new(mailbox::Mailbox::default());
         let rxqs = spec
@@ -132,6 +136,46 @@ impl Pmd {
     /// For requests only the PMD can answer (megaflow dumps).
     pub fn mailbox(&self) -> &Arc<mailbox::Mailbox> {
         &self.mailbox
+    }
+
+    /// Gives the running thread a new queue set (ports added or deleted).
+    /// It switches between two bursts and hands back what it no longer
+    /// uses; the other queues are polled throughout and the caches stay.
+    pub fn rewire(
+        &mut self,
+        rewire: mailbox::Rewire,
+        timeout: std::time::Duration,
+    ) -> Result<mailbox::Retired> {
+        let error = |message: &str| Error::Pmd {
+            core: self.core,
+            message: message.to_string(),
+        };
+        let rxqs: Vec<(u16, u16)> = rewire
+            .rxqs
+            .iter()
+            .map(|(_, slot)| match slot {
+                mailbox::QueueSlot::Keep { port_id, queue_id } => (*port_id, *queue_id),
+                mailbox::QueueSlot::New(q) => (q.port_id(), q.queue_id()),
+            })
+            .collect();
+        while self.mailbox.retired.pop().is_some() {}
+        if self.mailbox.rewire.push(Box::new(rewire)).is_err() {
+            return Err(error("a port change is already pending"));
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(r) = self.mailbox.retired.pop() {
+                self.rxqs = rxqs;
+                return Ok(*r);
+            }
+            if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
+                return Err(error("the PMD thread is not running"));
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(error("the PMD thread did not take its new queues in time"));
+            }
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
     }
 
     /// Asks the thread to stop and waits for it. Its queue handles are

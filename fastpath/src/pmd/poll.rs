@@ -14,15 +14,16 @@
 //! then one tx burst per port, counters and OpenFlow credits.
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::mailbox::{QueueSlot, Retired, Rewire};
 use super::PmdSpec;
 use crate::actions::{execute, DropReason, ExecContext, Outputs};
 use crate::datapath::SharedDatapath;
-use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, TxQueue, BURST_SIZE};
+use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, RxQueue, TxQueue, BURST_SIZE};
 use crate::emc::{flow_hash, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
 use crate::megaflow::MegaflowCache;
 use crate::parse::{parse, PacketLayout, PacketMeta};
-use crate::stats::PmdStats;
+use crate::stats::{PmdStats, PortCounterSet, PortCounters};
 use crate::tunnel::Ingress;
 
 /// Megaflows unused this long are removed.
@@ -156,13 +157,21 @@ impl Classified {
 
 /// Control requests are checked every this many iterations.
 const MAILBOX_EVERY: u64 = 1 << 10;
+/// Port changes are checked every this many iterations (sooner: the
+/// control side waits for them).
+const REWIRE_EVERY: u64 = 1 << 4;
 /// Housekeeping (expiry, subtable ranking) every this many iterations.
 const HOUSEKEEPING_EVERY: u64 = 1 << 16;
 
 /// Output side of one PMD: a batch per port, flushed once per rx burst
 /// (or when a batch fills up), plus per-burst drop tallies.
 struct TxStage<'a> {
-    txqs: &'a mut [TxQueue],
+    /// By dense port index (None: a hole left by a deleted port).
+    txqs: Vec<Option<TxQueue>>,
+    /// By dense port index: each port's counters, of which this PMD
+    /// writes slot `pmd`.
+    counters: Vec<Option<std::sync::Arc<PortCounterSet>>>,
+    pmd: usize,
     bufs: Vec<Burst>,
     /// Bytes queued in each of `bufs`.
     bytes: Vec<u64>,
@@ -179,13 +188,17 @@ struct TxStage<'a> {
 
 impl<'a> TxStage<'a> {
     fn new(
-        txqs: &'a mut [TxQueue],
+        txqs: Vec<Option<TxQueue>>,
+        counters: Vec<Option<std::sync::Arc<PortCounterSet>>>,
+        pmd: usize,
         stats: &'a PmdStats,
         punt: std::sync::Arc<crate::punt::Punt>,
     ) -> Self {
         let n = txqs.len();
         TxStage {
             txqs,
+            counters,
+            pmd,
             bufs: (0..n).map(|_| Burst::new()).collect(),
             bytes: vec![0; n],
             dirty: Vec::with_capacity(n),
@@ -197,9 +210,42 @@ impl<'a> TxStage<'a> {
         }
     }
 
+    /// This PMD's counters of port `i`.
+    #[inline]
+    fn port_counters(&self, i: usize) -> Option<&PortCounters> {
+        self.counters.get(i)?.as_deref()?.pmd(self.pmd)
+    }
+
+    /// Takes a new queue set (ports added or deleted); returns the tx
+    /// queues no longer used.
+    fn rewire(
+        &mut self,
+        txqs: Vec<Option<QueueSlot<TxQueue>>>,
+        counters: Vec<Option<std::sync::Arc<PortCounterSet>>>,
+    ) -> Vec<TxQueue> {
+        self.flush();
+        let mut old = std::mem::take(&mut self.txqs);
+        self.txqs = txqs
+            .into_iter()
+            .map(|slot| match slot? {
+                QueueSlot::New(q) => Some(q),
+                QueueSlot::Keep { port_id, .. } => old
+                    .iter_mut()
+                    .find(|q| q.as_ref().is_some_and(|q| q.port_id() == port_id))
+                    .and_then(Option::take),
+            })
+            .collect();
+        let n = self.txqs.len();
+        self.bufs = (0..n).map(|_| Burst::new()).collect();
+        self.bytes = vec![0; n];
+        self.dirty = Vec::with_capacity(n);
+        self.counters = counters;
+        old.into_iter().flatten().collect()
+    }
+
     /// Sends one port's batch; what the driver refuses is freed and counted.
     fn flush_port(&mut self, o: usize) {
-        let (Some(buf), Some(txq)) = (self.bufs.get_mut(o), self.txqs.get_mut(o)) else {
+        let Some(buf) = self.bufs.get_mut(o) else {
             return;
         };
         let bytes = std::mem::take(&mut self.bytes[o]);
@@ -207,8 +253,23 @@ impl<'a> TxStage<'a> {
         if queued == 0 {
             return;
         }
+        // A port deleted a moment ago; its megaflows go at the next
+        // revalidation.
+        let Some(txq) = self.txqs.get_mut(o).and_then(Option::as_mut) else {
+            buf.clear();
+            self.drops[DropReason::NoOutput as usize] += queued as u64;
+            return;
+        };
         let sent = txq.send(buf);
-        let c = &self.stats.ports[o];
+        let (pmd, counters) = (self.pmd, &self.counters);
+        let Some(c) = counters
+            .get(o)
+            .and_then(|c| c.as_deref())
+            .and_then(|c| c.pmd(pmd))
+        else {
+            buf.clear();
+            return;
+        };
         if sent == queued {
             c.tx_packets.add(sent as u64);
             c.tx_bytes.add(bytes);
@@ -299,7 +360,7 @@ impl Outputs<Mbuf> for TxStage<'_> {
 }
 
 pub(super) fn run(
-    mut spec: PmdSpec,
+    spec: PmdSpec,
     datapath: &SharedDatapath,
     stats: &PmdStats,
     stop: &AtomicBool,
@@ -308,23 +369,28 @@ pub(super) fn run(
     let hz = tsc_hz();
     // One burst per rx queue: what the upcall budget leaves over stays in
     // it for the next iteration.
-    let mut rx_bursts: Vec<Burst> = spec.rxqs.iter().map(|_| Burst::new()).collect();
+    let PmdSpec {
+        core,
+        index,
+        mut rxqs,
+        txqs,
+        counters,
+        emc_entries,
+        flow_limit,
+    } = spec;
+    let mut rx_bursts: Vec<Burst> = rxqs.iter().map(|_| Burst::new()).collect();
     let n_bridges = datapath.load().bridges.len();
     let mut caches: Vec<MegaflowCache> = (0..n_bridges)
-        .map(|_| MegaflowCache::new(spec.flow_limit))
+        .map(|_| MegaflowCache::new(flow_limit))
         .collect();
-    let mut emcs: Vec<Emc> = (0..n_bridges).map(|_| Emc::new(spec.emc_entries)).collect();
+    let mut emcs: Vec<Emc> = (0..n_bridges).map(|_| Emc::new(emc_entries)).collect();
     let mut hit_list: Vec<usize> = Vec::with_capacity(BURST_SIZE);
     let mut sc = Classified::new();
     let mut governor = UpcallGovernor::new(hz, rdtsc());
     let punt = datapath.load().punt.clone();
-    let mut tx = TxStage::new(&mut spec.txqs, stats, punt);
+    let mut tx = TxStage::new(txqs, counters, index, stats, punt);
     let mut iterations = 0u64;
-    tracing::info!(
-        "PMD on core {} polling {} rx queue(s)",
-        spec.core,
-        spec.rxqs.len()
-    );
+    tracing::info!("PMD on core {core} polling {} rx queue(s)", rxqs.len());
 
     // A local copy of the snapshot, refreshed only when the control side
     // stored a new one: one pointer comparison per iteration.
@@ -334,7 +400,7 @@ pub(super) fn run(
         let dp: &crate::datapath::Datapath = dp_cache.load();
         governor.refill(start);
         let mut got = 0u64;
-        for ((in_port, rxq), rx) in spec.rxqs.iter_mut().zip(rx_bursts.iter_mut()) {
+        for ((in_port, rxq), rx) in rxqs.iter_mut().zip(rx_bursts.iter_mut()) {
             // Packets left over by the upcall budget go first, in order.
             if rx.is_empty() {
                 let n = rxq.recv(rx);
@@ -342,14 +408,13 @@ pub(super) fn run(
                     continue;
                 }
                 got += n as u64;
-                if let Some(c) = stats.ports.get(usize::from(*in_port)) {
+                if let Some(c) = tx.port_counters(usize::from(*in_port)) {
                     c.rx_packets.add(n as u64);
                     c.rx_bytes.add(rx.bytes());
                 }
             }
             let in_idx = usize::from(*in_port);
-            let (Some(port), Some(counters)) = (dp.ports.get(in_idx), stats.ports.get(in_idx))
-            else {
+            let Some(Some(port)) = dp.ports.get(in_idx) else {
                 rx.clear();
                 continue;
             };
@@ -470,7 +535,9 @@ pub(super) fn run(
             }
             let dropped = tx.take_drops() + t.malformed;
             if dropped > 0 {
-                counters.rx_dropped.add(dropped);
+                if let Some(c) = tx.port_counters(in_idx) {
+                    c.rx_dropped.add(dropped);
+                }
             }
             t.publish(stats);
         }
@@ -484,6 +551,13 @@ pub(super) fn run(
             stats.idle_cycles.add(cycles);
         }
         iterations += 1;
+        if iterations.is_multiple_of(REWIRE_EVERY) {
+            if let Some(rw) = mailbox.rewire.pop() {
+                let retired = rewire(*rw, &mut rxqs, &mut rx_bursts, &mut tx);
+                tracing::info!("PMD on core {core} now polls {} rx queue(s)", rxqs.len());
+                let _ = mailbox.retired.push(Box::new(retired));
+            }
+        }
         if iterations.is_multiple_of(MAILBOX_EVERY) {
             if let Some(req) = mailbox.requests.pop() {
                 let _ = mailbox.replies.push(answer(req, &mut caches, start));
@@ -712,6 +786,61 @@ fn packet_outs(dp: &crate::datapath::Datapath, tx: &mut TxStage<'_>, now: u64, h
         tx.take_drops();
     }
     n
+}
+
+/// Switches to a new queue set between two bursts. Queues that stay keep
+/// their burst of packets left over by the upcall budget (their port keeps
+/// its dense index); those of deleted ports are dropped and counted.
+fn rewire(
+    rw: Rewire,
+    rxqs: &mut Vec<(u16, RxQueue)>,
+    rx_bursts: &mut Vec<Burst>,
+    tx: &mut TxStage<'_>,
+) -> Retired {
+    let mut old: Vec<Option<(u16, RxQueue, Burst)>> = std::mem::take(rxqs)
+        .into_iter()
+        .zip(std::mem::take(rx_bursts))
+        .map(|((p, q), b)| Some((p, q, b)))
+        .collect();
+    for (port, slot) in rw.rxqs {
+        let (q, b) = match slot {
+            QueueSlot::New(q) => (q, Burst::new()),
+            QueueSlot::Keep { port_id, queue_id } => {
+                let Some((_, q, b)) = old
+                    .iter_mut()
+                    .find(|o| {
+                        o.as_ref().is_some_and(|(_, q, _)| {
+                            q.port_id() == port_id && q.queue_id() == queue_id
+                        })
+                    })
+                    .and_then(Option::take)
+                else {
+                    continue;
+                };
+                (q, b)
+            }
+        };
+        rxqs.push((port, q));
+        rx_bursts.push(b);
+    }
+    let mut dropped = 0;
+    let mut retired_rx = Vec::new();
+    for (port, q, mut b) in old.into_iter().flatten() {
+        if !b.is_empty() {
+            dropped += b.len() as u64;
+            if let Some(c) = tx.port_counters(usize::from(port)) {
+                c.rx_dropped.add(b.len() as u64);
+            }
+            b.clear();
+        }
+        retired_rx.push(q);
+    }
+    let txqs = tx.rewire(rw.txqs, rw.counters);
+    Retired {
+        rxqs: retired_rx,
+        txqs,
+        dropped,
+    }
 }
 
 /// Answers a control request (allocation is fine: this is not per packet).

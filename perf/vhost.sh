@@ -2,7 +2,8 @@
 # perf/vhost.sh - vhost-user forwarding on one PMD core (core 1), with the
 # same guests as ../shared/bench/ovs-dpdk/bench.sh: dpdk-testpmd with a
 # net_virtio_user port in server mode (queue_size 1024), both its lcores on
-# core 0. The switch's ports are dpdkvhostuserclient, as OVS's are there.
+# core 0, at nice -20; the switch runs at nice -20 too, as OVS does there.
+# The switch's ports are dpdkvhostuserclient, as OVS's are there.
 #   g2h: guest txonly -> switch -> net_null
 #   h2g: net_null     -> switch -> guest rxonly
 #   g2g: guest txonly -> switch -> guest rxonly (PVP-like, two guests)
@@ -39,7 +40,7 @@ trap stop_all EXIT
 
 guest() {  # name mode sock
 	rm -f "$3"
-	taskset -c 0 dpdk-testpmd --lcores=0@0,1@0 --main-lcore 0 --no-pci --in-memory \
+	taskset -c 0 nice -n -20 dpdk-testpmd --lcores=0@0,1@0 --main-lcore 0 --no-pci --in-memory \
 		--file-prefix="fsvg$1" --single-file-segments -m 256 \
 		--vdev="net_virtio_user0,path=$3,server=1,queues=1,queue_size=1024" -- \
 		--forward-mode="$2" --auto-start --stats-period="$DURATION" --nb-cores=1 \
@@ -73,7 +74,7 @@ ofport = 2
 $OUTP
 CFG
 	rm -rf "$OUT/run"
-	taskset -c 0 "$FS" --config "$OUT/$1.toml" >"$OUT/ferroswitch-$1.log" 2>&1 &
+	taskset -c 0 nice -n -20 "$FS" --config "$OUT/$1.toml" >"$OUT/ferroswitch-$1.log" 2>&1 &
 	FS_PID=$!
 	local i; for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
 	"${CTL[@]}" show >/dev/null || die "switch did not start (see $OUT/ferroswitch-$1.log)"

@@ -160,11 +160,21 @@ impl Drop for LcoreRegistration {
     }
 }
 
-/// The time-stamp counter.
-#[inline]
+/// The time-stamp counter (as DPDK's `rte_rdtsc`, but inlined: the PMD
+/// reads it a few times per burst).
+#[inline(always)]
 pub fn rdtsc() -> u64 {
-    // SAFETY: reads the CPU's TSC; no memory is touched.
-    unsafe { dpdk_sys::fs_rdtsc() }
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: RDTSC only reads the CPU's time-stamp counter; every
+        // x86_64 CPU has it, and no memory is touched.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // SAFETY: reads the CPU's cycle counter; no memory is touched.
+        unsafe { dpdk_sys::fs_rdtsc() }
+    }
 }
 
 /// TSC ticks per second as measured by EAL (0 before EAL init).

@@ -34,15 +34,47 @@ fn be16(b: &[u8], i: usize) -> u64 {
     }
 }
 
-/// Parses `pkt` into `key` if it is the common case (see the module
-/// docs); `None` leaves `key` in an unspecified state for the general
-/// parser to overwrite.
-#[inline]
+/// 4 bytes at `i` as one big-endian load (0 if out of range, which the
+/// callers' fixed offsets into fixed-size arrays rule out).
+#[inline(always)]
+fn be32(b: &[u8], i: usize) -> u64 {
+    b.get(i..i + 4)
+        .and_then(|x| <[u8; 4]>::try_from(x).ok())
+        .map_or(0, |x| u64::from(u32::from_be_bytes(x)))
+}
+
+/// 8 bytes at `i` as one big-endian load (as `be32`).
+#[inline(always)]
+fn be64(b: &[u8], i: usize) -> u64 {
+    b.get(i..i + 8)
+        .and_then(|x| <[u8; 8]>::try_from(x).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// Parses `pkt` into `key` and `layout` if it is the common case (see the
+/// module docs); `false` leaves `key` in an unspecified state for the
+/// general parser to overwrite (and `layout` untouched).
+#[inline(always)]
 pub(super) fn parse_ipv4_l4(
     pkt: &[u8],
     meta: &PacketMeta,
     key: &mut FlowKey,
-) -> Option<PacketLayout> {
+    layout: &mut PacketLayout,
+) -> bool {
+    let Some(l) = fast_l4(pkt, meta, key) else {
+        return false;
+    };
+    layout.l3_ofs = ETH_LEN as u16;
+    layout.l3 = L3Kind::Ipv4;
+    layout.l4_ofs = l.0;
+    layout.l4_proto = l.1;
+    layout.vlan_tags = 0;
+    true
+}
+
+/// The key, and (l4 offset, IP protocol).
+#[inline(always)]
+fn fast_l4(pkt: &[u8], meta: &PacketMeta, key: &mut FlowKey) -> Option<(u16, u8)> {
     let h = array_ref::<{ ETH_LEN + IP_LEN + UDP_LEN }>(pkt)?;
     if h[12] != 0x08 || h[13] != 0x00 || h[14] != 0x45 {
         return None;
@@ -67,11 +99,8 @@ pub(super) fn parse_ipv4_l4(
         }
         _ => return None,
     };
-    let mac = |i: usize| {
-        h[i..i + 6]
-            .iter()
-            .fold(0u64, |a, &b| (a << 8) | u64::from(b))
-    };
+    // Whole-word loads: 8 bytes from a MAC's start, the top 6 of them.
+    let mac = |i: usize| be64(h, i) >> 16;
     let tos = u64::from(h[15]);
     let w = key.words_mut();
     *w = [0; FLOW_WORDS];
@@ -83,8 +112,8 @@ pub(super) fn parse_ipv4_l4(
     w[word(Field::IpDscp)] |= at(Field::IpDscp, tos >> 2);
     w[word(Field::IpEcn)] |= at(Field::IpEcn, tos & 3);
     w[word(Field::NwTtl)] |= at(Field::NwTtl, u64::from(h[22]));
-    w[word(Field::Ipv4Src)] |= at(Field::Ipv4Src, be16(h, 26) << 16 | be16(h, 28));
-    w[word(Field::Ipv4Dst)] |= at(Field::Ipv4Dst, be16(h, 30) << 16 | be16(h, 32));
+    w[word(Field::Ipv4Src)] |= at(Field::Ipv4Src, be32(h, 26));
+    w[word(Field::Ipv4Dst)] |= at(Field::Ipv4Dst, be32(h, 30));
     // UDP and TCP ports share their slots; TCP flags are 0 for UDP.
     w[word(Field::TcpSrc)] |= at(Field::TcpSrc, sport);
     w[word(Field::TcpDst)] |= at(Field::TcpDst, dport);
@@ -94,13 +123,7 @@ pub(super) fn parse_ipv4_l4(
         key.set(Field::TunIpv4Src, u128::from(meta.tun_src));
         key.set(Field::TunIpv4Dst, u128::from(meta.tun_dst));
     }
-    Some(PacketLayout {
-        l3_ofs: ETH_LEN as u16,
-        l3: L3Kind::Ipv4,
-        l4_ofs: l4 as u16,
-        l4_proto: proto,
-        vlan_tags: 0,
-    })
+    Some((l4 as u16, proto))
 }
 
 #[cfg(test)]
@@ -126,9 +149,17 @@ mod tests {
     /// parser exactly, and the general parser finds it valid.
     fn check(pkt: &[u8], meta: &PacketMeta) -> bool {
         let mut key = FlowKey::ALL;
-        let Some(layout) = parse_ipv4_l4(pkt, meta, &mut key) else {
-            return false;
+        // Garbage in every field: the fast path must set them all.
+        let mut layout = PacketLayout {
+            l3_ofs: 0xffff,
+            l3: L3Kind::Arp,
+            l4_ofs: 0xffff,
+            l4_proto: 0xff,
+            vlan_tags: 0xff,
         };
+        if !parse_ipv4_l4(pkt, meta, &mut key, &mut layout) {
+            return false;
+        }
         let (gkey, glayout, ok) = general(pkt, meta);
         assert!(ok, "fast path accepted what the parser rejects: {pkt:02x?}");
         assert_eq!(key, gkey, "key of {pkt:02x?}");

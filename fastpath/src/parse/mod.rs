@@ -179,15 +179,44 @@ const MAX_PACKET: usize = u16::MAX as usize;
 /// header set. Returns the header offsets and `Ok` or, when parsing stopped
 /// early, why (the key and layout then hold what came before). Never
 /// panics or allocates. Bytes past 65535 are ignored.
-#[inline]
+///
+/// The common case (`fast.rs`) is inlined into the caller, so its results
+/// stay in registers; everything else is one call away.
+#[inline(always)]
 pub fn parse(
     pkt: &[u8],
     meta: &PacketMeta,
     key: &mut FlowKey,
 ) -> (PacketLayout, Result<(), ParseError>) {
-    if let Some(layout) = fast::parse_ipv4_l4(pkt, meta, key) {
-        return (layout, Ok(()));
+    let mut layout = PacketLayout::default();
+    let res = parse_into(pkt, meta, key, &mut layout);
+    (layout, res)
+}
+
+/// [`parse`], writing the layout in place: the PMD parses a burst into an
+/// array, and a layout built on the stack and copied there would be
+/// reloaded before its field stores retire (a store-forwarding stall).
+#[inline(always)]
+pub fn parse_into(
+    pkt: &[u8],
+    meta: &PacketMeta,
+    key: &mut FlowKey,
+    layout: &mut PacketLayout,
+) -> Result<(), ParseError> {
+    if fast::parse_ipv4_l4(pkt, meta, key, layout) {
+        return Ok(());
     }
+    let (l, res) = parse_general(pkt, meta, key);
+    *layout = l;
+    res
+}
+
+#[inline(never)]
+fn parse_general(
+    pkt: &[u8],
+    meta: &PacketMeta,
+    key: &mut FlowKey,
+) -> (PacketLayout, Result<(), ParseError>) {
     *key = FlowKey::ZERO;
     key.set(Field::InPort, u128::from(meta.in_port));
     key.set(Field::TunnelId, u128::from(meta.tun_id));

@@ -22,7 +22,7 @@ use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, RxQueue, TxQueue, BURST_SIZE};
 use crate::emc::{flow_hash, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
 use crate::megaflow::MegaflowCache;
-use crate::parse::{parse, PacketLayout, PacketMeta};
+use crate::parse::{parse, parse_into, PacketLayout, PacketMeta};
 use crate::stats::{PmdStats, PortCounterSet, PortCounters};
 use crate::tunnel::Ingress;
 
@@ -312,7 +312,7 @@ impl<'a> TxStage<'a> {
 }
 
 impl Outputs<Mbuf> for TxStage<'_> {
-    #[inline]
+    #[inline(always)]
     fn output(&mut self, port: u16, pkt: Mbuf) {
         let o = usize::from(port);
         let Some(buf) = self.bufs.get_mut(o) else {
@@ -610,9 +610,9 @@ fn classify(
         sc.outer[j] = outer;
         sc.origin[j] = pmeta.in_port;
         let data = m.data().get(usize::from(outer)..).unwrap_or_default();
-        let key = &mut sc.keys[j];
-        let (l, res) = parse(data, &pmeta, key);
-        sc.layouts[j] = l;
+        let (key, l) = (&mut sc.keys[j], &mut sc.layouts[j]);
+        let res = parse_into(data, &pmeta, key, l);
+        let l3 = l.l3;
         if res.is_err() {
             sc.found[j] = MALFORMED;
             continue;
@@ -621,7 +621,7 @@ fn classify(
         if use_emc {
             let hash = match m.rss_hash() {
                 // The NIC hashed the outer headers of a tunnel packet.
-                Some(rss) if outer == 0 && l.l3 != crate::parse::L3Kind::None => {
+                Some(rss) if outer == 0 && l3 != crate::parse::L3Kind::None => {
                     rss_flow_hash(rss, pmeta.in_port)
                 }
                 _ => flow_hash(key),

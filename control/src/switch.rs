@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use fastpath::datapath::{self, Datapath, DpBridge, DpPort, SharedDatapath};
+use fastpath::datapath::{self, CreditSync, Datapath, DpBridge, DpPort, SharedDatapath};
 use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
 use fastpath::pmd::Pmd;
 use fastpath::punt::Punt;
@@ -50,6 +50,8 @@ pub struct SwitchView {
     /// Counters at the last `pmd-stats --clear`.
     pmd_base: Mutex<Vec<PmdStatsSnapshot>>,
     punt: Arc<Punt>,
+    /// Asks the PMDs to credit megaflow hits (see [`SwitchView::sync_credits`]).
+    credit_sync: Arc<CreditSync>,
     pool: Mempool,
     /// The tunnel underlay, when configured.
     underlay: Option<Arc<crate::underlay::Underlay>>,
@@ -116,7 +118,8 @@ impl Switch {
             initial_flows(bc, b)?;
         }
         let punt = Arc::new(Punt::default());
-        let mut dp_now = datapath_of(&cfg, &ports, &bridges, &punt);
+        let credit_sync = Arc::new(CreditSync::default());
+        let mut dp_now = datapath_of(&cfg, &ports, &bridges, &punt, &credit_sync);
         dp_now.tunnel = underlay.as_ref().map(|u| Arc::new(u.datapath()));
         let dp = datapath::shared(dp_now);
         let view = Arc::new(SwitchView {
@@ -128,6 +131,7 @@ impl Switch {
             bridges,
             cfg,
             punt,
+            credit_sync,
             pool: pool.clone(),
             underlay,
             runtime: Mutex::new(Runtime {
@@ -318,6 +322,7 @@ fn datapath_of(
     ports: &[SwitchPort],
     bridges: &[Bridge],
     punt: &Arc<Punt>,
+    credit_sync: &Arc<CreditSync>,
 ) -> Datapath {
     let len = ports
         .iter()
@@ -346,6 +351,7 @@ fn datapath_of(
             .collect(),
         punt: punt.clone(),
         tunnel: None,
+        credit_sync: credit_sync.clone(),
     }
 }
 
@@ -652,6 +658,27 @@ impl SwitchView {
         })
     }
 
+    /// Waits until every PMD has credited its pending megaflow hits to the
+    /// OpenFlow entries, so their counters are exact (call before reading
+    /// them). A PMD does so at its next iteration.
+    pub fn sync_credits(&self) {
+        let epoch = self.credit_sync.request();
+        let pmds = self.pmds.load();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while pmds.iter().any(|p| {
+            p.stats
+                .credits_synced
+                .load(std::sync::atomic::Ordering::Acquire)
+                < epoch
+        }) {
+            if Instant::now() > deadline {
+                tracing::warn!("a PMD did not credit its megaflow hits within 2 s");
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(20));
+        }
+    }
+
     /// Waits until every PMD has started a loop iteration after this call,
     /// so it has seen the latest pipeline generation and dropped stale
     /// megaflows: once a change is acknowledged, the datapath obeys it.
@@ -749,7 +776,9 @@ impl SwitchView {
                     .map(|n| done(plural(n, "flow", "deleted"))),
             ),
             Request::DumpFlows { bridge, filter } => {
-                self.bridge(&bridge)?.dump_flows(&filter).map(Body::Flows)
+                let bridge = self.bridge(&bridge)?;
+                self.sync_credits();
+                bridge.dump_flows(&filter).map(Body::Flows)
             }
             Request::AddGroups { bridge, groups } => changed(
                 self.bridge(&bridge)?
@@ -766,7 +795,11 @@ impl SwitchView {
                     .del_groups(&filter)
                     .map(|()| done(String::new())),
             ),
-            Request::DumpGroups { bridge } => Ok(Body::Groups(self.bridge(&bridge)?.dump_groups())),
+            Request::DumpGroups { bridge } => {
+                let bridge = self.bridge(&bridge)?;
+                self.sync_credits();
+                Ok(Body::Groups(bridge.dump_groups()))
+            }
             Request::AddMeters { bridge, meters } => changed(
                 self.bridge(&bridge)?
                     .add_meters(&meters)

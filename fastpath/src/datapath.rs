@@ -38,6 +38,32 @@ pub struct Datapath {
     pub punt: Arc<Punt>,
     /// Tunnel decapsulation state, when an underlay is configured.
     pub tunnel: Option<Arc<crate::tunnel::TunnelDp>>,
+    /// Asks the PMDs to credit pending megaflow hits now (one for the
+    /// switch's life, like `punt`).
+    pub credit_sync: Arc<CreditSync>,
+}
+
+/// PMDs credit megaflow hits to OpenFlow entries in batches. Before the
+/// control side reads entry counters (flow, aggregate, table and group
+/// stats; a deletion's FLOW_REMOVED), it bumps the epoch here and waits
+/// until every PMD has credited everything and published that epoch in
+/// `PmdStats::credits_synced`.
+#[derive(Debug, Default)]
+pub struct CreditSync {
+    epoch: std::sync::atomic::AtomicU64,
+}
+
+impl CreditSync {
+    /// Asks for a sync; returns the epoch to wait for.
+    pub fn request(&self) -> u64 {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1
+    }
+
+    /// The latest epoch asked for (read by the PMDs once per iteration).
+    #[inline]
+    pub fn requested(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 pub type SharedDatapath = Arc<ArcSwap<Datapath>>;

@@ -15,25 +15,40 @@ use crate::upcall::{FlowCredit, PipelineChange, Translator, Upcall};
 const MAX_REVALIDATION_CHECKS: usize = 4_000_000;
 
 /// A cached translation.
+///
+/// Laid out for the PMD's per-packet work: the first cache line holds all
+/// that executing and counting a hit reads or writes (counters, actions,
+/// the single output port); the key, read when verifying an EMC or
+/// subtable match, follows; what only revalidation and crediting need
+/// comes last. With many flows the megaflows do not fit the L2 cache, and
+/// each line touched per packet is a miss.
+#[repr(C, align(64))]
 pub struct Megaflow {
-    /// `key & mask` of the packet that made it.
-    pub key: FlowKey,
-    pub actions: Arc<[DpAction]>,
-    credits: Arc<[Arc<dyn FlowCredit>]>,
     pub packets: u64,
     pub bytes: u64,
     /// Hits not yet credited to the OpenFlow entries.
     pending_packets: u64,
     pending_bytes: u64,
     pub last_used_tsc: u64,
+    pub actions: Arc<[DpAction]>,
+    /// The output port when the actions are a single output (the common
+    /// program), else [`NO_SINGLE_OUTPUT`]: executed without reading
+    /// `actions`, which live elsewhere.
+    pub single_output: u16,
     /// Slot of its subtable in `MegaflowCache::subtables` (stable while
     /// the megaflow lives), for verifying exact-match-cache hits.
     subtable: u16,
-    /// OpenFlow tables its translation looked up (`upcall::table_bit`).
-    tables: u64,
     /// Whether its actions push a tunnel header (into the headroom).
     pub encapsulates: bool,
+    /// `key & mask` of the packet that made it.
+    pub key: FlowKey,
+    credits: Arc<[Arc<dyn FlowCredit>]>,
+    /// OpenFlow tables its translation looked up (`upcall::table_bit`).
+    tables: u64,
 }
+
+/// `Megaflow::single_output` when the actions are anything else.
+pub const NO_SINGLE_OUTPUT: u16 = u16::MAX;
 
 impl Megaflow {
     /// Counts one packet; credited to the flow entries by `flush_credits`.
@@ -286,7 +301,7 @@ impl MegaflowCache {
     pub fn prefetch(&self, idx: usize) {
         // The slot's address only: reading it would wait for the miss.
         if let Some(slot) = self.flows.get(idx) {
-            crate::dpdk::prefetch_ref(slot);
+            crate::dpdk::prefetch_all(slot);
         }
     }
 
@@ -351,6 +366,10 @@ impl MegaflowCache {
         }) {
             return Some(idx);
         }
+        let single_output = match *up.actions {
+            [DpAction::Output(port)] if port != NO_SINGLE_OUTPUT => port,
+            _ => NO_SINGLE_OUTPUT,
+        };
         let mf = Megaflow {
             key: masked,
             actions: up.actions.clone(),
@@ -360,6 +379,7 @@ impl MegaflowCache {
             pending_packets: 0,
             pending_bytes: 0,
             last_used_tsc: now_tsc,
+            single_output,
             subtable: st_idx as u16,
             tables: up.tables,
             encapsulates: up.actions.iter().any(DpAction::encapsulates),

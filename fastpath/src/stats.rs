@@ -116,6 +116,9 @@ pub struct PmdStats {
     pub megaflows: Counter,
     /// Megaflows removed because a pipeline change could affect them.
     pub megaflows_revalidated: Counter,
+    /// The last [`crate::datapath::CreditSync`] epoch this PMD has
+    /// credited all its megaflow hits for.
+    pub credits_synced: AtomicU64,
 }
 
 /// One port's traffic counters: a set per PMD thread, each written only by
@@ -170,6 +173,7 @@ impl PmdStats {
             drops: Default::default(),
             megaflows: Counter::default(),
             megaflows_revalidated: Counter::default(),
+            credits_synced: AtomicU64::new(0),
         }
     }
 

@@ -86,7 +86,13 @@ impl SwitchView {
     /// The datapath snapshot for `ports`; the underlay port's index
     /// follows its name, and without that port nothing is decapsulated.
     fn datapath_for(&self, ports: &[SwitchPort]) -> fastpath::datapath::Datapath {
-        let mut dp = datapath_of(&self.cfg, ports, &self.bridges, &self.punt);
+        let mut dp = datapath_of(
+            &self.cfg,
+            ports,
+            &self.bridges,
+            &self.punt,
+            &self.credit_sync,
+        );
         if let Some(u) = &self.underlay {
             match ports.iter().find(|p| p.cfg.name == u.port_name) {
                 Some(p) => {

@@ -21,7 +21,7 @@ use crate::datapath::SharedDatapath;
 use crate::dpdk::{rdtsc, tsc_hz, Burst, Mbuf, RxQueue, TxQueue, BURST_SIZE};
 use crate::emc::{flow_hash, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
-use crate::megaflow::MegaflowCache;
+use crate::megaflow::{MegaflowCache, NO_SINGLE_OUTPUT};
 use crate::parse::{parse, parse_into, PacketLayout, PacketMeta};
 use crate::stats::{PmdStats, PortCounterSet, PortCounters};
 use crate::tunnel::Ingress;
@@ -157,6 +157,16 @@ impl Classified {
 
 /// Control requests are checked every this many iterations.
 const MAILBOX_EVERY: u64 = 1 << 10;
+/// Megaflow hits are credited to the OpenFlow entries they came from
+/// every this many iterations (about a millisecond under load), or sooner
+/// when the control side asks ([`crate::datapath::CreditSync`]): crediting
+/// costs atomic operations per megaflow, and with many flows nearly every
+/// packet is its own megaflow's run.
+const CREDIT_EVERY: u64 = 1 << 10;
+/// Megaflows with pending credits remembered per bridge at most (beyond,
+/// they are credited at once).
+const CREDIT_LIST_MAX: usize = 1 << 16;
+
 /// Port changes are checked every this many iterations (sooner: the
 /// control side waits for them).
 const REWIRE_EVERY: u64 = 1 << 4;
@@ -384,7 +394,11 @@ pub(super) fn run(
         .map(|_| MegaflowCache::new(flow_limit))
         .collect();
     let mut emcs: Vec<Emc> = (0..n_bridges).map(|_| Emc::new(emc_entries)).collect();
-    let mut hit_list: Vec<usize> = Vec::with_capacity(BURST_SIZE);
+    // Per bridge: megaflows with hits not yet credited (each once).
+    let mut pending: Vec<Vec<usize>> = (0..n_bridges)
+        .map(|_| Vec::with_capacity(flow_limit.min(CREDIT_LIST_MAX)))
+        .collect();
+    let mut credit_epoch = 0u64;
     let mut sc = Classified::new();
     let mut governor = UpcallGovernor::new(hz, rdtsc());
     let punt = datapath.load().punt.clone();
@@ -419,9 +433,12 @@ pub(super) fn run(
                 continue;
             };
             let b = usize::from(port.bridge);
-            let (Some(bridge), Some(cache), Some(emc)) =
-                (dp.bridges.get(b), caches.get_mut(b), emcs.get_mut(b))
-            else {
+            let (Some(bridge), Some(cache), Some(emc), Some(hit_list)) = (
+                dp.bridges.get(b),
+                caches.get_mut(b),
+                emcs.get_mut(b),
+                pending.get_mut(b),
+            ) else {
                 rx.clear();
                 continue;
             };
@@ -516,22 +533,24 @@ pub(super) fn run(
                             run.1 += 1;
                             run.2 += len;
                         } else {
-                            count_run(cache, run, start, &mut hit_list);
+                            count_run(cache, run, start, hit_list);
                             run = (idx, 1, len);
                         }
                         let mf = cache.get(idx as usize)?;
-                        execute(&mf.actions, m, layout, &ctx, &mut tx);
+                        if mf.single_output != NO_SINGLE_OUTPUT {
+                            tx.output(mf.single_output, m);
+                        } else {
+                            execute(&mf.actions, m, layout, &ctx, &mut tx);
+                        }
                         None
                     }
                 }
             });
-            count_run(cache, run, start, &mut hit_list);
+            count_run(cache, run, start, hit_list);
             sc.uncached.clear();
             tx.flush();
-            for i in hit_list.drain(..) {
-                if let Some(mf) = cache.get_mut(i) {
-                    mf.flush_credits();
-                }
+            if hit_list.len() + BURST_SIZE > hit_list.capacity() {
+                credit(cache, hit_list);
             }
             let dropped = tx.take_drops() + t.malformed;
             if dropped > 0 {
@@ -551,6 +570,16 @@ pub(super) fn run(
             stats.idle_cycles.add(cycles);
         }
         iterations += 1;
+        let asked = dp.credit_sync.requested();
+        if asked != credit_epoch || iterations.is_multiple_of(CREDIT_EVERY) {
+            for (cache, list) in caches.iter_mut().zip(pending.iter_mut()) {
+                credit(cache, list);
+            }
+            if asked != credit_epoch {
+                credit_epoch = asked;
+                stats.credits_synced.store(asked, Ordering::Release);
+            }
+        }
         if iterations.is_multiple_of(REWIRE_EVERY) {
             if let Some(rw) = mailbox.rewire.pop() {
                 let retired = rewire(*rw, &mut rxqs, &mut rx_bursts, &mut tx);
@@ -739,6 +768,16 @@ fn lookup_misses(
         }
     }
     n
+}
+
+/// Credits the pending hits of the megaflows in `list` to their OpenFlow
+/// entries, and empties it.
+fn credit(cache: &mut MegaflowCache, list: &mut Vec<usize>) {
+    for i in list.drain(..) {
+        if let Some(mf) = cache.get_mut(i) {
+            mf.flush_credits();
+        }
+    }
 }
 
 /// Counts a run of packets of one megaflow (`(index, packets, bytes)`);

@@ -11,7 +11,7 @@ use super::{multipart, ports};
 use crate::ofp::codec::{self, role, Header, Message, MultipartRequest, OFP_VERSION};
 use crate::ofp::error::code;
 use crate::ofp::{OfpError, OfpErrorKind, PortNo};
-use crate::pipeline::{Action, TranslateOptions, NO_BUFFER};
+use crate::pipeline::{Action, FlowModCommand, TranslateOptions, NO_BUFFER};
 
 /// OFPC_FRAG_* values this switch implements (only normal handling).
 const SUPPORTED_CONFIG_FLAGS: u16 = 0;
@@ -213,6 +213,13 @@ fn dispatch(conn: &mut Conn, h: &Header, msg: Message, bytes: &[u8]) -> Result<(
             conn.shared.ctl().miss_send_len = miss_send_len;
         }
         Message::FlowMod(fm) => {
+            if matches!(
+                fm.command,
+                FlowModCommand::Delete | FlowModCommand::DeleteStrict
+            ) {
+                // FLOW_REMOVED carries the entries' final counters.
+                ch.view.sync_credits();
+            }
             let out = bridge.pipeline().flow_mod(&fm, Instant::now())?;
             if out.changed {
                 bridge.translator.publish();

@@ -191,6 +191,8 @@ impl Channel {
     /// publishes the new pipelines, waits for the PMDs, and sends
     /// FLOW_REMOVED. Called about once a second by the daemon.
     pub fn expire_flows(&self) {
+        // Last-hit times and final counters come from megaflow credits.
+        self.view.sync_credits();
         let now = Instant::now();
         let mut any = false;
         for (i, b) in self.view.bridges().iter().enumerate() {

@@ -46,6 +46,16 @@ fn action_bitmap() -> u32 {
 
 /// The reply to a (reassembled) multipart request.
 pub fn reply(ch: &Channel, b: usize, req: MultipartRequest) -> Result<MultipartReply, OfpError> {
+    // Entry counters: the PMDs credit megaflow hits in batches.
+    if matches!(
+        req,
+        MultipartRequest::Flow(_)
+            | MultipartRequest::Aggregate(_)
+            | MultipartRequest::Table
+            | MultipartRequest::Group { .. }
+    ) {
+        ch.view.sync_credits();
+    }
     let bridge = &ch.view.bridges()[b];
     let pipeline = bridge.pipeline();
     let snap = pipeline.snapshot();

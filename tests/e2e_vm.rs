@@ -14,7 +14,9 @@
 //! found in its cache) by `scripts/vm-image.sh` on first use.
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::netns::Netns;
@@ -117,7 +119,15 @@ fn host_pings_guest(sw: &Switch, ns: &Netns, vm: &Vm, settle: Duration) {
             vm.log()
         );
     }
-    assert_eq!(ns.ping(GUEST_IP, 3), 3, "host -> guest pings all answered");
+    let answered = ns.ping(GUEST_IP, 3);
+    assert_eq!(
+        answered,
+        3,
+        "host -> guest pings all answered: vm {} tap {}\nconsole:\n{}",
+        sw.port_stats("vm"),
+        sw.port_stats("tap"),
+        vm.log()
+    );
     let (_, neigh) = ns.exec(&["ip", "neigh", "show", GUEST_IP]);
     assert!(
         neigh.contains(GUEST_MAC),
@@ -132,6 +142,117 @@ fn guest_pings_host(vm: &mut Vm) {
         Duration::from_secs(30),
     );
     assert_eq!(rc, 0, "guest -> host ping; console:\n{}", vm.log());
+}
+
+/// Bytes sent each way over TCP by `tcp_both_ways`.
+const TCP_BYTES: usize = 1_000_000;
+
+/// Python run by the host inside its namespace: sends `TCP_BYTES` to the
+/// guest's port 5001 (retrying the connect while the guest's nc starts).
+const HOST_TCP_SEND: &str = r#"
+import socket, sys, time
+deadline = time.time() + 15
+while True:
+    try:
+        s = socket.create_connection((sys.argv[1], 5001), timeout=5)
+        break
+    except OSError:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.2)
+s.settimeout(30)
+s.sendall(b"x" * int(sys.argv[2]))
+s.close()
+"#;
+
+/// Python run by the host: receives on port 5002 until EOF; prints
+/// "listening", then the byte count.
+const HOST_TCP_RECEIVE: &str = r#"
+import socket, sys
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], 5002))
+l.listen(1)
+l.settimeout(30)
+print("listening", flush=True)
+c, _ = l.accept()
+c.settimeout(30)
+n = 0
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    n += len(d)
+print(n, flush=True)
+"#;
+
+/// A megabyte of TCP each way between the guest (busybox nc) and the host:
+/// full-sized segments with the offload flags the guest's virtio-net
+/// driver negotiated, through the switch.
+fn tcp_both_ways(vm: &mut Vm, ns: &Netns) {
+    // Host -> guest.
+    assert_eq!(
+        vm.run("nc -l -p 5001 >/tmp/rx &", Duration::from_secs(10)),
+        0
+    );
+    let (ok, out) = ns.exec(&[
+        "python3",
+        "-c",
+        HOST_TCP_SEND,
+        GUEST_IP,
+        &TCP_BYTES.to_string(),
+    ]);
+    assert!(ok, "host -> guest TCP send: {out}\nconsole:\n{}", vm.log());
+    let rc = vm.run(
+        &format!(
+            "i=0; while [ $(wc -c </tmp/rx) -lt {TCP_BYTES} ] && [ $i -lt 100 ]; do \
+             sleep 0.1; i=$((i + 1)); done; wc -c </tmp/rx; [ $(wc -c </tmp/rx) -eq {TCP_BYTES} ]"
+        ),
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        rc,
+        0,
+        "the guest received {TCP_BYTES} bytes; console:\n{}",
+        vm.log()
+    );
+
+    // Guest -> host.
+    let mut receiver = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "python3",
+            "-c",
+            HOST_TCP_RECEIVE,
+            HOST_IP,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 in the namespace");
+    let mut lines = BufReader::new(receiver.stdout.take().expect("stdout")).lines();
+    assert_eq!(
+        lines.next().and_then(Result::ok).as_deref(),
+        Some("listening"),
+        "host TCP receiver started"
+    );
+    let rc = vm.run(
+        &format!(
+            "dd if=/dev/zero bs=1000 count={} 2>/dev/null | nc {HOST_IP} 5002",
+            TCP_BYTES / 1000
+        ),
+        Duration::from_secs(60),
+    );
+    let got = lines.next().and_then(Result::ok);
+    let _ = receiver.wait();
+    assert_eq!(rc, 0, "guest -> host nc; console:\n{}", vm.log());
+    assert_eq!(
+        got.as_deref(),
+        Some(TCP_BYTES.to_string().as_str()),
+        "the host received {TCP_BYTES} bytes from the guest"
+    );
 }
 
 fn counter(v: &Value, k: &str) -> u64 {
@@ -172,6 +293,7 @@ fn vm_on_server_mode_port_pings_and_survives_a_reboot() {
     guest_pinged_host(&sw, &mut vm);
     host_pings_guest(&sw, &ns, &vm, Duration::from_secs(10));
     guest_pings_host(&mut vm);
+    tcp_both_ways(&mut vm, &ns);
     vm_port_forwarded(&sw, &before);
 
     // The guest reboots: its driver resets the device and sets it up

@@ -44,8 +44,16 @@ cd "$work"
 
 # The kernel package that linux-image-amd64 points at, e.g.
 # linux-image-6.1.0-56-amd64.
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-    awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+kernel_pkg() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+kpkg=$(kernel_pkg)
+if [ -z "$kpkg" ] && [ "$(id -u)" -eq 0 ]; then
+    # A fresh machine has no package list yet.
+    apt-get update -qq || true
+    kpkg=$(kernel_pkg)
+fi
 if [ -z "$kpkg" ]; then
     echo "vm-image: no kernel package found behind linux-image-amd64; run apt-get update" >&2
     exit 1

@@ -17,6 +17,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::netns::Netns;
@@ -31,6 +32,16 @@ const GUEST_MAC: &str = "52:54:00:f5:00:02";
 /// switch restarts (and recreates the tap): the guest's ARP entry stays
 /// right, as it would for a real host behind the switch.
 const HOST_MAC: &str = "02:f5:00:00:00:01";
+
+/// One VM at a time: two TCG guests and two switches' PMDs at once are
+/// too much for a 2-core machine (`--test-threads=2` runs both tests).
+static ONE_VM_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_vm_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_VM_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Booting, even under TCG with the other tests running, takes seconds.
 const BOOT_LIMIT: Duration = Duration::from_secs(90);
@@ -80,13 +91,29 @@ fn vm_port(sw: &Switch) -> Value {
         .unwrap_or_else(|| panic!("no port vm in {show}"))
 }
 
+/// `ferroctl show` and `port-stats` for a failure message (which must not
+/// panic itself if the switch does not answer).
+fn stats_text(sw: &Switch) -> String {
+    ["show", "port-stats"]
+        .iter()
+        .map(|cmd| {
+            let out = sw.ctl_text(&[cmd]);
+            format!(
+                "ferroctl {cmd}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .collect()
+}
+
 fn wait_link_up(sw: &Switch, vm: &Vm) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while vm_port(sw)["link_up"] != true {
         assert!(
             Instant::now() < deadline,
             "vm port link not up in 30 s: {}\nconsole:\n{}",
-            vm_port(sw),
+            stats_text(sw),
             vm.log()
         );
         std::thread::sleep(Duration::from_millis(100));
@@ -99,8 +126,8 @@ fn guest_pinged_host(sw: &Switch, vm: &mut Vm) {
     let line = vm.wait_for("FS-GUEST-PING-", Duration::from_secs(60));
     assert!(
         line.contains("FS-GUEST-PING-OK"),
-        "the guest's ping to {HOST_IP} through the switch failed: {line}\nport: {}\nconsole:\n{}",
-        sw.port_stats("vm"),
+        "the guest's ping to {HOST_IP} through the switch failed: {line}\n{}\nconsole:\n{}",
+        stats_text(sw),
         vm.log()
     );
 }
@@ -113,9 +140,8 @@ fn host_pings_guest(sw: &Switch, ns: &Netns, vm: &Vm, settle: Duration) {
     while ns.ping(GUEST_IP, 1) == 0 {
         assert!(
             Instant::now() < deadline,
-            "the host cannot ping the guest {GUEST_IP}: vm {} tap {}\nconsole:\n{}",
-            sw.port_stats("vm"),
-            sw.port_stats("tap"),
+            "the host cannot ping the guest {GUEST_IP}:\n{}\nconsole:\n{}",
+            stats_text(sw),
             vm.log()
         );
     }
@@ -123,9 +149,8 @@ fn host_pings_guest(sw: &Switch, ns: &Netns, vm: &Vm, settle: Duration) {
     assert_eq!(
         answered,
         3,
-        "host -> guest pings all answered: vm {} tap {}\nconsole:\n{}",
-        sw.port_stats("vm"),
-        sw.port_stats("tap"),
+        "host -> guest pings all answered:\n{}\nconsole:\n{}",
+        stats_text(sw),
         vm.log()
     );
     let (_, neigh) = ns.exec(&["ip", "neigh", "show", GUEST_IP]);
@@ -279,6 +304,7 @@ fn boot(sock: &Path, server: SocketServer) -> Vm {
 
 #[test]
 fn vm_on_server_mode_port_pings_and_survives_a_reboot() {
+    let _one = one_vm_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("vm.sock");
     let (sw, ns, _tap) = switch_with_vm_port(&format!(
@@ -309,6 +335,7 @@ fn vm_on_server_mode_port_pings_and_survives_a_reboot() {
 
 #[test]
 fn vm_on_client_mode_port_survives_switch_and_qemu_restarts() {
+    let _one = one_vm_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("vm.sock");
     let (mut sw, ns, tap) = switch_with_vm_port(&format!(

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(dpdk dpdk-dev libdpdk-dev libclang-dev clang pkg-config
       iproute2 iputils-ping tcpdump python3 procps util-linux openvswitch-common
-      openssl iperf3)
+      openssl iperf3 qemu-system-x86 cpio kmod)
 NR_HUGEPAGES=${NR_HUGEPAGES:-512}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -49,3 +49,7 @@ if ! mount | grep -q 'on /dev/hugepages type hugetlbfs'; then
     as_root mount -t hugetlbfs nodev /dev/hugepages || echo "setup: could not mount hugetlbfs; ferroswitch will run with --no-huge" >&2
 fi
 echo "setup: hugepages total=$(cat /proc/sys/vm/nr_hugepages) free=$(awk '/HugePages_Free/{print $2}' /proc/meminfo)"
+
+# The guest that tests/e2e_vm.rs boots (Debian's kernel and busybox-static,
+# downloaded, not installed): built once into target/vm-image.
+bash "$(dirname "${BASH_SOURCE[0]}")/vm-image.sh" || echo "setup: the VM image could not be built; tests/e2e_vm.rs will fail until scripts/vm-image.sh succeeds" >&2

@@ -326,3 +326,38 @@ devargs = "net_tap_{tb},iface={tb}"
     ));
     (sw, ta, tb)
 }
+
+/// Real VMs (QEMU) attached to vhost-user ports.
+pub mod vm;
+
+impl Switch {
+    /// Stops the daemon (SIGTERM) and starts it again with the same
+    /// configuration file, run directory and file prefix, as an operator
+    /// restarting the switch; waits until it is ready. Returns the first
+    /// run's stderr.
+    pub fn restart(&mut self) -> String {
+        let (status, err) = self.stop();
+        assert!(
+            status.success(),
+            "ferroswitch stopped with {status}:\n{err}"
+        );
+        let mut child = Command::new(FERROSWITCH)
+            .arg("--config")
+            .arg(self.path("ferroswitch.toml"))
+            .arg("--run-dir")
+            .arg(self.run_dir())
+            .arg("--file-prefix")
+            .arg(&self.prefix)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ferroswitch again");
+        self.output = match (child.stdout.take(), child.stderr.take()) {
+            (Some(o), Some(e)) => Some((drain(o), drain(e))),
+            _ => None,
+        };
+        self.child = Some(child);
+        self.wait_ready();
+        err
+    }
+}

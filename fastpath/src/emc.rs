@@ -24,10 +24,10 @@
 //!   probes and an EMC lookup (hash of the whole key, probe, verify)
 //!   costs about two, so the EMC stays on while `h × P ≥ 2`. Otherwise
 //!   (many more flows than entries, or one subtable, which is cheaper than
-//!   the EMC) it is bypassed. One burst in [`SAMPLE_EVERY`] does the
-//!   opposite: a bypassed EMC probes and inserts to notice when it would
-//!   pay again (`h × P ≥ 2.5`), and an EMC in use lets the megaflow cache
-//!   alone measure `P`.
+//!   the EMC) it is bypassed. A bypassed EMC probes and inserts one burst
+//!   in [`SAMPLE_EVERY`] to notice when it would pay again
+//!   (`h × P ≥ 2.5`), and an EMC in use steps aside one burst in
+//!   [`BYPASS_EVERY`] to let the megaflow cache alone measure `P`.
 use crate::flow::{FlowKey, FLOW_WORDS};
 
 /// Entries per bucket (one 64-byte line of 32-bit signatures and indices).
@@ -38,9 +38,13 @@ pub const WAYS: usize = 8;
 pub const DEFAULT_ENTRIES: usize = 1 << 18;
 /// Lookups per measurement window of the adaptive policy.
 const WINDOW: u32 = 1 << 14;
-/// One burst in this many does the opposite of the current state (see
+/// While the cache is bypassed, one burst in this many samples it (see
 /// [`Emc::use_for_burst`]).
 const SAMPLE_EVERY: u32 = 16;
+/// While it is in use, one burst in this many bypasses it to measure the
+/// megaflow cache alone: rarer, since each such burst pays full
+/// tuple-space searches (about 9 subtables at r64).
+const BYPASS_EVERY: u32 = 64;
 /// Hits × subtables per megaflow lookup, times 4, that keep the EMC on:
 /// an EMC hit costs about two one-subtable probes (hashing the whole key
 /// and verifying), so it pays from about 2.
@@ -99,17 +103,21 @@ impl Emc {
     }
 
     /// Whether the next burst should use the cache (probe and insert).
-    /// Called once per burst. One burst in [`SAMPLE_EVERY`] does the
-    /// opposite of the current state: a bypassed cache samples its hit
-    /// rate, and a cache in use lets the megaflow cache alone measure how
-    /// many subtables a lookup probes.
+    /// Called once per burst. A bypassed cache samples its hit rate one
+    /// burst in [`SAMPLE_EVERY`]; a cache in use steps aside one burst in
+    /// [`BYPASS_EVERY`] so the megaflow cache alone measures how many
+    /// subtables a lookup probes.
     #[inline]
     pub fn use_for_burst(&mut self) -> bool {
         if self.off {
             return false;
         }
         self.bursts = self.bursts.wrapping_add(1);
-        self.enabled != self.bursts.is_multiple_of(SAMPLE_EVERY)
+        if self.enabled {
+            !self.bursts.is_multiple_of(BYPASS_EVERY)
+        } else {
+            self.bursts.is_multiple_of(SAMPLE_EVERY)
+        }
     }
 
     /// Whether the cache is currently in use (not bypassed).
@@ -309,11 +317,11 @@ mod tests {
     #[test]
     fn adaptive_bypass_and_return() {
         let mut emc = Emc::new(1024);
-        // In use, one burst in SAMPLE_EVERY leaves it out (to measure P).
-        let used = (0..SAMPLE_EVERY * 4)
+        // In use, one burst in BYPASS_EVERY leaves it out (to measure P).
+        let used = (0..BYPASS_EVERY * 4)
             .filter(|_| emc.use_for_burst())
             .count();
-        assert_eq!(used as u32, SAMPLE_EVERY * 4 - 4);
+        assert_eq!(used as u32, BYPASS_EVERY * 4 - 4);
         // All hits in front of one subtable: h·P = 1 < 2, off.
         for _ in 0..WINDOW / 32 {
             emc.account(32, 32, 2, 2);

@@ -90,6 +90,8 @@ if [[ " $SWITCHES " == *" ovs "* ]] && ! ovs_installed; then
 fi
 
 # Short private paths: memif and vhost-user socket paths must stay < 108 bytes.
+# memif sockets are files (socket-abstract=no): OVS runs in its own network
+# namespace, and abstract sockets (DPDK's default) do not cross namespaces.
 SOCKD=$(mktemp -d /tmp/fsuite.XXXXXX)
 OVS_DIR=$SOCKD/ovs
 OVS_NETNS=fsuite$$
@@ -151,8 +153,6 @@ wait_for() {  # what seconds test...
 	die "$what did not come up in ${secs}s (see $LOGF)"
 }
 sockets_exist() { local s; for s in "$@"; do [[ -S $s ]] || return 1; done; }
-# memif sockets are in the abstract namespace (DPDK's default): "@PATH".
-memif_listening() { local s; for s in "$@"; do grep -qF " @$s" /proc/net/unix || return 1; done; }
 
 # ferroswitch: a bridge from PORTS_TOML and the given flows.
 start_ferroswitch() {  # extra-toml flows...
@@ -196,29 +196,32 @@ start_testpmd() {  # vdev...
 # Per scenario: start_<switch> sets the DUT up, GEN_PORTS the generator's ports.
 setup_phy() {  # switch
 	local a=$SOCKD/a.sock b=$SOCKD/b.sock
-	GEN_PORTS=(--port "net_memif0,role=client,socket=$a" --rx-port "net_memif1,role=client,socket=$b")
+	GEN_PORTS=(--port "net_memif0,role=client,socket=$a,socket-abstract=no" --rx-port "net_memif1,role=client,socket=$b,socket-abstract=no")
 	STREAM=(--size "$SIZE")
 	case $1 in
 	ferroswitch)
 		PORTS_TOML="[[bridge.port]]
 name = \"p1\"
 ofport = 1
-devargs = \"net_memif0,role=server,socket=$a\"
+devargs = \"net_memif0,role=server,socket=$a,socket-abstract=no\"
 [[bridge.port]]
 name = \"p2\"
 ofport = 2
-devargs = \"net_memif1,role=server,socket=$b\""
+devargs = \"net_memif1,role=server,socket=$b,socket-abstract=no\""
 		start_ferroswitch "" "table=0,priority=100,in_port=1,actions=output:2" "table=0,priority=0,actions=drop"
-		wait_for "ferroswitch memif sockets" 20 memif_listening "$a" "$b" ;;
+		wait_for "ferroswitch memif sockets" 20 sockets_exist "$a" "$b" ;;
 	ovs)
 		LOGF=$OVS_DIR/log/ovs-vswitchd.log
 		ovs_start
-		ovs_add_port br0 p1 1 dpdk "dpdk-devargs=net_memif0,role=server,socket=$a"
-		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=net_memif1,role=server,socket=$b"
+		# OVS's PMD transmits on tx queue 1 (queue 0 is its main thread's):
+		# the generator's memif client must offer that ring.
+		GEN_PORTS+=(--rx-queues 2)
+		ovs_add_port br0 p1 1 dpdk "dpdk-devargs=net_memif0,role=server,socket=$a,socket-abstract=no"
+		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=net_memif1,role=server,socket=$b,socket-abstract=no"
 		ovs_flows br0 "priority=100,in_port=1,actions=output:2" ;;
 	testpmd)
-		start_testpmd "net_memif0,role=server,socket=$a" "net_memif1,role=server,socket=$b"
-		wait_for "testpmd memif sockets" 20 memif_listening "$a" "$b" ;;
+		start_testpmd "net_memif0,role=server,socket=$a,socket-abstract=no" "net_memif1,role=server,socket=$b,socket-abstract=no"
+		wait_for "testpmd memif sockets" 20 sockets_exist "$a" "$b" ;;
 	esac
 }
 
@@ -255,7 +258,7 @@ path = \"$v1\""
 
 setup_vxlan() {  # switch
 	local a=$SOCKD/a.sock b=$SOCKD/b.sock
-	GEN_PORTS=(--port "net_memif0,role=client,socket=$a" --rx-port "net_memif1,role=client,socket=$b")
+	GEN_PORTS=(--port "net_memif0,role=client,socket=$a,socket-abstract=no" --rx-port "net_memif1,role=client,socket=$b,socket-abstract=no")
 	# Outer: the remote VTEP 192.168.50.2 -> our underlay 192.168.50.1.
 	cat >"$DIR/vxlan-streams.toml" <<TOML
 [[stream]]
@@ -269,11 +272,11 @@ TOML
 		PORTS_TOML="[[bridge.port]]
 name = \"up\"
 ofport = 1
-devargs = \"net_memif0,role=server,socket=$a\"
+devargs = \"net_memif0,role=server,socket=$a,socket-abstract=no\"
 [[bridge.port]]
 name = \"p2\"
 ofport = 2
-devargs = \"net_memif1,role=server,socket=$b\"
+devargs = \"net_memif1,role=server,socket=$b,socket-abstract=no\"
 [[bridge.tunnel]]
 name = \"vx0\"
 ofport = 10
@@ -283,18 +286,19 @@ key = 42"
 		start_ferroswitch "[underlay]
 port = \"up\"
 ip = \"192.168.50.1/24\"" "table=0,priority=100,in_port=10,actions=output:2" "table=0,priority=0,actions=drop"
-		wait_for "ferroswitch memif sockets" 20 memif_listening "$a" "$b" ;;
+		wait_for "ferroswitch memif sockets" 20 sockets_exist "$a" "$b" ;;
 	ovs)
 		LOGF=$OVS_DIR/log/ovs-vswitchd.log
 		ovs_start
-		ovs_underlay "net_memif0,role=server,socket=$a"
+		GEN_PORTS+=(--rx-queues 2)
+		ovs_underlay "net_memif0,role=server,socket=$a,socket-abstract=no"
 		"${VSCTL[@]}" add-port br0 vx0 -- set Interface vx0 type=vxlan ofport_request=10 \
 			options:remote_ip=192.168.50.2 options:key=42
-		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=net_memif1,role=server,socket=$b"
+		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=net_memif1,role=server,socket=$b,socket-abstract=no"
 		ovs_flows br0 "priority=100,in_port=10,actions=output:2" ;;
 	testpmd)
-		start_testpmd "net_memif0,role=server,socket=$a" "net_memif1,role=server,socket=$b"
-		wait_for "testpmd memif sockets" 20 memif_listening "$a" "$b" ;;
+		start_testpmd "net_memif0,role=server,socket=$a,socket-abstract=no" "net_memif1,role=server,socket=$b,socket-abstract=no"
+		wait_for "testpmd memif sockets" 20 sockets_exist "$a" "$b" ;;
 	esac
 }
 

@@ -5,6 +5,9 @@
 # taps stay there), --no-pci; every daemon is stopped by its pidfile.
 # Needs: OVS_DIR (a private work dir), OVS_NETNS, MAIN_CORE, PMD_CORE,
 # OVS_PREFIX (DPDK file prefix), and log/die from the caller.
+# per-port-memory: the shared mempool (131072 mbufs of 3 KB under the 512 MB
+# limit) leaves no memory for vhost-user queues ("failed to allocate memory
+# for vq internal data"); per port it is about 20 000 mbufs each.
 
 OVS_DPDK_BIN=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 
@@ -58,7 +61,7 @@ ovs_start() {
 	"${VSCTL[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 		other_config:dpdk-lcore-mask="0x$(printf %x $((1 << MAIN_CORE)))" \
 		other_config:pmd-cpu-mask="0x$(printf %x $((1 << PMD_CORE)))" \
-		other_config:dpdk-socket-limit=512 \
+		other_config:dpdk-socket-limit=512 other_config:per-port-memory=true \
 		"other_config:dpdk-extra=\"--no-pci --file-prefix=$OVS_PREFIX\""
 	# taskset: DPDK's control threads stay on MAIN_CORE; the PMD pins itself.
 	ip netns exec "$OVS_NETNS" taskset -c "$MAIN_CORE" nice -n -20 ovs-vswitchd \

@@ -110,6 +110,8 @@ dut_stop() {
 		wait "$DUT_PID" 2>/dev/null || true
 	fi
 	DUT_PID=
+	# Keep OVS's log next to the results before its directory goes.
+	if [[ -n ${DIR:-} && -f $OVS_DIR/log/ovs-vswitchd.log ]]; then cp "$OVS_DIR/log/ovs-vswitchd.log" "$DIR/" 2>/dev/null || true; fi
 	ovs_cleanup
 	rm -rf "${SOCKD:?}"/*.sock "$SOCKD/fsrun"
 }
@@ -310,6 +312,8 @@ pktgen() {  # mode out.json args...
 		--file-prefix="$PG_PREFIX" --eal=--no-pci --eal=--log-level=*:error --line-rate-gbps 10 \
 		--json "$@" >"$out" 2>"${out%.json}.err" ||
 		{ tail -5 "${out%.json}.err" >&2; die "ferro-pktgen $mode failed (see ${out%.json}.err)"; }
+	# Ctrl-C reaches the generator first: it ends early and says so.
+	if grep -q '"interrupted": *true' "$out"; then log "interrupted"; exit 130; fi
 }
 jq_py() {  # file python-expression-on-j
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
@@ -345,17 +349,35 @@ measure() {  # scenario switch
 	fi
 	case $sw in
 	ferroswitch) "$BIN_DIR/ferroctl" --run-dir "$SOCKD/fsrun" pmd-stats >"$DIR/pmd-stats.txt" 2>&1 || true ;;
-	ovs) ovs_dump "$DIR/ovs-stats.txt"; cp "$OVS_DIR/log/ovs-vswitchd.log" "$DIR/" 2>/dev/null || true ;;
+	ovs) ovs_dump "$DIR/ovs-stats.txt" ;;
 	esac
 	dut_stop
 }
 
 log "results in $OUT; scenarios: $SCENARIOS; switches: $SWITCHES${SKIPPED:+; skipped: $SKIPPED}"
+# Each measurement in a subshell: a switch that fails to start or forward
+# is stopped and reported, and the others still run. set +e around it so
+# that errexit stays in force inside.
+FAILED=0
 for scen in $SCENARIOS; do
 	for sw in $SWITCHES; do
-		measure "$scen" "$sw"
+		set +e
+		(
+			trap dut_stop EXIT
+			trap 'exit 130' INT TERM
+			measure "$scen" "$sw"
+		)
+		rc=$?
+		set -e
+		((rc == 130)) && exit 130
+		if ((rc != 0)); then
+			log "$scen / $sw FAILED (exit $rc); logs in $OUT/$scen/$sw"
+			echo "$scen/$sw" >>"$OUT/failed.txt"
+			FAILED=$((FAILED + 1))
+		fi
 	done
 done
 
 python3 "$HERE/suite/report.py" "$OUT" "$RESULTS_MD"
 log "wrote the suite section of $RESULTS_MD; raw JSON in $OUT"
+((FAILED == 0)) || die "$FAILED measurement(s) failed: $(tr '\n' ' ' <"$OUT/failed.txt")"

@@ -118,6 +118,13 @@ def section(out, results_md):
              f"{m.get('hugepages', '?')}; load average at the start {m.get('loadavg', '?')}.  ")
     L.append(f"Each switch gets one PMD core; {m.get('tsc_pmd', '')}. "
              "ferro-pktgen is the source and the sink.  ")
+    try:
+        with open(os.path.join(out, "failed.txt")) as f:
+            failed = f.read().split()
+    except OSError:
+        failed = []
+    if failed:
+        L.append(f"FAILED (no figures; see their logs): {', '.join(failed)}.  ")
     if m.get("skipped"):
         L.append(f"Not run: {m['skipped'].strip()}.  ")
     L.append(f"Raw `--json` outputs and logs: `{rel}/`.")

@@ -1,8 +1,8 @@
-//! `perf/suite.sh` in its tiny mode (SMOKE=1: ferroswitch only, the phy
-//! scenario over memif, 1 s runs), so the suite cannot silently rot: the
-//! generator gets packets back through the switch, loses none at 10 kpps,
-//! and the generated section lands in a copy of RESULTS.md between the
-//! markers, with the hand-written rest intact.
+//! `perf/suite.sh` in its tiny mode (SMOKE=1: the phy scenario over memif,
+//! 1 s runs; ferroswitch, and OVS-DPDK when it is installed), so the suite
+//! cannot silently rot: the generator gets packets back through each
+//! switch, loses none at 10 kpps, and the generated section lands in a copy
+//! of RESULTS.md between the markers, with the hand-written rest intact.
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -59,10 +59,19 @@ fn smoke_run_writes_the_results_section() {
     std::fs::write(&md, &hand_written).unwrap();
     let out = tmp.path().join("out");
 
+    // OVS-DPDK sends on its tx queue 1: this checks that the generator's
+    // memif client polls it (--rx-queues 2).
+    let with_ovs = Path::new("/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk").exists();
+    let switches: &[&str] = if with_ovs {
+        &["ferroswitch", "ovs"]
+    } else {
+        &["ferroswitch"]
+    };
     let _one = common::serial();
     let run = Command::new("bash")
         .arg(Path::new(REPO).join("perf/suite.sh"))
         .env("SMOKE", "1")
+        .env("SWITCHES", switches.join(" "))
         .env("BIN_DIR", &bins)
         .env("OUT", &out)
         .env("RESULTS_MD", &md)
@@ -75,18 +84,20 @@ fn smoke_run_writes_the_results_section() {
         run.status
     );
 
-    // Packets went through the switch at the maximum rate ...
-    let max = json(&out.join("phy/ferroswitch/max-1.json"));
-    assert!(u(&max["summary"]["rx_packets"]) > 1000, "{max}");
-    // ... and none were lost at 10 kpps, with latency measured.
-    let low = json(&out.join("phy/ferroswitch/latency.json"));
-    let s = &low["summary"];
-    // (The rate itself is tested in loopback.rs; a debug build on a busy
-    // shared core may fall short of it.)
-    assert_eq!(f(&s["streams"][0]["asked_pps"]), 10_000.0, "{low}");
-    assert!(u(&s["rx_packets"]) >= 1000, "{low}");
-    assert_eq!(u(&s["lost"]), 0, "loss at 10 kpps: {low}");
-    assert!(u(&s["latency"]["p50_ns"]) > 0, "{low}");
+    for sw in switches {
+        // Packets went through the switch at the maximum rate ...
+        let max = json(&out.join(format!("phy/{sw}/max-1.json")));
+        assert!(u(&max["summary"]["rx_packets"]) > 1000, "{sw}: {max}");
+        // ... and none were lost at 10 kpps, with latency measured.
+        let low = json(&out.join(format!("phy/{sw}/latency.json")));
+        let s = &low["summary"];
+        // (The rate itself is tested in loopback.rs; a debug build on a
+        // busy shared core may fall short of it.)
+        assert_eq!(f(&s["streams"][0]["asked_pps"]), 10_000.0, "{low}");
+        assert!(u(&s["rx_packets"]) >= 1000, "{sw}: {low}");
+        assert_eq!(u(&s["lost"]), 0, "{sw}: loss at 10 kpps: {low}");
+        assert!(u(&s["latency"]["p50_ns"]) > 0, "{sw}: {low}");
+    }
 
     // The section: markers once each, after the title, then the rest.
     let text = std::fs::read_to_string(&md).unwrap();
@@ -112,6 +123,15 @@ fn smoke_run_writes_the_results_section() {
         .parse()
         .unwrap();
     assert!(forwarded > 0.0, "{row}");
+    if with_ovs {
+        let summary = section
+            .lines()
+            .find(|l| l.starts_with("| phy:"))
+            .unwrap_or_else(|| panic!("no summary row:\n{section}"));
+        // | scenario | ferroswitch | OVS | testpmd | fs/OVS | fs/testpmd |
+        let ratio: f64 = summary.split('|').nth(5).unwrap().trim().parse().unwrap();
+        assert!(ratio > 0.0, "{summary}");
+    }
     let body = hand_written.split_once('\n').unwrap().1.trim_start();
     assert!(text[e..].contains(body), "the hand-written part changed");
 

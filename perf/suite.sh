@@ -315,6 +315,21 @@ pktgen() {  # mode out.json args...
 	# Ctrl-C reaches the generator first: it ends early and says so.
 	if grep -q '"interrupted": *true' "$out"; then log "interrupted"; exit 130; fi
 }
+# pktgen at RATE pps: a stream file ignores --rate-pps, so the rate goes
+# into a copy of it.
+pktgen_at() {  # rate mode out.json args...
+	local rate=$1 saved=("${STREAM[@]}")
+	shift
+	if [[ ${STREAM[0]} == --streams ]]; then
+		local f=${STREAM[1]%.toml}-${rate}pps.toml
+		{ cat "${STREAM[1]}"; echo "rate_pps = $rate"; } >"$f"
+		STREAM=(--streams "$f")
+	else
+		STREAM+=(--rate-pps "$rate")
+	fi
+	pktgen "$@"
+	STREAM=("${saved[@]}")
+}
 jq_py() {  # file python-expression-on-j
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
@@ -327,13 +342,14 @@ measure() {  # scenario switch
 	"setup_$scen" "$sw"
 	sleep 1
 	# A short warm-up run fills caches (megaflows, EMC) and links.
-	pktgen run "$DIR/warmup.json" --duration 1 --rate-pps 10000
+	pktgen_at 10000 run "$DIR/warmup.json" --duration 1
 	for i in $(seq 1 "$REPS"); do
 		pktgen run "$DIR/max-$i.json" --duration "$DURATION"
 		log "   max offered, run $i: $(jq_py "$DIR/max-$i.json" '"%.3f Mpps forwarded of %.3f offered, loss %.3f%%" % (j["summary"]["rx_packets"]/j["summary"]["tx_seconds"]/1e6, j["summary"]["tx_pps"]/1e6, j["summary"]["loss_pct"])')"
 	done
 	rx=$(for i in $(seq 1 "$REPS"); do jq_py "$DIR/max-$i.json" 'j["summary"]["rx_packets"]/j["summary"]["tx_seconds"]'; done | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-	tx=$(jq_py "$DIR/max-1.json" 'j["summary"]["tx_pps"]')
+	# The RFC 2544 search starts a little above the highest rate offered.
+	tx=$(for i in $(seq 1 "$REPS"); do jq_py "$DIR/max-$i.json" 'j["summary"]["tx_pps"]'; done | sort -g | tail -1)
 	ndr=""
 	if [[ $RFC2544 == 1 ]]; then
 		log "   RFC 2544: trials of ${TRIAL}s up to $(awk -v t="$tx" 'BEGIN{printf "%.0f", t*1.05}') pps"
@@ -344,7 +360,7 @@ measure() {  # scenario switch
 	fi
 	lat=${LAT_PPS:-$(awk -v n="${ndr:-0}" -v r="$rx" 'BEGIN{printf "%.0f", (n > 0 ? n : r) / 2}')}
 	if awk -v l="$lat" 'BEGIN{exit !(l >= 1)}'; then
-		pktgen run "$DIR/latency.json" --duration "$DURATION" --rate-pps "$lat"
+		pktgen_at "$lat" run "$DIR/latency.json" --duration "$DURATION"
 		log "   at $lat pps: $(jq_py "$DIR/latency.json" '"p50 %.1f us, p99 %.1f us, loss %.3f%%" % (j["summary"]["latency"]["p50_ns"]/1e3, j["summary"]["latency"]["p99_ns"]/1e3, j["summary"]["loss_pct"])')"
 	fi
 	case $sw in

@@ -18,13 +18,13 @@ END = "<!-- suite:end -->"
 SWITCHES = [("ferroswitch", "ferroswitch"), ("ovs", "OVS-DPDK"), ("testpmd", "testpmd io (ceiling)")]
 SCENARIOS = [
     ("phy", "phy-phy-like over memif",
-     "generator → memif port 1 → switch → memif port 2 → generator; one rule "
+     "Generator → memif port 1 → switch → memif port 2 → generator; one rule "
      "`in_port=1,actions=output:2`; testpmd: io forwarding between the two memif ports."),
     ("pvp", "vhost PVP-like, the generator as the guest",
-     "the generator's two net_virtio_user ports on the switch's two vhost-user sockets "
+     "The generator's two net_virtio_user ports on the switch's two vhost-user sockets "
      "(`dpdkvhostuser` ports); `in_port=1,actions=output:2`; testpmd: net_vhost io forwarding."),
     ("vxlan", "VXLAN decap",
-     "the generator sends VXLAN (VNI 42, outer 192.168.50.2 → 192.168.50.1) to the underlay "
+     "The generator sends VXLAN (VNI 42, outer 192.168.50.2 → 192.168.50.1) to the underlay "
      "memif port; the switch decapsulates (`in_port=vx0,actions=output:2`) and the generator "
      "receives the inner frames on memif port 2. OVS: native tunnelling (br-phy + tnl_pop). "
      "testpmd: io forwarding *without* decap (an upper bound only)."),
@@ -129,17 +129,29 @@ def section(out, results_md):
         L.append(f"Not run: {m['skipped'].strip()}.  ")
     L.append(f"Raw `--json` outputs and logs: `{rel}/`.")
     L.append("")
-    L.append("Forwarded = packets the generator received back per second of sending, at its "
-             "maximum offered rate (median of the runs). When the loss there is about 0, the switch "
-             "kept up and the generator was the limit (*gen-limited*). NDR/PDR: RFC 2544 binary "
-             "search (zero loss / 0.5 % loss). Latency: a run at 50 % of the NDR (of the forwarded "
-             "rate without RFC 2544).")
+    L.append("Forwarded = packets the generator received back per second of sending, offered as "
+             "fast as it can (median of the runs). On virtual links a switch that cannot keep up "
+             "mostly pushes back (the generator cannot send) rather than drops, so this is the rate "
+             "of the generator and the switch together; *≈offered* marks loss below 0.1 %, "
+             "*gen-limited* an RFC 2544 search that hit the generator's limit. NDR/PDR: RFC 2544 "
+             "binary search (zero loss / 0.5 % loss). Latency: a run at 50 % of the NDR (of the "
+             "forwarded rate when the NDR is 0 or not measured).")
+    L.append("")
+    L.append("Summary: forwarded Mpps at the maximum offered rate, and in parentheses the NDR.")
     L.append("")
     L.append("| scenario | ferroswitch Mpps | OVS-DPDK Mpps | testpmd Mpps | ferroswitch/OVS | ferroswitch/testpmd |")
     L.append("|---|---|---|---|---|---|")
     for scen, title, _ in ran:
-        fs, ovs, tp = (data.get((scen, sw), {}).get("fwd_mpps") for sw in ("ferroswitch", "ovs", "testpmd"))
-        L.append(f"| {scen}: {title} | {fmt(fs)} | {fmt(ovs)} | {fmt(tp)} | {ratio(fs, ovs)} | {ratio(fs, tp)} |")
+        rows = [data.get((scen, sw), {}) for sw in ("ferroswitch", "ovs", "testpmd")]
+        fwd = [r.get("fwd_mpps") for r in rows]
+        ndr = [r.get("ndr_mpps") for r in rows]
+
+        def both(a, b):
+            return a if b == "–" else f"{a} ({b})"
+
+        cells = [both(fmt(f), fmt(n)) if f is not None else "–" for f, n in zip(fwd, ndr)]
+        ratios = [both(ratio(fwd[0], fwd[k]), ratio(ndr[0], ndr[k])) for k in (1, 2)]
+        L.append(f"| {scen}: {title} | {' | '.join(cells)} | {' | '.join(ratios)} |")
     for scen, title, what in ran:
         L.append("")
         L.append(f"### {scen}: {title}")
@@ -155,9 +167,9 @@ def section(out, results_md):
                 continue
             notes = []
             if r["loss_pct"] < 0.1:
-                notes.append("gen-limited")
+                notes.append("≈offered")
             if r.get("rfc_gen_limited"):
-                notes.append("RFC 2544 gen-limited")
+                notes.append("gen-limited")
             L.append(
                 f"| {name} | {fmt(r['offered_mpps'], 3)} | **{fmt(r['fwd_mpps'], 3)}** | {fmt(r['loss_pct'])} | "
                 f"{fmt(r.get('ndr_mpps'), 3)} | {fmt(r.get('pdr_mpps'), 3)} | {fmt(r.get('lat_mpps'), 3)} | "

@@ -125,6 +125,14 @@ def section(out, results_md):
         failed = []
     if failed:
         L.append(f"FAILED (no figures; see their logs): {', '.join(failed)}.  ")
+    try:
+        load = float(m.get("loadavg", "0").split()[0])
+    except (ValueError, IndexError):
+        load = 0.0
+    if load > 1.0:
+        L.append(f"**Busy machine:** the load average was {load:.1f} when the suite started; other "
+                 "work shared the cores, so these figures (and their ratios) are noise-bound. "
+                 "Rerun on a quiet machine.  ")
     if m.get("skipped"):
         L.append(f"Not run: {m['skipped'].strip()}.  ")
     L.append(f"Raw `--json` outputs and logs: `{rel}/`.")

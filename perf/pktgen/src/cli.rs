@@ -77,6 +77,11 @@ pub struct Common {
     /// Receive port, if not the transmit port.
     #[arg(long)]
     pub rx_port: Option<String>,
+    /// Receive queues of the port where packets come back, all polled (a
+    /// switch with several tx queues, such as OVS-DPDK with a memif port,
+    /// sends on queue 1 and up; a memif client must offer those rings).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub rx_queues: u16,
     /// Transmit only (e.g. into a pcap file).
     #[arg(long)]
     pub no_rx: bool,

@@ -16,8 +16,9 @@ const FP: u32 = 16;
 pub struct Io {
     pub pool: Mempool,
     pub txq: TxQueue,
-    /// Where stamped packets come back; None: transmit only.
-    pub rxq: Option<RxQueue>,
+    /// Where stamped packets come back (all queues of the rx port, polled
+    /// in turn); empty: transmit only.
+    pub rxqs: Vec<RxQueue>,
     /// The tx port's own rx queue when packets come back on another port:
     /// polled and emptied, not counted.
     pub tx_port_rxq: Option<RxQueue>,
@@ -217,11 +218,11 @@ pub fn run_trial(
         } else if let Some(done) = tx_done_at {
             let received: u64 = rx.iter().map(RxStream::unique).sum();
             let sent: u64 = tx.iter().map(|s| s.sent).sum();
-            if now - done >= drain_ticks || received >= sent || io.rxq.is_none() {
+            if now - done >= drain_ticks || received >= sent || io.rxqs.is_empty() {
                 break;
             }
         }
-        if let Some(rxq) = io.rxq.as_mut() {
+        for rxq in io.rxqs.iter_mut() {
             if rxq.recv(&mut inb) > 0 {
                 let at = rdtsc();
                 for m in inb.drain() {

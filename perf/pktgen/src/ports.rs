@@ -34,36 +34,45 @@ pub fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
     let eal = Eal::init(&args).context("starting DPDK")?;
     let room = (max_frame.max(2048) + 128) as u16;
     let pool = Mempool::create(&eal, "pktgen", c.mbufs, 256, room, -1)?;
-    let setup = PortSetup {
-        rx_queues: 1,
+    let setup = |rx_queues: u16| PortSetup {
+        rx_queues,
         tx_queues: 1,
         rx_desc: 1024,
         tx_desc: 1024,
         // The generator counts what the driver refuses; no retries.
         tx_retries: 0,
     };
-    let open = |devargs: &str, flag: &str| {
-        Port::open(&eal, devargs, &setup, &pool).with_context(|| format!("{flag} {devargs}"))
+    // The port where stamped packets come back gets --rx-queues queues.
+    let open = |devargs: &str, flag: &str, rx_queues: u16| {
+        Port::open(&eal, devargs, &setup(rx_queues), &pool)
+            .with_context(|| format!("{flag} {devargs}"))
     };
     // A vhost-user server must exist before a virtio_user port of this
     // process connects to it: when the rx port is one, it goes first.
     let rx_devargs = c.rx_port.as_deref().filter(|d| !c.no_rx && *d != c.port);
     let rx_first = rx_devargs.filter(|d| listens(d) && !listens(&c.port));
-    let early_rx = rx_first.map(|d| open(d, "--rx-port")).transpose()?;
-    let (tx_port, mut rxqs, mut txqs) = open(&c.port, "--port")?;
+    let early_rx = rx_first
+        .map(|d| open(d, "--rx-port", c.rx_queues))
+        .transpose()?;
+    let own_queues = if rx_devargs.is_none() && !c.no_rx {
+        c.rx_queues
+    } else {
+        1
+    };
+    let (tx_port, own_rxqs, mut txqs) = open(&c.port, "--port", own_queues)?;
     let txq = txqs
         .pop()
         .ok_or_else(|| anyhow!("port {} has no tx queue", c.port))?;
-    let own_rxq = rxqs.pop();
     let rx_opened = match (early_rx, rx_devargs) {
         (Some(p), _) => Some(p),
-        (None, Some(d)) => Some(open(d, "--rx-port")?),
+        (None, Some(d)) => Some(open(d, "--rx-port", c.rx_queues)?),
         (None, None) => None,
     };
-    let (rxq, tx_port_rxq, rx_port) = match rx_opened {
-        _ if c.no_rx => (None, own_rxq, None),
-        Some((p, mut rq, _)) => (rq.pop(), own_rxq, Some(p)),
-        None => (own_rxq, None, None),
+    let mut own_rxqs = own_rxqs.into_iter();
+    let (rxqs, tx_port_rxq, rx_port) = match rx_opened {
+        _ if c.no_rx => (Vec::new(), own_rxqs.next(), None),
+        Some((p, rq, _)) => (rq, own_rxqs.next(), Some(p)),
+        None => (own_rxqs.collect(), None, None),
     };
     wait_link(&tx_port, c.link_wait_s)?;
     if let Some(p) = &rx_port {
@@ -74,7 +83,7 @@ pub fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
         io: Io {
             pool,
             txq,
-            rxq,
+            rxqs,
             tx_port_rxq,
         },
         tx_port,

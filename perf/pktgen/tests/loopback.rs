@@ -168,6 +168,16 @@ fn memif_pair_receives_on_the_other_port() {
     assert_eq!(u(&j["rx_port_stats"]["rx_packets"]), 20000, "{j:#}");
 }
 
+/// --rx-queues must be 1..=16 (its use, OVS-DPDK sending on tx queue 1, is
+/// in suite_smoke.rs).
+#[test]
+fn rx_queues_out_of_range_is_refused() {
+    for n in ["0", "17"] {
+        let err = pktgen_fails("run", &["--port", "net_ring0", "--rx-queues", n]);
+        assert!(err.contains("--rx-queues"), "{err}");
+    }
+}
+
 const CHECK_PCAP: &str = r#"
 import json, sys
 from scapy.all import rdpcap, raw, Ether, Dot1Q, IP, UDP

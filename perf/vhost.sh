@@ -17,6 +17,7 @@ REPO=$(cd "$HERE/.." && pwd)
 SHARED=${SHARED:-$REPO/../shared}
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
+WARMUP=${WARMUP:-5}
 OVS=${OVS:-1}
 SCENARIOS=${SCENARIOS:-g2h h2g g2g}
 OUT=${OUT:-$HERE/results/vhost-$(date +%Y%m%d-%H%M%S)}
@@ -84,7 +85,7 @@ tx_of() { "${CTL[@]}" --json port-stats | python3 -c 'import json,sys; print(nex
 
 measure() {  # scenario -> "name mpps..."
 	local s="" a b t0 t1 i
-	sleep 2
+	sleep "$WARMUP"
 	for i in $(seq 1 "$REPS"); do
 		a=$(tx_of out); t0=$(date +%s%N); sleep "$DURATION"; b=$(tx_of out); t1=$(date +%s%N)
 		s+="$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (b-a)*1000/(t1-t0)}') "

@@ -206,9 +206,7 @@ pub fn parse_into(
     if fast::parse_ipv4_l4(pkt, meta, key, layout) {
         return Ok(());
     }
-    let (l, res) = parse_general(pkt, meta, key);
-    *layout = l;
-    res
+    parse_general(pkt, meta, key, layout)
 }
 
 #[inline(never)]
@@ -216,16 +214,18 @@ fn parse_general(
     pkt: &[u8],
     meta: &PacketMeta,
     key: &mut FlowKey,
-) -> (PacketLayout, Result<(), ParseError>) {
+    layout: &mut PacketLayout,
+) -> Result<(), ParseError> {
     *key = FlowKey::ZERO;
     key.set(Field::InPort, u128::from(meta.in_port));
-    key.set(Field::TunnelId, u128::from(meta.tun_id));
-    key.set(Field::TunIpv4Src, u128::from(meta.tun_src));
-    key.set(Field::TunIpv4Dst, u128::from(meta.tun_dst));
+    if meta.tun_id != 0 || meta.tun_src != 0 || meta.tun_dst != 0 {
+        key.set(Field::TunnelId, u128::from(meta.tun_id));
+        key.set(Field::TunIpv4Src, u128::from(meta.tun_src));
+        key.set(Field::TunIpv4Dst, u128::from(meta.tun_dst));
+    }
     let pkt = pkt.get(..MAX_PACKET).unwrap_or(pkt);
-    let mut layout = PacketLayout::default();
-    let res = parse_frame(pkt, key, &mut layout);
-    (layout, res)
+    *layout = PacketLayout::default();
+    parse_frame(pkt, key, layout)
 }
 
 #[inline]

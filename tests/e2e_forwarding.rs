@@ -17,10 +17,20 @@ fn tap_ping_across_the_switch_and_counters() {
     assert_eq!(replies, 5, "all 5 pings from a to b answered");
     assert_eq!(nb.ping("10.77.0.1", 3), 3, "and back from b to a");
 
-    // Echo requests plus ARP crossed a→b; the counters must show it.
-    let a = sw.port_stats("a");
-    let b = sw.port_stats("b");
+    // Echo requests plus ARP crossed a→b; the counters must show it. The
+    // kernel may send a stray frame (IPv6 ND) between the two ports'
+    // counter reads, so read again until a quiet moment (up to 3 s).
     let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let (a, b) = loop {
+        let (a, b) = (sw.port_stats("a"), sw.port_stats("b"));
+        let balanced =
+            n(&b, "tx_packets") + n(&b, "tx_dropped") == n(&a, "rx_packets") - n(&a, "rx_dropped");
+        if balanced || std::time::Instant::now() > deadline {
+            break (a, b);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert!(n(&a, "rx_packets") >= 8, "a received requests: {a}");
     // A packet sent before b was up in its namespace is refused by the kernel (tx_dropped).
     assert_eq!(

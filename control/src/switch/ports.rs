@@ -107,7 +107,8 @@ impl SwitchView {
     }
 
     /// Makes `ports` the switch's ports: starts the PMD threads the first
-    /// time, and afterwards rewires the running ones (see the module docs).
+    /// time, then gives the running threads their new queues (see the
+    /// module docs).
     pub(super) fn reload(&self, mut ports: Vec<SwitchPort>) -> Result<()> {
         let mut rt = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
         let old_ports = self.ports.load_full();
@@ -144,45 +145,18 @@ impl SwitchView {
         }
 
         if rt.threads.is_empty() {
-            self.publish_ports(&ports);
-            rt.datapath.store(Arc::new(self.datapath_for(&ports)));
-            let assignment = assign_rx_queues_keeping(&queues_per_port, n_pmds, &[]);
-            let mut specs = Vec::with_capacity(n_pmds);
+            // Start-up: idle PMD threads, which get their queues below like
+            // after any port change.
             for (k, &core) in self.cfg.switch.pmd_cores.iter().enumerate() {
-                let mut txqs: Vec<Option<fastpath::dpdk::TxQueue>> =
-                    (0..len).map(|_| None).collect();
-                let mut counters = vec![None; len];
-                for p in &ports {
-                    let i = usize::from(p.index);
-                    txqs[i] = Some(
-                        p.port
-                            .tx_queue(k as u16)
-                            .ok_or_else(|| claim_error(&p.cfg.name, format!("tx queue {k}")))?,
-                    );
-                    counters[i] = Some(p.counters.clone());
-                }
-                let mut rxqs = Vec::new();
-                for a in assignment.iter().filter(|a| a.pmd == k) {
-                    let p = port_at(&ports, a.port)?;
-                    let q = p
-                        .port
-                        .rx_queue(a.queue)
-                        .ok_or_else(|| claim_error(&p.cfg.name, format!("rx queue {}", a.queue)))?;
-                    rxqs.push((a.port, q));
-                }
-                specs.push(PmdSpec {
+                let spec = PmdSpec {
                     core,
                     index: k,
-                    rxqs,
-                    txqs,
-                    counters,
+                    rxqs: Vec::new(),
+                    txqs: Vec::new(),
+                    counters: Vec::new(),
                     emc_entries: self.cfg.switch.emc_entries as usize,
                     flow_limit: self.cfg.switch.flow_limit as usize,
-                });
-            }
-            self.ports.store(Arc::new(ports));
-            for spec in specs {
-                let core = spec.core;
+                };
                 let pmd = Pmd::spawn(&rt.eal, spec, rt.datapath.clone())?;
                 tracing::info!(
                     "PMD thread started on core {core} (lcore {})",
@@ -192,22 +166,6 @@ impl SwitchView {
             }
             *self.pmd_base.lock().unwrap_or_else(|e| e.into_inner()) =
                 rt.threads.iter().map(|p| base_of(p.stats())).collect();
-            self.pmds.store(Arc::new(
-                rt.threads
-                    .iter()
-                    .enumerate()
-                    .map(|(k, p)| PmdView {
-                        stats: p.stats().clone(),
-                        mailbox: p.mailbox().clone(),
-                        rxqs: assignment
-                            .iter()
-                            .filter(|a| a.pmd == k)
-                            .map(|a| (a.port, a.queue))
-                            .collect(),
-                    })
-                    .collect(),
-            ));
-            return Ok(());
         }
 
         if removed {

@@ -7,6 +7,7 @@
 mod assign;
 pub mod mailbox;
 mod poll;
+mod tx;
 
 pub use assign::{assign_rx_queues, assign_rx_queues_keeping, RxqAssignment};
 

@@ -663,40 +663,36 @@ impl SwitchView {
     /// them). A PMD does so at its next iteration.
     pub fn sync_credits(&self) {
         let epoch = self.credit_sync.request();
-        let pmds = self.pmds.load();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while pmds.iter().any(|p| {
+        self.wait_pmds("credit its megaflow hits", |p, _| {
             p.stats
                 .credits_synced
                 .load(std::sync::atomic::Ordering::Acquire)
-                < epoch
-        }) {
-            if Instant::now() > deadline {
-                tracing::warn!("a PMD did not credit its megaflow hits within 2 s");
-                return;
-            }
-            std::thread::sleep(Duration::from_micros(20));
-        }
+                >= epoch
+        });
     }
 
     /// Waits until every PMD has started a loop iteration after this call,
     /// so it has seen the latest pipeline generation and dropped stale
     /// megaflows: once a change is acknowledged, the datapath obeys it.
     pub fn sync_pmds(&self) {
+        self.wait_pmds("pick up a pipeline change", |p, start| {
+            p.stats.iterations.get() >= start + 2
+        });
+    }
+
+    /// Polls until `done(pmd, its iteration count at the call)` holds for
+    /// every PMD, for at most 2 s (then logs that a PMD did not `what`).
+    fn wait_pmds(&self, what: &str, done: impl Fn(&PmdView, u64) -> bool) {
         let pmds = self.pmds.load();
         let start: Vec<u64> = pmds.iter().map(|p| p.stats.iterations.get()).collect();
         let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            if pmds
-                .iter()
-                .zip(&start)
-                .all(|(p, &s)| p.stats.iterations.get() >= s + 2)
-            {
+        while !pmds.iter().zip(&start).all(|(p, &s)| done(p, s)) {
+            if Instant::now() > deadline {
+                tracing::warn!("a PMD did not {what} within 2 s");
                 return;
             }
-            std::thread::sleep(Duration::from_micros(50));
+            std::thread::sleep(Duration::from_micros(20));
         }
-        tracing::warn!("a PMD did not pick up a pipeline change within 2 s");
     }
 
     /// Asks every PMD for its megaflows (each answers between bursts).

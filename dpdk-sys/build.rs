@@ -50,6 +50,9 @@ fn main() {
         shim.flag(&f);
     }
     shim.compile("ferroswitch_dpdk_shim");
+    // The vhost PMD's own API (queue enable events) lives in the driver's
+    // library, which pkg-config's --libs leaves to the plugin loader.
+    println!("cargo:rustc-link-lib=dylib=rte_net_vhost");
 
     let bindings = bindgen::Builder::default()
         .header("shim/shim.h")
@@ -62,6 +65,7 @@ fn main() {
         .allowlist_function("rte_mempool_(free|lookup)")
         .allowlist_function("rte_thread_(register|unregister)")
         .allowlist_function("rte_(strerror|get_tsc_hz|socket_id|version|lcore_count)")
+        .allowlist_function("rte_eth_vhost_get_queue_event")
         .allowlist_type("rte_eth_rx_mq_mode")
         .allowlist_var("RTE_(ETH_MQ_RX_RSS|ETH_LINK_.*|MAX_ETHPORTS|ETH_NAME_MAX_LEN|PKTMBUF_HEADROOM|MBUF_DEFAULT_BUF_SIZE|ETH_RX_OFFLOAD_.*|ETH_TX_OFFLOAD_.*)")
         .allowlist_var("SOCKET_ID_ANY|LCORE_ID_ANY")

@@ -19,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::guest::Guest;
 use common::netns::Netns;
 use common::{unique, Switch};
 use control::ofp::codec::{self, port_reason, port_state, Message};
@@ -36,81 +37,6 @@ fn reconnects(default: u32) -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// A DPDK guest: testpmd with one virtio_user port on `sock`, in txonly
-/// mode, on core 0 (two lcores mapped onto CPU 0).
-struct Guest {
-    child: Child,
-}
-
-impl Guest {
-    fn start(sock: &Path, server: bool) -> Guest {
-        let vdev = format!(
-            "net_virtio_user0,path={},queues=1{}",
-            sock.display(),
-            if server { ",server=1" } else { "" }
-        );
-        let child = Command::new("dpdk-testpmd")
-            .args([
-                "--lcores=0@0,1@0",
-                &format!("--file-prefix={}", unique("fsg")),
-                "--in-memory",
-                "--single-file-segments",
-                "-m",
-                "128",
-                "--no-pci",
-                "--log-level=lib.*:error",
-                &format!("--vdev={vdev}"),
-                "--",
-                "--forward-mode=txonly",
-                "--txd=256",
-                "--rxd=256",
-                "--total-num-mbufs=2048",
-                "--auto-start",
-                "--stats-period=1",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run dpdk-testpmd (apt-get install -y dpdk)");
-        Guest { child }
-    }
-
-    /// Stops the guest: SIGINT (testpmd closes the port) or SIGKILL (the
-    /// socket just goes away, as when a VM crashes).
-    fn stop(mut self, abrupt: bool) {
-        let sig = if abrupt {
-            Signal::SIGKILL
-        } else {
-            Signal::SIGINT
-        };
-        let _ = kill(Pid::from_raw(self.child.id() as i32), sig);
-        // testpmd waits for the switch's replies while it closes, so a
-        // hang here can be the switch's fault: fail, do not hide it.
-        if common::wait_timeout(&mut self.child, Duration::from_secs(10)).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            panic!("testpmd did not stop within 10 s of {sig}");
-        }
-    }
-
-    fn exited(&mut self) -> Option<String> {
-        let st = self.child.try_wait().ok()??;
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
-        Some(format!("testpmd exited ({st}): {err}"))
-    }
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn port_show(sw: &Switch, name: &str) -> Value {
@@ -783,5 +709,91 @@ devargs = "net_null_{sink},no-rx=1"
     assert!(
         sent >= 10 && received + 2 >= sent,
         "taps kept forwarding: {received}/{sent}"
+    );
+}
+
+/// Two PMDs (sharing core 1, `pmd_core_sharing`, which only slows them)
+/// and a guest with one queue pair. The traffic for the guest comes from
+/// `src`, which PMD 1 polls; PMD 1's own tx queue of the port is not
+/// enabled, so it hands the packets to PMD 0, which sends them on queue 0.
+/// The guest (testpmd io) returns each one, and the switch sends it to
+/// `sink`. Twice, with a guest restart in between; then the mempool is
+/// back where it started (nothing stays in a PMD's inbox).
+#[test]
+fn two_pmds_send_to_a_guest_with_one_queue_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("vm.sock");
+    let (src, sink) = (unique("fqs"), unique("fqk"));
+    let sw = Switch::start_with_switch(
+        "pmd_cores = [1, 1]\npmd_core_sharing = true\nlog_level = \"warn\"\n\
+         eal_args = [\"--log-level=lib.vhost.*:error\"]\n",
+        &format!(
+            r#"
+[mempool]
+mbufs = 8191
+
+[[bridge]]
+name = "br0"
+flows = ["table=0,priority=10,in_port=1,actions=output:3"]
+
+[[bridge.port]]
+name = "vm"
+ofport = 1
+type = "dpdkvhostuser"
+path = "{}"
+
+[[bridge.port]]
+name = "src"
+ofport = 2
+devargs = "net_null_{src},size=64"
+
+[[bridge.port]]
+name = "sink"
+ofport = 3
+devargs = "net_null_{sink},no-rx=1"
+"#,
+            sock.display()
+        ),
+    );
+    let show = sw.ctl(&["show"]);
+    let polled_by = |q: &str| {
+        (0..2).find(|&k| {
+            show["pmds"][k]["rx_queues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| format!("{}:{}", r["port"].as_str().unwrap(), r["queue"]) == q)
+        })
+    };
+    assert_eq!(polled_by("vm:0"), Some(0), "{}", show["pmds"]);
+    assert_eq!(polled_by("src:0"), Some(1), "{}", show["pmds"]);
+    assert_eq!(port_show(&sw, "vm")["tx_queues"], 2, "one tx queue per PMD");
+    let baseline = mempool_in_use(&sw);
+    sw.ctl(&["add-flow", "br0", "in_port=2,actions=output:1"]);
+
+    for round in 0..2 {
+        let mut guest = Guest::start_with(&sock, false, 1, "io");
+        wait_link(&sw, "vm", true, Some(&mut guest));
+        let (tx0, rx0) = (
+            n(&sw.port_stats("vm"), "tx_packets"),
+            n(&sw.port_stats("vm"), "rx_packets"),
+        );
+        // The switch follows the guest's queue events every 100 ms.
+        wait_until(
+            &format!("round {round}: packets through the guest and back"),
+            Duration::from_secs(15),
+            || {
+                let vm = sw.port_stats("vm");
+                n(&vm, "tx_packets") > tx0 + 10_000 && n(&vm, "rx_packets") > rx0 + 10_000
+            },
+        );
+        guest.stop(false);
+        wait_link(&sw, "vm", false, None);
+    }
+    sw.ctl(&["del-flows", "br0", "in_port=2"]);
+    wait_until(
+        "the mempool back at its baseline",
+        Duration::from_secs(5),
+        || mempool_in_use(&sw) <= baseline + 64,
     );
 }

@@ -37,6 +37,7 @@ struct RawSwitch {
     run_dir: Option<PathBuf>,
     control_core: Option<i64>,
     pmd_cores: Option<Vec<i64>>,
+    pmd_core_sharing: Option<bool>,
     file_prefix: Option<String>,
     hugepages: Option<Hugepages>,
     memory_mb: Option<i64>,
@@ -150,6 +151,7 @@ impl RawSwitch {
                 validate::EXPECT_CORE,
             )?,
             pmd_cores,
+            pmd_core_sharing: self.pmd_core_sharing.unwrap_or(d.pmd_core_sharing),
             file_prefix: self.file_prefix.unwrap_or(d.file_prefix),
             hugepages: self.hugepages.unwrap_or(d.hugepages),
             memory_mb: opt_int(

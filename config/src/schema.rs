@@ -61,8 +61,13 @@ pub struct SwitchConfig {
     pub run_dir: PathBuf,
     /// Core of the control thread and DPDK's main lcore.
     pub control_core: usize,
-    /// PMD worker cores, one thread each; never includes `control_core`.
+    /// PMD worker cores, one thread each; never includes `control_core`
+    /// (unless `pmd_core_sharing`).
     pub pmd_cores: Vec<usize>,
+    /// Lets PMD threads share cores with each other and with the control
+    /// thread (each gets only a time slice): for testing several PMDs on a
+    /// small machine, never for forwarding at speed.
+    pub pmd_core_sharing: bool,
     /// DPDK `--file-prefix`.
     pub file_prefix: String,
     /// Hugepage policy.
@@ -91,6 +96,7 @@ impl Default for SwitchConfig {
             run_dir: PathBuf::from(DEFAULT_RUN_DIR),
             control_core: 0,
             pmd_cores: vec![1],
+            pmd_core_sharing: false,
             file_prefix: DEFAULT_FILE_PREFIX.to_string(),
             hugepages: Hugepages::default(),
             memory_mb: 0,

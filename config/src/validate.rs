@@ -140,12 +140,16 @@ fn check_switch(s: &SwitchConfig, env: &HostEnv) -> Result<(), Problem> {
     for (i, &core) in s.pmd_cores.iter().enumerate() {
         let key = format!("switch.pmd_cores[{i}]");
         check_core(core, &key, env)?;
+        if s.pmd_core_sharing {
+            continue;
+        }
         if core == s.control_core {
             return Err(Problem::new(
                 key,
                 format!(
                     "pmd core {core} overlaps the control core (switch.control_core = {}); \
-                     expected a core of its own, since a PMD thread never yields",
+                     expected a core of its own, since a PMD thread never yields \
+                     (switch.pmd_core_sharing = true allows it, for testing)",
                     s.control_core
                 ),
             ));
@@ -153,7 +157,8 @@ fn check_switch(s: &SwitchConfig, env: &HostEnv) -> Result<(), Problem> {
         if let Some(first) = s.pmd_cores[..i].iter().position(|&c| c == core) {
             return Err(Problem::new(
                 key,
-                format!("core {core} is already listed at switch.pmd_cores[{first}]; expected each core once"),
+                format!("core {core} is already listed at switch.pmd_cores[{first}]; expected each core once \
+                     (switch.pmd_core_sharing = true allows it, for testing)"),
             ));
         }
     }

@@ -110,8 +110,18 @@ pub fn run(cfg: Config, source: Option<crate::switch::ConfigSource>) -> Result<(
                 underlay_view.underlay_tick();
             }
         };
+        // vhost-user guests' enabled tx queues: which PMD sends where.
+        let vhost_view = view.clone();
+        let vhost_queues = async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                vhost_view.poll_vhost_queues();
+            }
+        };
         tokio::select! {
             _ = server::serve(listener, handler) => {}
+            _ = vhost_queues => {}
             _ = reload => {}
             _ = underlay => {}
             _ = expiry => {}

@@ -21,6 +21,7 @@ use crate::pipeline::{BridgePorts, PortInfo};
 
 mod ports;
 mod reload;
+mod vhost_tx;
 
 pub use reload::ConfigSource;
 
@@ -35,6 +36,9 @@ struct SwitchPort {
     index: u16,
     /// Traffic counters, a set per PMD; they live as long as the port.
     counters: Arc<PortCounterSet>,
+    /// vhost-user ports: the tx queues the guest enabled and the PMDs'
+    /// inboxes for one another's packets.
+    vhost_tx: Option<Arc<vhost_tx::VhostTx>>,
 }
 
 /// What the control side needs to answer queries; shared with the
@@ -184,6 +188,10 @@ fn open_switch_port(
         port.driver(),
         pc.rx_queues
     );
+    let vhost_tx = pc
+        .vhost
+        .is_some()
+        .then(|| Arc::new(vhost_tx::VhostTx::new(n_pmds)));
     Ok(SwitchPort {
         bridge,
         cfg: pc,
@@ -191,6 +199,7 @@ fn open_switch_port(
         // Set when the port is put into service (`SwitchView::reload`).
         index: u16::MAX,
         counters: Arc::new(PortCounterSet::new(n_pmds)),
+        vhost_tx,
     })
 }
 

@@ -15,6 +15,7 @@
 #include <rte_mempool.h>
 #include <rte_thread.h>
 #include <rte_version.h>
+#include <rte_eth_vhost.h>
 
 uint16_t fs_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 uint16_t fs_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);

@@ -3,6 +3,7 @@
 //! through `ferroctl --json`, and builds network namespaces as endpoints.
 #![allow(dead_code)]
 
+pub mod guest;
 pub mod netns;
 pub mod pcap;
 

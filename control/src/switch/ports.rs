@@ -20,7 +20,8 @@ use fastpath::pmd::mailbox::{QueueSlot, Retired, Rewire};
 use fastpath::pmd::{assign_rx_queues_keeping, Pmd, PmdSpec, RxqAssignment};
 use fsconfig::PortConfig;
 
-use super::{base_of, datapath_of, open_switch_port, PmdView, SwitchPort, SwitchView};
+use super::vhost_tx::{drop_stranded, tx_routes};
+use super::{base_of, datapath_of, open_switch_port, PmdView, Runtime, SwitchPort, SwitchView};
 use crate::error::{Error, Result};
 use crate::pipeline::{BridgePorts, PortInfo};
 
@@ -109,8 +110,20 @@ impl SwitchView {
     /// Makes `ports` the switch's ports: starts the PMD threads the first
     /// time, then gives the running threads their new queues (see the
     /// module docs).
-    pub(super) fn reload(&self, mut ports: Vec<SwitchPort>) -> Result<()> {
+    pub(super) fn reload(&self, ports: Vec<SwitchPort>) -> Result<()> {
         let mut rt = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
+        self.reload_locked(&mut rt, ports)
+    }
+
+    /// Gives the PMDs their queues and tx routes again for the ports the
+    /// switch has now (after a guest changed its enabled queues).
+    pub(super) fn reload_current(&self) -> Result<()> {
+        let mut rt = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
+        let ports = self.ports.load().iter().cloned().collect();
+        self.reload_locked(&mut rt, ports)
+    }
+
+    fn reload_locked(&self, rt: &mut Runtime, mut ports: Vec<SwitchPort>) -> Result<()> {
         let old_ports = self.ports.load_full();
         let old_of = |p: &SwitchPort| old_ports.iter().find(|o| o.port.same(&p.port));
         // A port that stays keeps its index; a new one takes the lowest
@@ -235,11 +248,14 @@ impl SwitchView {
                     };
                 rxqs.push((a.port, slot));
             }
+            let (handoff, inboxes) = tx_routes(&ports, len, n_pmds, k);
             match pmd.rewire(
                 Rewire {
                     rxqs,
                     txqs,
                     counters,
+                    handoff,
+                    inboxes,
                 },
                 REWIRE_TIMEOUT,
             ) {
@@ -268,6 +284,7 @@ impl SwitchView {
                     .collect(),
             });
         }
+        drop_stranded(&ports, n_pmds);
         if added || !removed {
             self.publish_ports(&ports);
         }

@@ -16,7 +16,7 @@ mod port;
 pub use eal::{rdtsc, tsc_hz, Eal, LcoreRegistration};
 pub use mbuf::{prefetch_all, prefetch_ref, Burst, Mbuf, BURST_SIZE};
 pub use mempool::Mempool;
-pub use port::{EthStats, Link, Port, PortSetup, RxQueue, TxQueue};
+pub use port::{EthStats, Link, Port, PortSetup, RxQueue, TxQueue, VhostQueueEvent};
 
 use std::ffi::CStr;
 

@@ -52,6 +52,17 @@ unsafe impl Send for PortInner {}
 // SAFETY: see Send; &self methods only call thread-safe ethdev queries.
 unsafe impl Sync for PortInner {}
 
+/// A guest enabled or disabled one of a vhost-user port's queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VhostQueueEvent {
+    /// Queue pair number.
+    pub queue: u16,
+    /// The switch's rx side (the guest's tx ring); false: the switch's tx
+    /// side, where the guest receives.
+    pub rx: bool,
+    pub enable: bool,
+}
+
 /// Link state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Link {
@@ -271,6 +282,25 @@ impl Port {
             rx_errors: s.ierrors,
             tx_errors: s.oerrors,
             rx_nombuf: s.rx_nombuf,
+        })
+    }
+
+    /// The next change of a vhost-user queue's enable state the guest made
+    /// since the last call, if any. Only for `net_vhost` ports (None for
+    /// any other driver).
+    pub fn vhost_queue_event(&self) -> Option<VhostQueueEvent> {
+        if self.inner.driver != "net_vhost" {
+            return None;
+        }
+        let mut ev = dpdk_sys::rte_eth_vhost_queue_event::default();
+        // SAFETY: a started net_vhost port (checked above, so the driver
+        // has its vring state); ev is a live out-parameter. The call takes
+        // the driver's own lock, never the datapath's.
+        let rc = unsafe { dpdk_sys::rte_eth_vhost_get_queue_event(self.inner.id, &mut ev) };
+        (rc == 0).then_some(VhostQueueEvent {
+            queue: ev.queue_id,
+            rx: ev.rx,
+            enable: ev.enable,
         })
     }
 

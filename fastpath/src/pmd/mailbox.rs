@@ -52,6 +52,13 @@ pub struct Rewire {
     pub txqs: Vec<Option<QueueSlot<TxQueue>>>,
     /// By dense port index: the port's counters (None: a hole).
     pub counters: Vec<Option<Arc<PortCounterSet>>>,
+    /// By dense port index: where this PMD hands the port's packets
+    /// instead of sending them on its own queue, which the port's peer did
+    /// not enable (None, or shorter than `txqs`: it sends them itself).
+    pub handoff: Vec<Option<super::TxInbox>>,
+    /// (dense port index, inbox): packets other PMDs hand to this one, to
+    /// send on its own tx queue of that port.
+    pub inboxes: Vec<(u16, super::TxInbox)>,
 }
 
 /// What a rewired PMD gave back: the handles it no longer uses (dropped on

@@ -8,8 +8,10 @@ mod assign;
 pub mod mailbox;
 mod poll;
 mod tx;
+mod txmap;
 
 pub use assign::{assign_rx_queues, assign_rx_queues_keeping, RxqAssignment};
+pub use txmap::{tx_inbox, tx_owner, TxInbox, TX_INBOX_PACKETS};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -366,9 +366,12 @@ pub(super) fn run(
             t.publish(stats);
         }
         got += packet_outs(dp, &mut tx, start, hz);
+        // Packets other PMDs received and hand us to send: busy time, but
+        // counted as packets by the PMD that received them.
+        let handed = tx.drain_inboxes();
         let cycles = rdtsc().wrapping_sub(start);
         stats.iterations.add(1);
-        if got > 0 {
+        if got > 0 || handed > 0 {
             stats.packets.add(got);
             stats.busy_cycles.add(cycles);
         } else {
@@ -703,7 +706,7 @@ fn rewire(
         }
         retired_rx.push(q);
     }
-    let txqs = tx.rewire(rw.txqs, rw.counters);
+    let txqs = tx.rewire(rw.txqs, rw.counters, rw.handoff, rw.inboxes);
     Retired {
         rxqs: retired_rx,
         txqs,

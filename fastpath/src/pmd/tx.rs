@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::mailbox::QueueSlot;
+use super::txmap::TxInbox;
 use crate::actions::{DropReason, Outputs};
 use crate::dpdk::{Burst, Mbuf, TxQueue};
 use crate::stats::{PmdStats, PortCounterSet, PortCounters};
@@ -15,6 +16,11 @@ pub(super) struct TxStage<'a> {
     /// By dense port index: each port's counters, of which this PMD
     /// writes slot `pmd`.
     counters: Vec<Option<Arc<PortCounterSet>>>,
+    /// By dense port index: another PMD's inbox that takes this port's
+    /// packets instead of our own queue (see `txmap`); usually empty.
+    handoff: Vec<Option<TxInbox>>,
+    /// (dense port index, inbox) of packets other PMDs hand us to send.
+    inboxes: Vec<(u16, TxInbox)>,
     pmd: usize,
     bufs: Vec<Burst>,
     /// Bytes queued in each of `bufs`.
@@ -42,6 +48,8 @@ impl<'a> TxStage<'a> {
         TxStage {
             txqs,
             counters,
+            handoff: Vec::new(),
+            inboxes: Vec::new(),
             pmd,
             bufs: (0..n).map(|_| Burst::new()).collect(),
             bytes: vec![0; n],
@@ -60,14 +68,20 @@ impl<'a> TxStage<'a> {
         self.counters.get(i)?.as_deref()?.pmd(self.pmd)
     }
 
-    /// Takes a new queue set (ports added or deleted); returns the tx
-    /// queues no longer used.
+    /// Takes a new queue set (ports added or deleted, or a peer's enabled
+    /// tx queues changed); returns the tx queues no longer used. What the
+    /// old inboxes hold is sent first.
     pub(super) fn rewire(
         &mut self,
         txqs: Vec<Option<QueueSlot<TxQueue>>>,
         counters: Vec<Option<Arc<PortCounterSet>>>,
+        handoff: Vec<Option<TxInbox>>,
+        inboxes: Vec<(u16, TxInbox)>,
     ) -> Vec<TxQueue> {
+        while self.drain_inboxes() > 0 {}
         self.flush();
+        self.handoff = handoff;
+        self.inboxes = inboxes;
         let mut old = std::mem::take(&mut self.txqs);
         self.txqs = txqs
             .into_iter()
@@ -97,6 +111,21 @@ impl<'a> TxStage<'a> {
         if queued == 0 {
             return;
         }
+        if let Some(Some(inbox)) = self.handoff.get(o) {
+            // Our queue of this port is not enabled: another PMD sends.
+            let mut refused = 0u64;
+            for m in buf.drain() {
+                if inbox.push(m).is_err() {
+                    refused += 1;
+                }
+            }
+            if refused > 0 {
+                if let Some(c) = self.port_counters(o) {
+                    c.tx_dropped.add(refused);
+                }
+            }
+            return;
+        }
         // A port deleted a moment ago; its megaflows go at the next
         // revalidation.
         let Some(txq) = self.txqs.get_mut(o).and_then(Option::as_mut) else {
@@ -124,6 +153,31 @@ impl<'a> TxStage<'a> {
             c.tx_dropped.add((queued - sent) as u64);
             buf.clear();
         }
+    }
+
+    /// Moves what other PMDs handed us into our batches (at most two
+    /// bursts per inbox per call, so that the rx queues keep their turn)
+    /// and sends them. Returns how many packets it took.
+    pub(super) fn drain_inboxes(&mut self) -> u64 {
+        if self.inboxes.is_empty() {
+            return 0;
+        }
+        let mut taken = 0u64;
+        let inboxes = std::mem::take(&mut self.inboxes);
+        for (port, inbox) in &inboxes {
+            for _ in 0..2 * crate::dpdk::BURST_SIZE {
+                let Some(m) = inbox.pop() else {
+                    break;
+                };
+                taken += 1;
+                self.output(*port, m);
+            }
+        }
+        self.inboxes = inboxes;
+        if taken > 0 {
+            self.flush();
+        }
+        taken
     }
 
     pub(super) fn flush(&mut self) {

@@ -59,7 +59,7 @@ fn mempool(keys: &str) -> String {
 
 #[test]
 fn default_toml_parses() {
-    let c = parse_with(include_str!("../default.toml"), "default.toml", &ENV).unwrap();
+    let c = parse_with(include_str!("../../default.toml"), "default.toml", &ENV).unwrap();
     assert_eq!(c.switch, SwitchConfig::default());
     assert_eq!(c.mempool, MempoolConfig::default());
     assert_eq!(c.bridges.len(), 1);
@@ -223,7 +223,7 @@ output = "in_port"
 
 #[test]
 fn serializes_back_to_an_equal_config() {
-    let c = parse_with(include_str!("../default.toml"), "default.toml", &ENV).unwrap();
+    let c = parse_with(include_str!("../../default.toml"), "default.toml", &ENV).unwrap();
     let text = toml::to_string(&c).unwrap();
     assert_eq!(ok(&text), c);
     let json = serde_json::to_string(&c).unwrap();

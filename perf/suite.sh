@@ -85,6 +85,8 @@ if [[ " $SWITCHES " == *" testpmd "* ]] && ! command -v dpdk-testpmd >/dev/null;
 fi
 # shellcheck source=perf/suite/ovs.sh
 source "$HERE/suite/ovs.sh"
+# shellcheck source=perf/ferroswitch_toml.sh
+source "$HERE/ferroswitch_toml.sh"
 if [[ " $SWITCHES " == *" ovs "* ]] && ! ovs_installed; then
 	SWITCHES=${SWITCHES//ovs/}; SKIPPED+="ovs (ovs-vswitchd-dpdk not installed or not the selected alternative; ../shared/bench/ovs-dpdk/bench.sh setup installs it) "
 fi
@@ -158,25 +160,14 @@ sockets_exist() { local s; for s in "$@"; do [[ -S $s ]] || return 1; done; }
 
 # ferroswitch: a bridge from PORTS_TOML and the given flows.
 start_ferroswitch() {  # extra-toml flows...
-	local extra=$1 f flows=""
+	local extra=$1
 	shift
-	for f in "$@"; do flows+="\"$f\", "; done
-	cat >"$DIR/ferroswitch.toml" <<CFG
-[switch]
-run_dir = "$SOCKD/fsrun"
-control_core = $MAIN_CORE
-pmd_cores = [$PMD_CORE]
-file_prefix = "$FS_PREFIX"
-hugepages = "on"
-log_level = "warn"
-[mempool]
-mbufs = 32767
-$extra
-[[bridge]]
-name = "br0"
-flows = [${flows%, }]
-$PORTS_TOML
-CFG
+	{
+		fs_switch_toml "$SOCKD/fsrun" "$FS_PREFIX" 32767
+		echo "$extra"
+		fs_bridge_toml "$@"
+		echo "$PORTS_TOML"
+	} >"$DIR/ferroswitch.toml"
 	LOGF=$DIR/ferroswitch.log
 	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$DIR/ferroswitch.toml" >"$LOGF" 2>&1 &
 	DUT_PID=$!
@@ -195,21 +186,20 @@ start_testpmd() {  # vdev...
 	wait_for testpmd 30 grep -qE 'Press enter|Port statistics|Start automatic' "$LOGF"
 }
 
+# memif devargs: socket files, not abstract sockets (see SOCKD).
+memif_devargs() {  # index role socket
+	echo "net_memif$1,role=$2,socket=$3,socket-abstract=no"
+}
+
 # Per scenario: start_<switch> sets the DUT up, GEN_PORTS the generator's ports.
 setup_phy() {  # switch
 	local a=$SOCKD/a.sock b=$SOCKD/b.sock
-	GEN_PORTS=(--port "net_memif0,role=client,socket=$a,socket-abstract=no" --rx-port "net_memif1,role=client,socket=$b,socket-abstract=no")
+	GEN_PORTS=(--port "$(memif_devargs 0 client "$a")" --rx-port "$(memif_devargs 1 client "$b")")
 	STREAM=(--size "$SIZE")
 	case $1 in
 	ferroswitch)
-		PORTS_TOML="[[bridge.port]]
-name = \"p1\"
-ofport = 1
-devargs = \"net_memif0,role=server,socket=$a,socket-abstract=no\"
-[[bridge.port]]
-name = \"p2\"
-ofport = 2
-devargs = \"net_memif1,role=server,socket=$b,socket-abstract=no\""
+		PORTS_TOML="$(fs_port_toml p1 1 "$(memif_devargs 0 server "$a")")
+$(fs_port_toml p2 2 "$(memif_devargs 1 server "$b")")"
 		start_ferroswitch "" "table=0,priority=100,in_port=1,actions=output:2" "table=0,priority=0,actions=drop"
 		wait_for "ferroswitch memif sockets" 20 sockets_exist "$a" "$b" ;;
 	ovs)
@@ -218,11 +208,11 @@ devargs = \"net_memif1,role=server,socket=$b,socket-abstract=no\""
 		# OVS's PMD transmits on tx queue 1 (queue 0 is its main thread's):
 		# the generator's memif client must offer that ring.
 		GEN_PORTS+=(--rx-queues 2)
-		ovs_add_port br0 p1 1 dpdk "dpdk-devargs=net_memif0,role=server,socket=$a,socket-abstract=no"
-		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=net_memif1,role=server,socket=$b,socket-abstract=no"
+		ovs_add_port br0 p1 1 dpdk "dpdk-devargs=$(memif_devargs 0 server "$a")"
+		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=$(memif_devargs 1 server "$b")"
 		ovs_flows br0 "priority=100,in_port=1,actions=output:2" ;;
 	testpmd)
-		start_testpmd "net_memif0,role=server,socket=$a,socket-abstract=no" "net_memif1,role=server,socket=$b,socket-abstract=no"
+		start_testpmd "$(memif_devargs 0 server "$a")" "$(memif_devargs 1 server "$b")"
 		wait_for "testpmd memif sockets" 20 sockets_exist "$a" "$b" ;;
 	esac
 }
@@ -260,7 +250,7 @@ path = \"$v1\""
 
 setup_vxlan() {  # switch
 	local a=$SOCKD/a.sock b=$SOCKD/b.sock
-	GEN_PORTS=(--port "net_memif0,role=client,socket=$a,socket-abstract=no" --rx-port "net_memif1,role=client,socket=$b,socket-abstract=no")
+	GEN_PORTS=(--port "$(memif_devargs 0 client "$a")" --rx-port "$(memif_devargs 1 client "$b")")
 	# Outer: the remote VTEP 192.168.50.2 -> our underlay 192.168.50.1.
 	cat >"$DIR/vxlan-streams.toml" <<TOML
 [[stream]]
@@ -271,35 +261,22 @@ TOML
 	STREAM=(--streams "$DIR/vxlan-streams.toml")
 	case $1 in
 	ferroswitch)
-		PORTS_TOML="[[bridge.port]]
-name = \"up\"
-ofport = 1
-devargs = \"net_memif0,role=server,socket=$a,socket-abstract=no\"
-[[bridge.port]]
-name = \"p2\"
-ofport = 2
-devargs = \"net_memif1,role=server,socket=$b,socket-abstract=no\"
-[[bridge.tunnel]]
-name = \"vx0\"
-ofport = 10
-type = \"vxlan\"
-remote_ip = \"192.168.50.2\"
-key = 42"
-		start_ferroswitch "[underlay]
-port = \"up\"
-ip = \"192.168.50.1/24\"" "table=0,priority=100,in_port=10,actions=output:2" "table=0,priority=0,actions=drop"
+		PORTS_TOML="$(fs_port_toml up 1 "$(memif_devargs 0 server "$a")")
+$(fs_port_toml p2 2 "$(memif_devargs 1 server "$b")")
+$(fs_vxlan_toml)"
+		start_ferroswitch "$(fs_underlay_toml)" "table=0,priority=100,in_port=10,actions=output:2" "table=0,priority=0,actions=drop"
 		wait_for "ferroswitch memif sockets" 20 sockets_exist "$a" "$b" ;;
 	ovs)
 		LOGF=$OVS_DIR/log/ovs-vswitchd.log
 		ovs_start
 		GEN_PORTS+=(--rx-queues 2)
-		ovs_underlay "net_memif0,role=server,socket=$a,socket-abstract=no"
+		ovs_underlay "$(memif_devargs 0 server "$a")"
 		"${VSCTL[@]}" add-port br0 vx0 -- set Interface vx0 type=vxlan ofport_request=10 \
 			options:remote_ip=192.168.50.2 options:key=42
-		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=net_memif1,role=server,socket=$b,socket-abstract=no"
+		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=$(memif_devargs 1 server "$b")"
 		ovs_flows br0 "priority=100,in_port=10,actions=output:2" ;;
 	testpmd)
-		start_testpmd "net_memif0,role=server,socket=$a,socket-abstract=no" "net_memif1,role=server,socket=$b,socket-abstract=no"
+		start_testpmd "$(memif_devargs 0 server "$a")" "$(memif_devargs 1 server "$b")"
 		wait_for "testpmd memif sockets" 20 sockets_exist "$a" "$b" ;;
 	esac
 }

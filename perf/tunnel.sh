@@ -38,6 +38,8 @@ MBUF_ROOM=2688
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=perf/ferroswitch_toml.sh
+source "$HERE/ferroswitch_toml.sh"
 median() { tr ' ' '\n' | sort -g | awk 'NF{a[++n]=$1} END{if(n==0){print "NA"}else if(n%2){print a[(n+1)/2]}else{printf "%.3f\n",(a[n/2]+a[n/2+1])/2}}'; }
 
 [[ $(id -u) == 0 ]] || die "run as root (DPDK needs hugepages)"
@@ -91,19 +93,7 @@ printf 'scenario\tsamples_mpps\tmedian_mpps\tcycles_per_pkt\tdrops\n' >"$TSV"
 # run NAME SINK_PORT CONFIG_BODY
 run() {
 	local name=$1 sink=$2 body=$3
-	cat >"$OUT/$name.toml" <<CFG
-[switch]
-run_dir = "$OUT/run"
-control_core = $MAIN_CORE
-pmd_cores = [$PMD_CORE]
-file_prefix = "fstnlperf"
-hugepages = "on"
-log_level = "warn"
-[mempool]
-mbufs = $NMBUF
-data_room = $MBUF_ROOM
-$body
-CFG
+	{ fs_switch_toml "$OUT/run" fstnlperf "$NMBUF" "$MBUF_ROOM"; echo "$body"; } >"$OUT/$name.toml"
 	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/$name.toml" >"$OUT/$name.log" 2>&1 &
 	FS_PID=$!
 	local i; for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
@@ -134,60 +124,21 @@ CFG
 WITH_FS=${WITH_FS:-1}
 if [[ $WITH_FS == 1 ]]; then
 # Baseline in the same run: the same inner frames forwarded plainly.
-run plain sink "[[bridge]]
-name = \"br0\"
-flows = [\"in_port=1,actions=output:2\"]
-[[bridge.port]]
-name = \"src\"
-ofport = 1
-devargs = \"net_pcap0,rx_pcap=$INNER,infinite_rx=1\"
-[[bridge.port]]
-name = \"sink\"
-ofport = 2
-devargs = \"net_null1,no-rx=1\""
+run plain sink "$(fs_bridge_toml "in_port=1,actions=output:2")
+$(fs_port_toml src 1 "net_pcap0,rx_pcap=$INNER,infinite_rx=1")
+$(fs_port_toml sink 2 "net_null1,no-rx=1")"
 
-run encap up "[underlay]
-port = \"up\"
-ip = \"192.168.50.1/24\"
-neighbours = [\"192.168.50.2 02:00:00:00:50:02\"]
-[[bridge]]
-name = \"br0\"
-flows = [\"in_port=1,actions=output:10\"]
-[[bridge.port]]
-name = \"src\"
-ofport = 1
-devargs = \"net_pcap0,rx_pcap=$INNER,infinite_rx=1\"
-[[bridge.port]]
-name = \"up\"
-ofport = 2
-devargs = \"net_null1,no-rx=1\"
-[[bridge.tunnel]]
-name = \"vx0\"
-ofport = 10
-type = \"vxlan\"
-remote_ip = \"192.168.50.2\"
-key = 42"
+run encap up "$(fs_underlay_toml "192.168.50.2 02:00:00:00:50:02")
+$(fs_bridge_toml "in_port=1,actions=output:10")
+$(fs_port_toml src 1 "net_pcap0,rx_pcap=$INNER,infinite_rx=1")
+$(fs_port_toml up 2 "net_null1,no-rx=1")
+$(fs_vxlan_toml)"
 
-run decap sink "[underlay]
-port = \"up\"
-ip = \"192.168.50.1/24\"
-[[bridge]]
-name = \"br0\"
-flows = [\"in_port=10,actions=output:2\"]
-[[bridge.port]]
-name = \"up\"
-ofport = 1
-devargs = \"net_pcap0,rx_pcap=$OUTER,infinite_rx=1\"
-[[bridge.port]]
-name = \"sink\"
-ofport = 2
-devargs = \"net_null1,no-rx=1\"
-[[bridge.tunnel]]
-name = \"vx0\"
-ofport = 10
-type = \"vxlan\"
-remote_ip = \"192.168.50.2\"
-key = 42"
+run decap sink "$(fs_underlay_toml)
+$(fs_bridge_toml "in_port=10,actions=output:2")
+$(fs_port_toml up 1 "net_pcap0,rx_pcap=$OUTER,infinite_rx=1")
+$(fs_port_toml sink 2 "net_null1,no-rx=1")
+$(fs_vxlan_toml)"
 fi
 
 # ---------------------------------------------------------------- OVS-DPDK

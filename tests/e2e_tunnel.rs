@@ -12,33 +12,52 @@ use common::netns::Netns;
 use common::{unique, Switch};
 use serde_json::Value;
 
-/// A switch with underlay port `up` (ofport 1, 192.168.{net}.1/24), host
-/// port `b` (ofport 2) and the given tunnel tables and flows.
-fn tunnel_switch(net: u8, tunnels: &str, flows: &[&str]) -> (Switch, String, String) {
-    let (tu, tb) = (unique("fsu"), unique("fsb"));
+/// The config of a switch with underlay address `underlay_ip` on port `up`,
+/// the net_tap ports `(name, interface)` with ofports 1, 2, ... in order
+/// (one of them `up`), the given tunnel tables and flows.
+fn tunnel_config(
+    underlay_ip: &str,
+    taps: &[(&str, &str)],
+    tunnels: &str,
+    flows: &[&str],
+) -> String {
     let flows: Vec<String> = flows.iter().map(|f| format!("{f:?}")).collect();
-    let sw = Switch::start(&format!(
+    let mut config = format!(
         r#"
 [underlay]
 port = "up"
-ip = "192.168.{net}.1/24"
+ip = "{underlay_ip}"
 
 [[bridge]]
 name = "br0"
 flows = [{}]
-
-[[bridge.port]]
-name = "up"
-ofport = 1
-devargs = "net_tap_{tu},iface={tu}"
-
-[[bridge.port]]
-name = "b"
-ofport = 2
-devargs = "net_tap_{tb},iface={tb}"
-{tunnels}
 "#,
         flows.join(", ")
+    );
+    for (i, (name, tap)) in taps.iter().enumerate() {
+        config += &format!(
+            r#"
+[[bridge.port]]
+name = "{name}"
+ofport = {}
+devargs = "net_tap_{tap},iface={tap}"
+"#,
+            i + 1
+        );
+    }
+    config + tunnels
+}
+
+/// A switch with underlay port `up` (ofport 1, 192.168.{net}.1/24), host
+/// port `b` (ofport 2) and the given tunnel tables and flows.
+fn tunnel_switch(net: u8, tunnels: &str, flows: &[&str]) -> (Switch, String, String) {
+    let (tu, tb) = (unique("fsu"), unique("fsb"));
+    let ip = format!("192.168.{net}.1/24");
+    let sw = Switch::start(&tunnel_config(
+        &ip,
+        &[("up", &tu), ("b", &tb)],
+        tunnels,
+        flows,
     ));
     (sw, tu, tb)
 }
@@ -66,9 +85,9 @@ fn port_mac(sw: &Switch, name: &str) -> String {
 }
 
 fn ns_mac(ns: &Netns, iface: &str) -> String {
-    let (ok, out) = ns.exec(&["cat", &format!("/sys/class/net/{iface}/address")]);
-    assert!(ok, "{out}");
-    out.trim().to_string()
+    ns.run(&["cat", &format!("/sys/class/net/{iface}/address")])
+        .trim()
+        .to_string()
 }
 
 fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
@@ -185,14 +204,12 @@ key = "flow"
     ] {
         let mut args = vec!["ip"];
         args.extend(cmd);
-        let (ok, out) = vtep.exec(&args);
-        assert!(ok, "{args:?}: {out}");
+        vtep.run(&args);
     }
     host.adopt(&tb, "10.42.0.1/24");
     // The kernel's VXLAN device has MTU 1450 (1500 - 50); match it so TCP
     // never sends what the underlay cannot carry.
-    let (ok, out) = host.exec(&["ip", "link", "set", &tb, "mtu", "1450"]);
-    assert!(ok, "{out}");
+    host.run(&["ip", "link", "set", &tb, "mtu", "1450"]);
 
     // The first ping waits for ARP in both the overlay and the underlay.
     wait_for("first ping across VXLAN", Duration::from_secs(20), || {
@@ -376,12 +393,11 @@ key = 9
     ul.adopt(&tu, "192.168.78.2/24");
     // No IPv6 chatter (MLD, router solicitations) in the captures.
     for k in ["all", "default"] {
-        let (ok, out) = host.exec(&["sysctl", "-w", &format!("net.ipv6.conf.{k}.disable_ipv6=1")]);
-        assert!(ok, "{out}");
+        host.run(&["sysctl", "-w", &format!("net.ipv6.conf.{k}.disable_ipv6=1")]);
     }
     host.adopt(&tb, "10.43.0.1/24");
     let peer_mac = "02:00:00:00:43:02";
-    let (ok, out) = host.exec(&[
+    host.run(&[
         "ip",
         "neigh",
         "add",
@@ -391,7 +407,6 @@ key = 9
         "dev",
         &tb,
     ]);
-    assert!(ok, "{out}");
     let host_mac = ns_mac(&host, &tb);
     let sw_mac = port_mac(&sw, "up");
 
@@ -668,43 +683,15 @@ key = "flow"
 #[test]
 fn two_switches_vxlan_and_gre() {
     let wire = Netns::new(&unique("nsw"));
-    let (ok, out) = wire.exec(&["ip", "link", "add", "name", "brw", "type", "bridge"]);
-    assert!(ok, "{out}");
-    let (ok, out) = wire.exec(&["ip", "link", "set", "brw", "up"]);
-    assert!(ok, "{out}");
+    wire.run(&["ip", "link", "add", "name", "brw", "type", "bridge"]);
+    wire.run(&["ip", "link", "set", "brw", "up"]);
     let mut switches = Vec::new();
     let mut hosts = Vec::new();
     for side in 1..=2u8 {
         let peer = 3 - side;
         let (tu, tb, tc) = (unique("fsu"), unique("fsb"), unique("fsc"));
-        let sw = Switch::start(&format!(
+        let tunnels = format!(
             r#"
-[underlay]
-port = "up"
-ip = "192.168.80.{side}/24"
-
-[[bridge]]
-name = "br0"
-flows = [
-  "in_port=2,actions=output:vx0", "in_port=vx0,actions=output:2",
-  "in_port=3,actions=output:gre0", "in_port=gre0,actions=output:3",
-]
-
-[[bridge.port]]
-name = "up"
-ofport = 1
-devargs = "net_tap_{tu},iface={tu}"
-
-[[bridge.port]]
-name = "b"
-ofport = 2
-devargs = "net_tap_{tb},iface={tb}"
-
-[[bridge.port]]
-name = "c"
-ofport = 3
-devargs = "net_tap_{tc},iface={tc}"
-
 [[bridge.tunnel]]
 name = "vx0"
 ofport = 10
@@ -720,6 +707,17 @@ remote_ip = "192.168.80.{peer}"
 key = 6
 csum = true
 "#
+        );
+        let sw = Switch::start(&tunnel_config(
+            &format!("192.168.80.{side}/24"),
+            &[("up", &tu), ("b", &tb), ("c", &tc)],
+            &tunnels,
+            &[
+                "in_port=2,actions=output:vx0",
+                "in_port=vx0,actions=output:2",
+                "in_port=3,actions=output:gre0",
+                "in_port=gre0,actions=output:3",
+            ],
         ));
         // The underlay tap joins the bridge in the wire namespace.
         wait_for("underlay tap", Duration::from_secs(10), || {
@@ -735,14 +733,12 @@ csum = true
             vec!["ip", "link", "set", tu.as_str(), "master", "brw"],
             vec!["ip", "link", "set", tu.as_str(), "up"],
         ] {
-            let (ok, out) = wire.exec(&args);
-            assert!(ok, "{args:?}: {out}");
+            wire.run(&args);
         }
         for (tap, net) in [(&tb, 50), (&tc, 51)] {
             let ns = Netns::new(&unique("nsh"));
             ns.adopt(tap, &format!("10.{net}.0.{side}/24"));
-            let (ok, out) = ns.exec(&["ip", "link", "set", tap, "mtu", "1400"]);
-            assert!(ok, "{out}");
+            ns.run(&["ip", "link", "set", tap, "mtu", "1400"]);
             hosts.push(ns);
         }
         switches.push(sw);

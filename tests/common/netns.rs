@@ -49,6 +49,14 @@ impl Netns {
         (out.status.success(), text)
     }
 
+    /// Runs a command inside the namespace; panics with the command and
+    /// its output if it fails, else returns the output.
+    pub fn run(&self, args: &[&str]) -> String {
+        let (ok, out) = self.exec(args);
+        assert!(ok, "{args:?} in netns {} failed: {out}", self.name);
+        out
+    }
+
     /// Pings `ip` `count` times; returns how many replies came back.
     pub fn ping(&self, ip: &str, count: u32) -> u32 {
         let (_, out) = self.exec(&["ping", "-c", &count.to_string(), "-i", "0.2", "-W", "2", ip]);

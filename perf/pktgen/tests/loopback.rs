@@ -9,6 +9,21 @@ fn stream(j: &serde_json::Value, i: usize) -> &serde_json::Value {
     &j["summary"]["streams"][i]
 }
 
+/// Runs the generator (`pktgen`) on a net_ring port, worker on core 1.
+fn on_ring(mode: &str, args: &[&str]) -> serde_json::Value {
+    pktgen(
+        mode,
+        &[&["--port", "net_ring0", "--core", "1"], args].concat(),
+    )
+}
+
+/// Stream 0 of `j` sent `n` packets and received all of them.
+fn assert_all_back(j: &serde_json::Value, n: u64) {
+    let st = stream(j, 0);
+    assert_eq!(u(&st["tx_packets"]), n, "{j:#}");
+    assert_eq!(u(&st["rx_packets"]), n, "{j:#}");
+}
+
 /// Everything sent comes back once, in order, with a sane latency histogram.
 #[test]
 fn ring_loopback_sent_equals_received() {
@@ -38,17 +53,7 @@ vxlan = { vni = 7 }
 "#,
     )
     .unwrap();
-    let j = pktgen(
-        "run",
-        &[
-            "--port",
-            "net_ring0",
-            "--core",
-            "1",
-            "--streams",
-            file.to_str().unwrap(),
-        ],
-    );
+    let j = on_ring("run", &["--streams", file.to_str().unwrap()]);
     let s = &j["summary"];
     assert_eq!(u(&s["tx_packets"]), 60000, "{j:#}");
     assert_eq!(u(&s["rx_packets"]), 60000, "{j:#}");
@@ -88,19 +93,7 @@ vxlan = { vni = 7 }
 /// seen by the receiver.
 #[test]
 fn ring_rate_limiter_holds_the_rate() {
-    let j = pktgen(
-        "run",
-        &[
-            "--port",
-            "net_ring0",
-            "--core",
-            "1",
-            "--rate-pps",
-            "50000",
-            "--count",
-            "100000",
-        ],
-    );
+    let j = on_ring("run", &["--rate-pps", "50000", "--count", "100000"]);
     let st = stream(&j, 0);
     assert_eq!(u(&st["rx_packets"]), 100_000, "{st:#}");
     for key in ["tx_pps", "rx_pps"] {
@@ -112,13 +105,9 @@ fn ring_rate_limiter_holds_the_rate() {
     }
     // A percentage of a given line rate: 1% of 1 Gbit/s at 64 bytes is
     // 14880.95 pps, for one second.
-    let j = pktgen(
+    let j = on_ring(
         "run",
         &[
-            "--port",
-            "net_ring0",
-            "--core",
-            "1",
             "--rate-percent",
             "1",
             "--line-rate-gbps",
@@ -161,9 +150,8 @@ fn memif_pair_receives_on_the_other_port() {
             "512",
         ],
     );
+    assert_all_back(&j, 20000);
     let st = stream(&j, 0);
-    assert_eq!(u(&st["tx_packets"]), 20000, "{j:#}");
-    assert_eq!(u(&st["rx_packets"]), 20000, "{j:#}");
     assert_eq!(u(&st["out_of_order"]) + u(&st["duplicated"]), 0);
     assert_eq!(u(&j["rx_port_stats"]["rx_packets"]), 20000, "{j:#}");
 }
@@ -354,10 +342,8 @@ fn virtio_user_to_vhost_pair() {
             "--eal=--single-file-segments",
         ],
     );
-    let st = stream(&j, 0);
-    assert_eq!(u(&st["tx_packets"]), 20000, "{j:#}");
-    assert_eq!(u(&st["rx_packets"]), 20000, "{j:#}");
-    assert_eq!(u(&st["rx_bytes"]), 20000 * 1518);
+    assert_all_back(&j, 20000);
+    assert_eq!(u(&stream(&j, 0)["rx_bytes"]), 20000 * 1518);
 }
 
 /// Ctrl-C (SIGINT) ends a run early with its summary, not a kill.
@@ -405,13 +391,9 @@ fn sigint_stops_the_run_with_a_summary() {
 fn rfc2544_on_a_lossless_loopback_and_plots() {
     let dir = tempfile::tempdir().unwrap();
     let plots = dir.path().join("plots");
-    let j = pktgen(
+    let j = on_ring(
         "rfc2544",
         &[
-            "--port",
-            "net_ring0",
-            "--core",
-            "1",
             "--line-rate-gbps",
             "10",
             "--max-pps",
@@ -442,18 +424,9 @@ fn rfc2544_on_a_lossless_loopback_and_plots() {
     let svg = std::fs::read_to_string(plots.join("rate_vs_frame_size.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("NDR") && svg.contains("PDR"));
 
-    let j = pktgen(
+    let j = on_ring(
         "run",
-        &[
-            "--port",
-            "net_ring0",
-            "--core",
-            "1",
-            "--count",
-            "5000",
-            "--plot-dir",
-            plots.to_str().unwrap(),
-        ],
+        &["--count", "5000", "--plot-dir", plots.to_str().unwrap()],
     );
     assert_eq!(u(&j["summary"]["rx_packets"]), 5000);
     let svg = std::fs::read_to_string(plots.join("latency_histogram.svg")).unwrap();

@@ -54,6 +54,22 @@ fn pmd_core_overlaps_control_core() {
 }
 
 #[test]
+fn pmd_core_sharing_allows_shared_cores_but_not_missing_ones() {
+    for m in [
+        err(&switch("pmd_cores = [1, 1]")),
+        err(&switch("pmd_cores = [0]")),
+    ] {
+        assert_has(&m, &["switch.pmd_core_sharing = true allows it"]);
+    }
+    let c = ok(&switch("pmd_cores = [1, 1, 0]\npmd_core_sharing = true"));
+    assert_eq!(c.switch.pmd_cores, [1, 1, 0]);
+    assert!(c.switch.pmd_core_sharing);
+    assert!(!ok(&switch("")).switch.pmd_core_sharing, "off by default");
+    let m = err(&switch("pmd_cores = [1, 7]\npmd_core_sharing = true"));
+    assert_has(&m, &["switch.pmd_cores[1]"]);
+}
+
+#[test]
 fn control_core_missing_on_machine() {
     let m = err(&switch("control_core = 2"));
     assert_has(

@@ -177,3 +177,65 @@ fn acknowledged_flow_change_is_obeyed_at_once() {
     );
     assert_eq!(na.ping("10.78.0.2", 3), 3);
 }
+
+/// (upcalls, megaflows revalidated away) of the only PMD.
+fn upcalls_and_revalidated(sw: &Switch) -> (u64, u64) {
+    let pmd = sw.ctl(&["pmd-stats"]);
+    let p = &pmd["pmds"][0];
+    let n = |k: &str| p[k].as_u64().unwrap_or_else(|| panic!("{k} in {pmd}"));
+    (n("upcalls"), n("megaflows_revalidated"))
+}
+
+/// A port change revalidates only the megaflows that depended on that
+/// port: adding a port nobody sends to keeps every megaflow (not one new
+/// upcall), and deleting a port removes the megaflow that sent to it, and
+/// only that one.
+#[test]
+fn port_changes_keep_unrelated_megaflows() {
+    let (sw, ta, tb) = common::two_taps("", true);
+    let (na, nb) = (Netns::new(&unique("nva")), Netns::new(&unique("nvb")));
+    na.adopt(&ta, "10.78.0.1/24");
+    nb.adopt(&tb, "10.78.0.2/24");
+    assert_eq!(na.ping("10.78.0.2", 3), 3);
+    let before = upcalls_and_revalidated(&sw);
+
+    let out = sw.ctl_text(&[
+        "add-port",
+        "br0",
+        "c",
+        &format!("devargs=net_null_{},no-rx=1", unique("fpc")),
+        "ofport=3",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(na.ping("10.78.0.2", 3), 3);
+    assert_eq!(
+        upcalls_and_revalidated(&sw),
+        before,
+        "the megaflows of a ↔ b survive the new port"
+    );
+
+    // a's traffic now also goes to c; b's does not.
+    let out = sw.ctl_text(&[
+        "add-flow",
+        "br0",
+        "table=0,priority=20,in_port=1,actions=output:2,output:3",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(na.ping("10.78.0.2", 3), 3);
+    let (u, r) = upcalls_and_revalidated(&sw);
+    assert_eq!(
+        (u, r),
+        (before.0 + 1, before.1 + 1),
+        "the flow_mod: a's megaflow"
+    );
+    assert!(sw.port_stats("c")["tx_packets"].as_u64().unwrap() >= 3);
+
+    let out = sw.ctl_text(&["del-port", "c"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(na.ping("10.78.0.2", 3), 3);
+    assert_eq!(
+        upcalls_and_revalidated(&sw),
+        (u + 1, r + 1),
+        "only the megaflow that sent to c is made again"
+    );
+}

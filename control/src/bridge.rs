@@ -137,6 +137,7 @@ impl Translator for BridgeTranslator {
                 .map(|e| Arc::new(Credit(e)) as Arc<dyn FlowCredit>)
                 .collect(),
             tables: t.tables,
+            ports: t.ports,
         }
     }
 

@@ -61,6 +61,7 @@ fn upcall(fields: &[Field]) -> Upcall {
         mask,
         credits: Arc::from(Vec::new()),
         tables: 1,
+        ports: 0,
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Megaflow {
     credits: Arc<[Arc<dyn FlowCredit>]>,
     /// OpenFlow tables its translation looked up (`upcall::table_bit`).
     tables: u64,
+    /// Ports whose state its translation depended on (`upcall::port_bit`).
+    ports: u64,
 }
 
 /// `Megaflow::single_output` when the actions are anything else.
@@ -219,7 +221,11 @@ impl MegaflowCache {
             self.clear();
             return n;
         }
-        self.retain(|mask, mf| !changes.iter().any(|c| c.affects(&mf.key, mask, mf.tables)))
+        self.retain(|mask, mf| {
+            !changes
+                .iter()
+                .any(|c| c.affects(&mf.key, mask, mf.tables, mf.ports))
+        })
     }
 
     /// Keeps the megaflows `keep` accepts; removes the others (crediting
@@ -393,6 +399,7 @@ impl MegaflowCache {
             single_output,
             subtable: st_idx as u16,
             tables: up.tables,
+            ports: up.ports,
             encapsulates: up.actions.iter().any(DpAction::encapsulates),
         };
         let idx = match self.free.pop() {
@@ -473,6 +480,7 @@ mod tests {
             mask,
             credits: vec![credit as Arc<dyn FlowCredit>].into(),
             tables: 1,
+            ports: 0,
         }
     }
 
@@ -583,6 +591,39 @@ mod tests {
             key: FlowKey::ZERO,
             mask: FlowKey::ZERO,
         }]));
+        assert_eq!(cache.revalidate(3, &change), Some(1));
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn port_changes_remove_only_megaflows_that_depended_on_the_port() {
+        use crate::upcall::port_bit;
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let mask = FlowKey::field_mask(Field::InPort);
+        let mut on = |port: u32, ports: u64| {
+            let mut up = upcall(mask, 2, c.clone());
+            up.ports = ports;
+            cache.insert(&key(port, 0), &up, 0).unwrap()
+        };
+        // 1 → 2, 3 → 4, and a FLOOD from 5 (every port).
+        let (a, b, f) = (
+            on(1, port_bit(1) | port_bit(2)),
+            on(3, port_bit(3) | port_bit(4)),
+            on(5, u64::MAX),
+        );
+        // Port 7 comes: only the flood depended on it.
+        let change = Changes(Some(vec![PipelineChange::Ports(port_bit(7))]));
+        assert_eq!(cache.revalidate(1, &change), Some(1));
+        assert!(cache.matches(a, &key(1, 0)) && cache.matches(b, &key(3, 0)));
+        assert!(!cache.matches(f, &key(5, 0)));
+        // Port 4 goes: the megaflow that sent to it goes too.
+        let change = Changes(Some(vec![PipelineChange::Ports(port_bit(4))]));
+        assert_eq!(cache.revalidate(2, &change), Some(1));
+        assert!(cache.matches(a, &key(1, 0)));
+        assert!(!cache.matches(b, &key(3, 0)));
+        // Port 65 shares port 1's bit: revalidated too (never missed).
+        let change = Changes(Some(vec![PipelineChange::Ports(port_bit(65))]));
         assert_eq!(cache.revalidate(3, &change), Some(1));
         assert!(cache.is_empty());
     }

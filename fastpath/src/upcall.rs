@@ -27,6 +27,17 @@ pub struct Upcall {
     /// The OpenFlow tables the translation looked up (see
     /// [`table_bit`]), for revalidating only what a change can affect.
     pub tables: u64,
+    /// The ports whose state the translation depended on (existence,
+    /// index, liveness, PORT_MOD config), as [`port_bit`]s; all bits for
+    /// FLOOD, ALL and group liveness.
+    pub ports: u64,
+}
+
+/// The bit of OpenFlow port `ofport` in [`Upcall::ports`] (ports share bits
+/// modulo 64: a change to one revalidates the others' megaflows too).
+#[inline]
+pub const fn port_bit(ofport: u32) -> u64 {
+    1 << (ofport % 64)
 }
 
 /// The bit of table `t` in [`Upcall::tables`]: tables 63 and up share the
@@ -49,13 +60,17 @@ pub enum PipelineChange {
     /// looked it up may be affected (fields may have been rewritten
     /// before it, so their key says nothing).
     Table(u8),
+    /// These ports ([`port_bit`]s) came, went, or changed liveness or
+    /// config: megaflows whose translation depended on one of them.
+    Ports(u64),
 }
 
 impl PipelineChange {
-    /// Whether a megaflow (`key` under `mask`, having looked up `tables`)
-    /// may translate differently after this change.
+    /// Whether a megaflow (`key` under `mask`, having looked up `tables`
+    /// and depended on `ports`) may translate differently after this
+    /// change.
     #[inline]
-    pub fn affects(&self, key: &FlowKey, mask: &FlowMask, tables: u64) -> bool {
+    pub fn affects(&self, key: &FlowKey, mask: &FlowMask, tables: u64, ports: u64) -> bool {
         match self {
             PipelineChange::Table0 { key: k, mask: m } => {
                 let (a, am, b, bm) = (key.words(), mask.words(), k.words(), m.words());
@@ -64,6 +79,7 @@ impl PipelineChange {
                 (0..a.len()).all(|i| (a[i] ^ b[i]) & am[i] & bm[i] == 0)
             }
             PipelineChange::Table(t) => tables & table_bit(*t) != 0,
+            PipelineChange::Ports(p) => ports & p != 0,
         }
     }
 }

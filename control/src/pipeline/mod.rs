@@ -63,7 +63,8 @@
 //!   lookup on the set field from unwildcarding the packet's old value.
 //! * Port liveness (fast failover, select) and the port map are state, not
 //!   key bits: they change the snapshot version ([`Translation::version`]),
-//!   and megaflows from older versions must be revalidated.
+//!   and the megaflows that depended on a changed port
+//!   ([`Translation::ports`]) must be revalidated.
 //!
 //! The property test in `proptests.rs` checks the invariant on random
 //! multi-table rule sets with goto, groups, set-field, push/pop VLAN and
@@ -189,6 +190,30 @@ impl BridgePorts {
     /// All ports, by OpenFlow port number.
     pub fn iter(&self) -> impl Iterator<Item = &PortInfo> {
         self.ports.iter()
+    }
+
+    /// The ports (`fastpath::upcall::port_bit`s) whose state differs in
+    /// `other`: added, removed, or with another index, liveness, flood
+    /// flag or PORT_MOD config.
+    pub fn changed(&self, other: &BridgePorts) -> u64 {
+        use fastpath::upcall::port_bit;
+        let mut bits = 0;
+        for p in &self.ports {
+            if other.get(p.ofport) != Some(p) {
+                bits |= port_bit(p.ofport);
+            }
+        }
+        for p in &other.ports {
+            if self.get(p.ofport).is_none() {
+                bits |= port_bit(p.ofport);
+            }
+        }
+        for &(ofport, _) in self.admin.iter().chain(&other.admin) {
+            if self.config(ofport) != other.config(ofport) {
+                bits |= port_bit(ofport);
+            }
+        }
+        bits
     }
 
     /// Datapath indexes output:FLOOD uses for a packet from `in_port`.
@@ -503,9 +528,10 @@ impl Pipeline {
         if *cur.ports == ports {
             return;
         }
+        let changed = cur.ports.changed(&ports);
         let mut next = (*cur).clone();
         next.ports = Arc::new(ports);
-        self.publish(&cur, next, None);
+        self.publish(&cur, next, Some(vec![PipelineChange::Ports(changed)]));
     }
 
     /// Applies a flow mod (all five commands). On error nothing changes.

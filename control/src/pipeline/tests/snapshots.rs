@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use fastpath::actions::DpAction;
 use fastpath::flow::Field;
+use fastpath::upcall::port_bit;
 
 use super::*;
 use crate::ofp::error::code;
@@ -216,10 +217,12 @@ fn change_log_reports_flow_mods_and_gives_up_on_other_changes() {
     // Translations record the tables they looked up.
     let t = xl(&p, &key(&[(F::InPort, 1)]));
     assert_eq!(t.tables, table_bit(0) | table_bit(2));
-    // A port change is not a flow change: the datapath must flush.
+    // A port change names the ports it changed (here all four went).
     p.set_ports(BridgePorts::new(Vec::new()));
-    assert_eq!(collect(v0), None);
-    assert_eq!(collect(v2), None);
+    let gone = (1..=4).map(port_bit).fold(0, |a, b| a | b);
+    let v3 = p.snapshot().version();
+    assert_eq!(collect(v2), Some(vec![PipelineChange::Ports(gone)]));
+    assert_eq!(collect(v3), Some(vec![]));
     // History is bounded.
     for i in 0..70 {
         add(&p, flow(1, i, FlowMatch::ANY, vec![]));
@@ -227,4 +230,57 @@ fn change_log_reports_flow_mods_and_gives_up_on_other_changes() {
     assert_eq!(collect(v2), None, "older than the log");
     let recent = p.snapshot().version() - 3;
     assert_eq!(collect(recent).map(|v| v.len()), Some(3));
+}
+
+#[test]
+fn translations_record_the_ports_they_depend_on() {
+    let p = pipeline();
+    add(
+        &p,
+        flow(0, 10, exact(&[(F::InPort, 1)]), vec![apply(vec![out(2)])]),
+    );
+    add(
+        &p,
+        flow(0, 10, exact(&[(F::InPort, 2)]), vec![apply(vec![out(4)])]),
+    );
+    add(
+        &p,
+        flow(
+            0,
+            10,
+            exact(&[(F::InPort, 3)]),
+            vec![apply(vec![out(PortNo::FLOOD.0)])],
+        ),
+    );
+    // Its in_port and the port it sends to.
+    let t = xl(&p, &key(&[(F::InPort, 1)]));
+    assert_eq!(t.ports, port_bit(1) | port_bit(2));
+    // A port that no longer exists counts: adding it back changes the
+    // program.
+    p.set_ports(BridgePorts::new(ports().iter().copied().take(3).collect()));
+    let t = xl(&p, &key(&[(F::InPort, 2)]));
+    assert!(t.actions.is_empty());
+    assert_eq!(t.ports, port_bit(2) | port_bit(4));
+    // FLOOD depends on every port.
+    assert_eq!(xl(&p, &key(&[(F::InPort, 3)])).ports, u64::MAX);
+    // A table miss with in_port wildcarded covers every in_port.
+    let q = pipeline();
+    add(&q, flow(0, 0, FlowMatch::ANY, vec![]));
+    assert_eq!(xl(&q, &key(&[(F::InPort, 1)])).ports, u64::MAX);
+
+    // What set_ports reports: only the ports that differ.
+    let mut v: Vec<PortInfo> = ports().iter().copied().collect();
+    v[2].live = false;
+    v.push(PortInfo {
+        ofport: 9,
+        index: 8,
+        live: true,
+        no_flood: false,
+    });
+    let next = BridgePorts::new(v);
+    assert_eq!(ports().changed(&next), port_bit(3) | port_bit(9));
+    assert_eq!(next.changed(&ports()), port_bit(3) | port_bit(9));
+    let cfg = ports().with_config([(2, admin::NO_FWD)]);
+    assert_eq!(ports().changed(&cfg), port_bit(2));
+    assert_eq!(ports().changed(&ports()), 0);
 }

@@ -151,9 +151,14 @@ impl Xlate<'_> {
     ) {
         let snap = self.snap;
         let ports = &*snap.ports;
+        if !port.is_reserved() {
+            // Whether it exists, its index and its config.
+            self.port_read(port.0);
+        }
         match port {
             PortNo::IN_PORT => {
                 let ip = self.read(w, Field::InPort);
+                self.port_read(ip as u32);
                 match ports.get(ip as u32) {
                     Some(_) if ports.drops_tx(ip as u32) => {
                         self.note(|| format!("output:IN_PORT: port {ip} has no-forward, skipped"))
@@ -166,6 +171,7 @@ impl Xlate<'_> {
             }
             PortNo::ALL | PortNo::FLOOD => {
                 let ip = self.read(w, Field::InPort);
+                self.all_ports_read();
                 for p in ports.iter() {
                     if u128::from(p.ofport) == ip
                         || (port == PortNo::FLOOD && p.no_flood)

@@ -43,6 +43,8 @@ impl<'a> Xlate<'a> {
                 }
             }
             GroupType::FastFailover => {
+                // Liveness: of watched ports, and of groups through theirs.
+                self.all_ports_read();
                 match g
                     .buckets
                     .iter()
@@ -56,6 +58,7 @@ impl<'a> Xlate<'a> {
                 }
             }
             GroupType::Select => {
+                self.all_ports_read();
                 let live: Vec<usize> = (0..g.buckets.len())
                     .filter(|&i| {
                         let b = &g.buckets[i];

@@ -62,6 +62,10 @@ pub struct Translation {
     pub version: u64,
     /// The tables looked up (`fastpath::upcall::table_bit`).
     pub tables: u64,
+    /// The ports whose state the program depends on
+    /// (`fastpath::upcall::port_bit`; all bits for FLOOD, ALL and group
+    /// liveness).
+    pub ports: u64,
 }
 
 /// One table visited.
@@ -172,6 +176,8 @@ struct Xlate<'a> {
     hits: Vec<EntryRef>,
     /// Tables looked up, as `table_bit`s.
     tables: u64,
+    /// Ports whose state was read, as `port_bit`s.
+    ports: u64,
     /// Output to TABLE allowed (top level of a packet-out).
     packet_out: bool,
     /// The bridge's tunnel ports, if it has any.
@@ -187,6 +193,7 @@ impl<'a> Xlate<'a> {
             trace: Vec::new(),
             hits: Vec::new(),
             tables: 0,
+            ports: 0,
             packet_out,
             tunnels: None,
         }
@@ -200,6 +207,31 @@ impl<'a> Xlate<'a> {
             hits: self.hits,
             version: self.snap.version,
             tables: self.tables,
+            ports: self.ports,
+        }
+    }
+
+    /// The program depends on the state of port `ofport` (whether it
+    /// exists, its index, its config).
+    pub(super) fn port_read(&mut self, ofport: u32) {
+        self.ports |= fastpath::upcall::port_bit(ofport);
+    }
+
+    /// The program depends on every port's state (FLOOD, ALL, liveness).
+    pub(super) fn all_ports_read(&mut self) {
+        self.ports = u64::MAX;
+    }
+
+    /// What is received on a port with PORT_MOD NO_RECV (or a port that
+    /// goes away) no longer goes in: every program depends on its
+    /// in_port's state, or on every port's when its mask covers several
+    /// in_ports.
+    fn in_port_read(&mut self, key: &FlowKey) {
+        let full = FlowKey::field_mask(Field::InPort);
+        if full.is_subset_of(&self.mask) {
+            self.port_read(key.get(Field::InPort) as u32);
+        } else {
+            self.all_ports_read();
         }
     }
 
@@ -446,6 +478,7 @@ impl PipelineSnapshot {
             }
         }
         x.run_pipeline(&mut w, 0, &mut out);
+        x.in_port_read(key);
         x.finish(out)
     }
 

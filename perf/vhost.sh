@@ -9,8 +9,13 @@
 #   g2g: guest txonly -> switch -> guest rxonly (PVP-like, two guests)
 # Mpps = the switch's tx counter of the output port over DURATION s, REPS
 # times (median). Then, unless OVS=0, OVS-DPDK's vhost scenarios (g2h,
-# h2g) with the same guests through the shared harness.
-# Usage: sudo perf/vhost.sh     Env: DURATION [10], REPS [3], OVS [1], SCENARIOS ["g2h h2g g2g"]
+# h2g) with the same guests through the shared harness (and testpmd's own
+# vhost backend, the ceiling). ROUNDS > 1 alternates the two ROUNDS times
+# (ABAB...), so that the guest's drift over a run (it shares core 0, and
+# its rate swings 2-3x between minutes) falls on both switches alike; the
+# summary pairs each round's figures.
+# Usage: sudo perf/vhost.sh
+# Env: DURATION [10], REPS [3], WARMUP [5], OVS [1], ROUNDS [1], SCENARIOS ["g2h h2g g2g"]
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -19,6 +24,7 @@ DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 WARMUP=${WARMUP:-5}
 OVS=${OVS:-1}
+ROUNDS=${ROUNDS:-1}
 SCENARIOS=${SCENARIOS:-g2h h2g g2g}
 OUT=${OUT:-$HERE/results/vhost-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
@@ -90,11 +96,12 @@ measure() {  # scenario -> "name mpps..."
 		a=$(tx_of out); t0=$(date +%s%N); sleep "$DURATION"; b=$(tx_of out); t1=$(date +%s%N)
 		s+="$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (b-a)*1000/(t1-t0)}') "
 	done
-	echo "$1 ${s% }" | tee -a "$OUT/samples.txt"
+	echo "$1 $ROUND ${s% }" | tee -a "$OUT/samples.txt"
 }
 
 S=$OUT/sock
 mkdir -p "$S"
+for ROUND in $(seq 1 "$ROUNDS"); do
 for sc in $SCENARIOS; do
 	case $sc in
 	g2h)
@@ -117,22 +124,48 @@ for sc in $SCENARIOS; do
 	esac
 	switch "$sc"
 	measure "$sc"
-	"${CTL[@]}" pmd-stats >"$OUT/pmd-stats-$sc.txt"
-	"${CTL[@]}" port-stats >"$OUT/port-stats-$sc.txt"
+	"${CTL[@]}" pmd-stats >"$OUT/pmd-stats-$sc-$ROUND.txt"
+	"${CTL[@]}" port-stats >"$OUT/port-stats-$sc-$ROUND.txt"
 	stop_all
 done
-
-python3 - "$OUT/samples.txt" <<'PY' | tee "$OUT/summary.md"
-import sys, statistics
-print("| scenario | ferroswitch Mpps (median) | samples |")
-print("|---|---|---|")
-for line in open(sys.argv[1]):
-    name, *xs = line.split()
-    v = [float(x) for x in xs]
-    print(f"| {name} | {statistics.median(v):.2f} | {' '.join(xs)} |")
-PY
-
 if [[ $OVS == 1 ]]; then
-	echo "OVS-DPDK with the same guests (shared harness; results in its results dir):"
-	DURATION=$DURATION REPS=$REPS bash "$SHARED/bench/ovs-dpdk/bench.sh" setup vhost
+	echo "OVS-DPDK with the same guests, round $ROUND (shared harness):"
+	RESULTS="$OUT/ovs-$ROUND" DURATION=$DURATION REPS=$REPS WARMUP=$WARMUP \
+		bash "$SHARED/bench/ovs-dpdk/bench.sh" setup vhost
 fi
+done
+
+python3 - "$OUT" <<'PY' | tee "$OUT/summary.md"
+import os, statistics, sys
+out = sys.argv[1]
+fs = {}  # (scenario, round) -> samples
+for line in open(os.path.join(out, "samples.txt")):
+    name, rnd, *xs = line.split()
+    fs[(name, int(rnd))] = [float(x) for x in xs]
+other = {}  # (kind, scenario, round) -> median
+rounds = sorted({r for _, r in fs})
+for r in rounds:
+    tsv = os.path.join(out, f"ovs-{r}", "summary.tsv")
+    if not os.path.exists(tsv):
+        continue
+    for row in open(tsv).read().splitlines()[1:]:
+        f = row.split("\t")
+        if len(f) < 7 or f[1] != "d-vhost":
+            continue
+        sc = {"guest-txonly": "g2h", "guest-rxonly": "h2g"}.get(f[2])
+        if sc and f[0] in ("ovs", "testpmd"):
+            other[(f[0], sc, r)] = float(f[6])
+med = lambda v: statistics.median(v)
+print("| scenario | round | ferroswitch Mpps (samples) | OVS Mpps | fs/OVS | testpmd vhost backend |")
+print("|---|---|---|---|---|---|")
+ratios = {}
+for (sc, r), v in sorted(fs.items()):
+    o, t = other.get(("ovs", sc, r)), other.get(("testpmd", sc, r))
+    ratio = f"{med(v) / o:.2f}" if o else "-"
+    if o:
+        ratios.setdefault(sc, []).append(med(v) / o)
+    print(f"| {sc} | {r} | {med(v):.2f} ({' '.join(f'{x:.2f}' for x in v)}) | "
+          f"{o if o is not None else '-'} | {ratio} | {t if t is not None else '-'} |")
+for sc, rs in ratios.items():
+    print(f"\n{sc}: fs/OVS per round {' '.join(f'{x:.2f}' for x in rs)}; median {med(rs):.2f}")
+PY

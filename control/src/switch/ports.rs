@@ -36,9 +36,11 @@ fn claim_error(port: &str, what: String) -> Error {
 }
 
 impl SwitchView {
-    /// Stops the PMD threads (shutdown).
+    /// Stops the PMD threads (shutdown). Counter reads from now on wait
+    /// for no PMD (each credited its hits on the way out).
     pub(crate) fn stop_pmds(&self) {
         let mut rt = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
+        self.pmds.store(Arc::new(Vec::new()));
         for t in &mut rt.threads {
             t.stop_and_join();
         }
@@ -181,16 +183,8 @@ impl SwitchView {
                 rt.threads.iter().map(|p| base_of(p.stats())).collect();
         }
 
-        if removed {
-            let staying: Vec<SwitchPort> = ports
-                .iter()
-                .filter(|p| old_of(p).is_some())
-                .cloned()
-                .collect();
-            self.publish_ports(&staying);
-        }
-        rt.datapath.store(Arc::new(self.datapath_for(&ports)));
-        // Queues of ports that stay, where they are now.
+        // Every PMD's new queue set, claiming the new ports' queue handles
+        // first: a claim that fails leaves the switch as it was.
         let old_views = self.pmds.load_full();
         let kept: Vec<RxqAssignment> = old_views
             .iter()
@@ -209,10 +203,8 @@ impl SwitchView {
             })
             .collect();
         let assignment = assign_rx_queues_keeping(&queues_per_port, n_pmds, &kept);
-        let mut retired: Vec<Retired> = Vec::with_capacity(n_pmds);
-        let mut views = Vec::with_capacity(n_pmds);
-        let mut first_error = None;
-        for (k, pmd) in rt.threads.iter_mut().enumerate() {
+        let mut rewires = Vec::with_capacity(n_pmds);
+        for k in 0..rt.threads.len() {
             let mut txqs: Vec<Option<QueueSlot<fastpath::dpdk::TxQueue>>> =
                 (0..len).map(|_| None).collect();
             let mut counters = vec![None; len];
@@ -249,16 +241,29 @@ impl SwitchView {
                 rxqs.push((a.port, slot));
             }
             let (handoff, inboxes) = tx_routes(&ports, len, n_pmds, k);
-            match pmd.rewire(
-                Rewire {
-                    rxqs,
-                    txqs,
-                    counters,
-                    handoff,
-                    inboxes,
-                },
-                REWIRE_TIMEOUT,
-            ) {
+            rewires.push(Rewire {
+                rxqs,
+                txqs,
+                counters,
+                handoff,
+                inboxes,
+            });
+        }
+
+        if removed {
+            let staying: Vec<SwitchPort> = ports
+                .iter()
+                .filter(|p| old_of(p).is_some())
+                .cloned()
+                .collect();
+            self.publish_ports(&staying);
+        }
+        rt.datapath.store(Arc::new(self.datapath_for(&ports)));
+        let mut retired: Vec<Retired> = Vec::with_capacity(n_pmds);
+        let mut views = Vec::with_capacity(n_pmds);
+        let mut first_error = None;
+        for ((k, pmd), rewire) in rt.threads.iter_mut().enumerate().zip(rewires) {
+            match pmd.rewire(rewire, REWIRE_TIMEOUT) {
                 Ok(r) => {
                     if r.dropped > 0 {
                         tracing::info!(

@@ -1134,6 +1134,10 @@ fn actions() {
             apply(vec![ctl(CML_NO_BUFFER), ctl(100), ctl(200), ctl(CML_NO_BUFFER), ctl(CML_NO_BUFFER)]),
         ),
         (
+            "actions=controller:65509,controller(max_len=0xffff),controller:0",
+            apply(vec![ctl(0xffe5), ctl(CML_NO_BUFFER), ctl(0)]),
+        ),
+        (
             "actions=output(port=CONTROLLER,max_len=64),output(port=3)",
             apply(vec![ctl(64), out(3)]),
         ),
@@ -1581,6 +1585,24 @@ fn errors() {
             "actions=output(port=2,max_len=100)",
             23,
             "max_len with a port other than CONTROLLER is OVS's truncate extension; in OpenFlow 1.3 max_len only limits what is sent to the controller",
+        ),
+        (
+            Add,
+            "actions=controller:65510",
+            20,
+            "max_len 65510 is out of range for CONTROLLER: it must be at most 65509 (OFPCML_MAX, 0xffe5) or 65535 (OFPCML_NO_BUFFER, 0xffff)",
+        ),
+        (
+            Add,
+            "actions=controller(max_len=0xfffe)",
+            28,
+            "max_len 0xfffe is out of range for CONTROLLER: it must be at most 65509 (OFPCML_MAX, 0xffe5) or 65535 (OFPCML_NO_BUFFER, 0xffff)",
+        ),
+        (
+            Add,
+            "actions=output(port=CONTROLLER,max_len=65520)",
+            40,
+            "max_len 65520 is out of range for CONTROLLER: it must be at most 65509 (OFPCML_MAX, 0xffe5) or 65535 (OFPCML_NO_BUFFER, 0xffff)",
         ),
         (
             Add,
@@ -2307,7 +2329,10 @@ fn gen_actions(g: &mut Gen, st: &mut FlowState, n: usize) -> Vec<Action> {
             },
             1 => Action::Output {
                 port: PortNo::CONTROLLER,
-                max_len: g.pick(0x10000) as u16,
+                max_len: match g.pick(0x10000) as u16 {
+                    m if crate::ofp::codec::controller_max_len_valid(m) => m,
+                    _ => crate::pipeline::CML_NO_BUFFER,
+                },
             },
             2 => Action::Group(g.pick(u128::from(crate::pipeline::GROUP_MAX) + 1) as u32),
             3 => Action::SetQueue(g.next() as u32),

@@ -1599,3 +1599,64 @@ devargs = "net_tap_{tap},iface={tap}"
     ofctl_unix(&["mod-port", &mgmt, "a", "up"]);
     assert!(up(&link_flags(&tap)), "up again: {}", link_flags(&tap));
 }
+
+#[test]
+fn ferroctl_add_flows_is_pipelined_and_stops_after_a_refused_chunk() {
+    let (sw, _ta, _tb) = common::two_taps("listen = []", false);
+    // Line 1 a comment; flows on lines 2..=3501; the one on line 1501
+    // (in the second chunk of 1000) outputs to a port the bridge lacks.
+    let mut text = String::from("# 3500 flows, one refused\n");
+    for k in 0..3500u32 {
+        if k == 1499 {
+            text.push_str("priority=10,ip,nw_dst=10.99.99.99,actions=output:9\n");
+        } else {
+            text.push_str(&format!(
+                "priority=10,ip,nw_dst=10.1.{}.{},actions=output:2\n",
+                k >> 8,
+                k & 255
+            ));
+        }
+    }
+    let file = sw.path("load.flows");
+    std::fs::write(&file, text).unwrap();
+    let out = sw.ctl_text(&["add-flows", "br0", file.to_str().unwrap()]);
+    assert!(!out.status.success(), "a refused line fails add-flows");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 1501: flow refused: OFPET_BAD_ACTION OFPBAC_BAD_OUT_PORT"),
+        "{err}"
+    );
+    assert!(
+        err.contains("priority=10,ip,nw_dst=10.99.99.99,actions=output:9"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stopped at the refusal: 1500 flows not sent (lines 2002 to 3501)"),
+        "{err}"
+    );
+    // Both chunks sent are installed, but for the refused line.
+    let flows = sw.ctl(&["dump-flows", "br0"]);
+    let flows = flows["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 1999);
+    // The same file without its bad line loads whole.
+    let good: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("output:9"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, good).unwrap();
+    let out = sw.ctl_text(&["add-flows", "br0", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sw.ctl(&["dump-flows", "br0"])["flows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3499
+    );
+}

@@ -1,5 +1,7 @@
 //! OFPT_MULTIPART_REQUEST / OFPT_MULTIPART_REPLY bodies, splitting of
-//! large replies and reassembly of requests sent in parts.
+//! large replies and reassembly of requests sent in parts. The types and
+//! the shared header checks are here; `requests.rs` and `replies.rs` hold
+//! the codecs.
 mod replies;
 mod requests;
 

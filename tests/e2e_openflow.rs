@@ -25,7 +25,7 @@ const MAC_B: &str = "02:0f:00:00:00:02";
 
 /// A listen port unique to this test process and test.
 fn of_port(test: u16) -> u16 {
-    16653 + test + (std::process::id() % 1000) as u16 * 10
+    16653 + test + (std::process::id() % 1000) as u16 * 20
 }
 
 /// Fails clearly when ovs-ofctl is missing.
@@ -822,6 +822,79 @@ fn bad_input_gets_exact_errors_and_the_connection_survives() {
     c.echo_ok("at the end");
 }
 
+/// An OFPFC_ADD flow mod (empty match) whose one APPLY_ACTIONS
+/// instruction outputs to CONTROLLER with `max_len`, built by hand.
+fn raw_controller_flow_mod(xid: u32, max_len: u16) -> Vec<u8> {
+    let mut m = raw_flow_mod(xid, &[]);
+    m.extend_from_slice(&[0, 4, 0, 24, 0, 0, 0, 0]); // OFPIT_APPLY_ACTIONS, len 24
+    m.extend_from_slice(&[0, 0, 0, 16, 0xff, 0xff, 0xff, 0xfd]); // OFPAT_OUTPUT CONTROLLER
+    m.extend_from_slice(&max_len.to_be_bytes());
+    m.extend_from_slice(&[0; 6]);
+    let len = m.len() as u16;
+    m[2..4].copy_from_slice(&len.to_be_bytes());
+    m
+}
+
+#[test]
+fn controller_max_len_above_ofpcml_max_is_refused() {
+    require_ovs_ofctl();
+    let port = of_port(12);
+    let (_sw, _ta, _tb) = two_taps(port, "");
+    let mut c = OfClient::connect(port);
+    // 0xffe6..=0xfffe are reserved (OpenFlow 1.3.5 §7.2.5):
+    // OFPET_BAD_ACTION / OFPBAC_BAD_ARGUMENT, and nothing is installed.
+    for (xid, max_len) in [(90, 0xffe6), (91, 0xfffe)] {
+        let fm = raw_controller_flow_mod(xid, max_len);
+        c.send_raw(&fm);
+        c.expect_error(xid, (2, 5), &fm, &format!("max_len {max_len:#x}"));
+        c.echo_ok("after a reserved max_len");
+    }
+    // The same action in a PACKET_OUT.
+    let xid = c.next_xid();
+    let po = codec::encode(
+        xid,
+        &Message::PacketOut {
+            buffer_id: 0xffff_ffff,
+            in_port: PortNo::CONTROLLER,
+            actions: vec![Action::Output {
+                port: PortNo::CONTROLLER,
+                max_len: 0xfff0,
+            }],
+            data: vec![0; 60],
+        },
+    );
+    c.send_raw(&po);
+    c.expect_error(xid, (2, 5), &po, "packet-out max_len 0xfff0");
+    c.echo_ok("after a packet-out with a reserved max_len");
+    assert!(
+        flow_lines(&ofctl(port, &["dump-flows"], &[])).is_empty(),
+        "nothing installed"
+    );
+
+    // The limits themselves are fine.
+    for (xid, max_len) in [(92, 0xffe5u16), (93, 0xffff)] {
+        c.send_raw(&raw_controller_flow_mod(xid, max_len));
+        c.barrier();
+        let dump = ofctl(port, &["dump-flows"], &[]);
+        let lines = flow_lines(&dump);
+        assert_eq!(lines.len(), 1, "{dump}");
+        assert!(
+            lines[0].ends_with(&format!("actions=CONTROLLER:{max_len}")),
+            "{dump}"
+        );
+    }
+    // ovs-ofctl does not check the range itself (neither does OVS's
+    // decoder): the switch refuses it.
+    let (ok, _, err) = ofctl_try(
+        port,
+        &["add-flow"],
+        &["priority=5,actions=controller:65520"],
+    );
+    assert!(!ok, "add-flow with max_len 65520 must fail");
+    assert!(err.contains("OFPBAC_BAD_ARGUMENT"), "{err}");
+    c.echo_ok("at the end");
+}
+
 #[test]
 fn packet_ins_reach_the_controller() {
     require_ovs_ofctl();
@@ -1525,4 +1598,65 @@ devargs = "net_tap_{tap},iface={tap}"
     );
     ofctl_unix(&["mod-port", &mgmt, "a", "up"]);
     assert!(up(&link_flags(&tap)), "up again: {}", link_flags(&tap));
+}
+
+#[test]
+fn ferroctl_add_flows_is_pipelined_and_stops_after_a_refused_chunk() {
+    let (sw, _ta, _tb) = common::two_taps("listen = []", false);
+    // Line 1 a comment; flows on lines 2..=3501; the one on line 1501
+    // (in the second chunk of 1000) outputs to a port the bridge lacks.
+    let mut text = String::from("# 3500 flows, one refused\n");
+    for k in 0..3500u32 {
+        if k == 1499 {
+            text.push_str("priority=10,ip,nw_dst=10.99.99.99,actions=output:9\n");
+        } else {
+            text.push_str(&format!(
+                "priority=10,ip,nw_dst=10.1.{}.{},actions=output:2\n",
+                k >> 8,
+                k & 255
+            ));
+        }
+    }
+    let file = sw.path("load.flows");
+    std::fs::write(&file, text).unwrap();
+    let out = sw.ctl_text(&["add-flows", "br0", file.to_str().unwrap()]);
+    assert!(!out.status.success(), "a refused line fails add-flows");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 1501: flow refused: OFPET_BAD_ACTION OFPBAC_BAD_OUT_PORT"),
+        "{err}"
+    );
+    assert!(
+        err.contains("priority=10,ip,nw_dst=10.99.99.99,actions=output:9"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stopped at the refusal: 1500 flows not sent (lines 2002 to 3501)"),
+        "{err}"
+    );
+    // Both chunks sent are installed, but for the refused line.
+    let flows = sw.ctl(&["dump-flows", "br0"]);
+    let flows = flows["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 1999);
+    // The same file without its bad line loads whole.
+    let good: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("output:9"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, good).unwrap();
+    let out = sw.ctl_text(&["add-flows", "br0", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sw.ctl(&["dump-flows", "br0"])["flows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3499
+    );
 }

@@ -51,7 +51,7 @@ pub use vhost::{VhostConfig, DEFAULT_SOCKET_MODE};
 
 pub use tunnel::{
     parse_prefix, Inherit, RouteConfig, TunnelConfig, TunnelKey, TunnelRemote, TunnelType,
-    UnderlayConfig, DEFAULT_MTU, VXLAN_PORT,
+    UnderlayConfig, DEFAULT_MTU, DEFAULT_NEIGHBOUR_TIMEOUT, VXLAN_PORT,
 };
 
 use error::Problem;

@@ -32,6 +32,11 @@ pub const GENEVE_PORT: u16 = 6081;
 pub const DEFAULT_MTU: u16 = 1500;
 /// Default outer TTL.
 pub const DEFAULT_TTL: u8 = 64;
+/// Default `underlay.neighbour_timeout`, in seconds: OVS's tunnel
+/// neighbour cache idle time (NEIGH_ENTRY_DEFAULT_IDLE_TIME, 15 min).
+pub const DEFAULT_NEIGHBOUR_TIMEOUT: u32 = 15 * 60;
+/// Largest `underlay.neighbour_timeout` (one day).
+pub const MAX_NEIGHBOUR_TIMEOUT: u32 = 24 * 3600;
 
 /// `[underlay]`: the switch's IPv4 presence on the underlay network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,6 +55,9 @@ pub struct UnderlayConfig {
     /// Static neighbours (never ARPed for): `"IP MAC"`.
     #[serde(serialize_with = "ser_neighbours")]
     pub neighbours: Vec<(Ipv4Addr, [u8; 6])>,
+    /// Seconds a neighbour learnt by ARP stays valid without being
+    /// confirmed again (it is re-asked for before then).
+    pub neighbour_timeout: u32,
 }
 
 fn ser_neighbours<S: Serializer>(v: &[(Ipv4Addr, [u8; 6])], s: S) -> Result<S::Ok, S::Error> {
@@ -273,6 +281,7 @@ pub(crate) struct RawUnderlay {
     routes: Vec<String>,
     #[serde(default)]
     neighbours: Vec<String>,
+    neighbour_timeout: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,6 +355,16 @@ impl RawUnderlay {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let neighbour_timeout = match self.neighbour_timeout {
+            None => DEFAULT_NEIGHBOUR_TIMEOUT,
+            Some(t) if (2..=i64::from(MAX_NEIGHBOUR_TIMEOUT)).contains(&t) => t as u32,
+            Some(t) => {
+                return Err(Problem::new(
+                    "underlay.neighbour_timeout",
+                    format!("{t} is out of range; expected 2..={MAX_NEIGHBOUR_TIMEOUT} seconds"),
+                ))
+            }
+        };
         Ok(UnderlayConfig {
             port,
             ip,
@@ -353,6 +372,7 @@ impl RawUnderlay {
             mtu,
             routes,
             neighbours,
+            neighbour_timeout,
         })
     }
 }
@@ -698,6 +718,7 @@ df = false
             u.neighbours,
             vec![(Ipv4Addr::new(192, 168, 50, 254), [2, 0, 0, 0, 0, 0xfe])]
         );
+        assert_eq!(u.neighbour_timeout, DEFAULT_NEIGHBOUR_TIMEOUT);
         let t = &c.bridges[0].tunnels;
         assert_eq!(t[0].key, TunnelKey::Fixed(42));
         assert_eq!(t[0].dst_port, 4789);
@@ -776,6 +797,26 @@ df = false
             e.contains("underlay.neighbours[0]") && e.contains("not a MAC"),
             "{e}"
         );
+        let timeout = |t: &str| {
+            parse_with(
+                &BASE.replace(
+                    "neighbours = [",
+                    &format!("neighbour_timeout = {t}\nneighbours = ["),
+                ),
+                "t.toml",
+                &ENV,
+            )
+            .map(|c| c.underlay.unwrap().neighbour_timeout)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(timeout("30"), Ok(30));
+        for bad in ["1", "86401", "-5"] {
+            let e = timeout(bad).unwrap_err();
+            assert!(
+                e.contains("underlay.neighbour_timeout") && e.contains("2..=86400"),
+                "{e}"
+            );
+        }
         // A tunnel without an underlay.
         let no_u = "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p\"\ndevargs = \"net_tap0\"\n[[bridge.tunnel]]\nname = \"g\"\nofport = 5\ntype = \"gre\"\nremote_ip = \"flow\"\n";
         let e = parse_with(no_u, "t.toml", &ENV).unwrap_err().to_string();

@@ -14,6 +14,7 @@ use super::matches::{
     FlowState, Key, ETH_IPV6, ETH_MPLS, ETH_MPLS_MCAST, VID_PRESENT,
 };
 use super::PortNames;
+use crate::ofp::codec::{controller_max_len_valid, CML_MAX};
 use crate::ofp::PortNo;
 use crate::pipeline::{
     Action, FlowMatch, Instruction, CML_NO_BUFFER, GROUP_MAX, METER_CONTROLLER, METER_MAX,
@@ -416,15 +417,14 @@ impl<'a> Parser<'a, '_> {
                     Delim::None => {}
                     Delim::Eq => {
                         if !p.value.is_empty() {
-                            max_len = parse_uint_bits(p.value, &after, "max_len", 16)? as u16;
+                            max_len = controller_max_len(p.value, &after)?;
                         }
                     }
                     Delim::Paren => {
                         for kv in sub_pairs(self.src, p.value)? {
                             match kv.key.text {
                                 "max_len" => {
-                                    max_len =
-                                        parse_uint_bits(kv.value, "max_len=", "max_len", 16)? as u16
+                                    max_len = controller_max_len(kv.value, "max_len=")?
                                 }
                                 other => {
                                     return err(
@@ -859,15 +859,13 @@ impl<'a> Parser<'a, '_> {
 
     fn output_paren(&self, v: Tok<'a>) -> PResult<Item> {
         let mut port = None;
-        let mut max_len: Option<(u16, Tok<'_>)> = None;
+        let mut max_len: Option<(Tok<'_>, Tok<'_>)> = None;
         for kv in sub_pairs(self.src, v)? {
             match kv.key.text {
                 "port" => port = Some(self.output_port(kv.value, "port=")?),
                 "max_len" => {
-                    max_len = Some((
-                        parse_uint_bits(kv.value, "max_len=", "max_len", 16)? as u16,
-                        kv.key,
-                    ))
+                    parse_uint_bits(kv.value, "max_len=", "max_len", 16)?;
+                    max_len = Some((kv.value, kv.key));
                 }
                 other => {
                     return err(
@@ -880,15 +878,17 @@ impl<'a> Parser<'a, '_> {
         let Some(port) = port else {
             return err(v.pos, "output(...) needs port=PORT");
         };
-        if let Some((_, at)) = max_len {
-            if port != PortNo::CONTROLLER {
+        let max_len = match max_len {
+            Some((_, at)) if port != PortNo::CONTROLLER => {
                 return err(
                     at.pos,
                     "max_len with a port other than CONTROLLER is OVS's truncate extension; in OpenFlow 1.3 max_len only limits what is sent to the controller",
                 );
             }
-        }
-        Ok(Item::Actions(vec![output(port, max_len.map(|m| m.0))]))
+            Some((value, _)) => Some(controller_max_len(value, "max_len=")?),
+            None => None,
+        };
+        Ok(Item::Actions(vec![output(port, max_len)]))
     }
 
     /// The field a `set_field:V->NAME` writes.
@@ -1027,6 +1027,22 @@ impl<'a> Parser<'a, '_> {
         self.require(state, field.def().prereq, dst, &what)?;
         Ok(Item::Actions(vec![Action::SetField { field, value }]))
     }
+}
+
+/// A max_len for an output to CONTROLLER: 16 bits, and not one of the
+/// values OpenFlow 1.3.5 reserves (above OFPCML_MAX, below NO_BUFFER).
+fn controller_max_len(tok: Tok<'_>, after: &str) -> PResult<u16> {
+    let v = parse_uint_bits(tok, after, "max_len", 16)? as u16;
+    if !controller_max_len_valid(v) {
+        return err(
+            tok.pos,
+            format!(
+                "max_len {} is out of range for CONTROLLER: it must be at most {CML_MAX} (OFPCML_MAX, {CML_MAX:#06x}) or {CML_NO_BUFFER} (OFPCML_NO_BUFFER, {CML_NO_BUFFER:#06x})",
+                tok.text
+            ),
+        );
+    }
+    Ok(v)
 }
 
 fn output(port: PortNo, max_len: Option<u16>) -> Action {

@@ -38,6 +38,7 @@ mod group;
 mod lexer;
 mod matches;
 mod meter;
+mod values;
 
 use std::fmt;
 

@@ -21,6 +21,21 @@ use super::OfpErrorKind;
 /// barrier after a very large add-flows can take a while).
 const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// How many requests [`Client::transact_chunked`] sends before each
+/// barrier: large enough that round trips do not matter, small enough
+/// that a refusal stops the load early.
+pub const CHUNK: usize = 1000;
+
+/// What [`Client::transact_chunked`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChunkedOutcome {
+    /// The switch's errors, by index in the messages given.
+    pub errors: Vec<(usize, RequestError)>,
+    /// How many of the messages were sent (all of them unless a chunk
+    /// was refused).
+    pub sent: usize,
+}
+
 /// An OFPT_ERROR the switch sent in reply to the request with `xid`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
@@ -117,6 +132,22 @@ impl Client {
         Ok(xid)
     }
 
+    /// Sends requests in one write; returns their xids.
+    fn send_all(&mut self, msgs: &[Message]) -> Result<Vec<u32>, String> {
+        let mut bytes = Vec::new();
+        let mut xids = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            let xid = self.next_xid;
+            self.next_xid = self.next_xid.wrapping_add(1).max(1);
+            bytes.extend_from_slice(&codec::encode(xid, m));
+            xids.push(xid);
+        }
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        w.write_all(&bytes)
+            .map_err(|e| format!("sending to {}: {e}", self.peer))?;
+        Ok(xids)
+    }
+
     /// The next message from the switch (asynchronous ones skipped).
     fn next(&mut self) -> Result<(Header, Message), String> {
         loop {
@@ -172,6 +203,38 @@ impl Client {
                 (i, e)
             })
             .collect())
+    }
+
+    /// Sends `msgs` pipelined: `chunk` at a time in one write, each chunk
+    /// followed by a barrier. Stops after the first chunk the switch
+    /// refused anything of (like ovs-ofctl, which stops at the first
+    /// refusal; the rest of that chunk was already sent).
+    pub fn transact_chunked(
+        &mut self,
+        msgs: &[Message],
+        chunk: usize,
+    ) -> Result<ChunkedOutcome, String> {
+        let mut out = ChunkedOutcome::default();
+        for (c, part) in msgs.chunks(chunk.max(1)).enumerate() {
+            let base = c * chunk.max(1);
+            let index: std::collections::HashMap<u32, usize> = self
+                .send_all(part)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| (x, base + i))
+                .collect();
+            out.sent += part.len();
+            for e in self.barrier()? {
+                // An error for no request of this chunk (cannot happen:
+                // the switch answers in order) is kept at the chunk start.
+                let i = index.get(&e.xid).copied().unwrap_or(base);
+                out.errors.push((i, e));
+            }
+            if !out.errors.is_empty() {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// A multipart request and its whole reply (every part until one

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::client::{Client, RequestError};
+use super::client::{Client, RequestError, CHUNK};
 use super::codec::{FlowStatsRequest, Message, MultipartReply, MultipartRequest};
 use super::PortNo;
 use crate::flowsyntax::{self, PortNames, SyntaxError};
@@ -102,9 +102,11 @@ fn plural(n: usize, what: &str, verb: &str) -> String {
 }
 
 /// add-flow / add-flows: every line is parsed before anything is sent (a
-/// syntax error installs nothing); then the flow mods go out in order with
-/// one barrier, and the switch's errors name their lines. As with
-/// ovs-ofctl, lines the switch accepted before a refused one stay.
+/// syntax error installs nothing); then the flow mods go out in order,
+/// pipelined in chunks of [`CHUNK`] with a barrier after each, and the
+/// switch's errors name their lines. As with ovs-ofctl, lines the switch
+/// accepted before a refused one stay, and nothing is sent after the
+/// refusal is seen (here: after the chunk holding it).
 pub fn add_flows(c: &mut Client, lines: &[String]) -> Result<Output, String> {
     let names = port_map(c)?;
     let lines: Vec<(usize, &str)> = numbered(lines).collect();
@@ -115,9 +117,20 @@ pub fn add_flows(c: &mut Client, lines: &[String]) -> Result<Output, String> {
             .map_err(|e| syntax("bad flow", (!single).then_some(n), l, &e))?;
         msgs.push(Message::FlowMod(fm));
     }
-    let errors = c.transact(&msgs)?;
-    if !errors.is_empty() {
-        return Err(refused("flow", &errors, &lines));
+    let done = c.transact_chunked(&msgs, CHUNK)?;
+    if !done.errors.is_empty() {
+        let mut e = refused("flow", &done.errors, &lines);
+        let unsent = &lines[done.sent.min(lines.len())..];
+        if let (Some(first), Some(last)) = (unsent.first(), unsent.last()) {
+            let _ = write!(
+                e,
+                "\nstopped at the refusal: {} (lines {} to {})",
+                plural(unsent.len(), "flow", "not sent"),
+                first.0,
+                last.0
+            );
+        }
+        return Err(e);
     }
     Ok(Output::done(plural(msgs.len(), "flow", "added")))
 }

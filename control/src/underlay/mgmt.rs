@@ -3,6 +3,7 @@
 //! milliseconds; `ferroctl route add/del/show` and `neigh show`.
 use std::time::Instant;
 
+use super::NeighbourState;
 use crate::mgmt::proto::{self, Body, Request};
 use crate::switch::SwitchView;
 
@@ -80,10 +81,18 @@ impl SwitchView {
                                 .collect::<Vec<_>>()
                                 .join(":")
                         }),
-                        state: if n.mac.is_some() {
-                            "reachable".into()
-                        } else {
-                            format!("incomplete ({} ARP requests)", n.tries)
+                        state: match n.state {
+                            NeighbourState::Static => "permanent".into(),
+                            NeighbourState::Reachable { age } => {
+                                format!("reachable (confirmed {} s ago)", age.as_secs())
+                            }
+                            NeighbourState::Refreshing { age, probes } => format!(
+                                "refreshing (confirmed {} s ago, {probes} ARP requests)",
+                                age.as_secs()
+                            ),
+                            NeighbourState::Incomplete { tries } => {
+                                format!("incomplete ({tries} ARP requests)")
+                            }
                         },
                     })
                     .collect(),

@@ -11,6 +11,13 @@
 //!   (`tunnel_no_neighbour`) until ARP answers. We do not queue them.
 //! - The control side sends ARP requests (as packet-outs on the underlay
 //!   port), retrying every second while the neighbour stays unresolved.
+//! - Neighbours learnt by ARP age (`underlay.neighbour_timeout`, default
+//!   15 min as OVS's tunnel neighbour cache): from 3/4 of the timeout on,
+//!   each is asked for again every second (unicast to its known MAC, then
+//!   broadcast). A reply renews it; the table does not change, so the
+//!   datapath keeps its headers and traffic flows on. Without a reply it
+//!   expires: the tables change and the next translation resolves it
+//!   afresh. Static neighbours never age.
 //! - Any change of the tables (a neighbour learnt or changed, a route
 //!   added or removed) bumps the bridges' datapath generation, so the
 //!   PMDs drop their megaflows and rebuild the headers.
@@ -21,7 +28,7 @@ mod route;
 mod tests;
 mod tunnels;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,6 +48,8 @@ const ARP_RETRY: Duration = Duration::from_secs(1);
 const MAX_PENDING: usize = 1024;
 /// Resolution requests from translations waiting for the control side.
 const RESOLVE_QUEUE: usize = 256;
+/// Refresh probes sent unicast to the known MAC before broadcasting.
+const UNICAST_PROBES: u32 = 3;
 /// OFPP_CONTROLLER, the in_port of our own ARP packet-outs.
 const FROM_CONTROLLER: u32 = 0xffff_fffd;
 
@@ -57,13 +66,33 @@ struct Pending {
     next: Instant,
 }
 
+/// A neighbour learnt by ARP: when it was last confirmed, and the
+/// refresh requests sent since.
+struct Learnt {
+    confirmed: Instant,
+    probes: u32,
+    next_probe: Instant,
+}
+
+/// Where a neighbour is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeighbourState {
+    /// From the configuration: never ages.
+    Static,
+    /// Learnt by ARP, confirmed `age` ago.
+    Reachable { age: Duration },
+    /// Learnt, old enough to be asked for again: `probes` requests sent.
+    Refreshing { age: Duration, probes: u32 },
+    /// Being resolved: `tries` ARP requests sent, no answer yet.
+    Incomplete { tries: u32 },
+}
+
 /// A neighbour as `ferroctl neigh show` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeighbourView {
     pub ip: Ipv4Addr,
     pub mac: Option<[u8; 6]>,
-    /// ARP requests sent (while incomplete).
-    pub tries: u32,
+    pub state: NeighbourState,
 }
 
 /// The underlay: configuration plus the live tables.
@@ -81,6 +110,11 @@ pub struct Underlay {
     pub mtu: u16,
     tables: ArcSwap<Tables>,
     pending: Mutex<HashMap<Ipv4Addr, Pending>>,
+    /// Ages of the neighbours learnt by ARP (static ones are not here).
+    learnt: Mutex<HashMap<Ipv4Addr, Learnt>>,
+    statics: HashSet<Ipv4Addr>,
+    /// How long a learnt neighbour stays without being confirmed.
+    neighbour_timeout: Duration,
     resolve: ArrayQueue<Ipv4Addr>,
     /// ARP packets the PMDs punted.
     arp_in: Arc<ArrayQueue<Mbuf>>,
@@ -117,6 +151,9 @@ impl Underlay {
                 neighbours: cfg.neighbours.iter().copied().collect(),
             }),
             pending: Mutex::new(HashMap::new()),
+            learnt: Mutex::new(HashMap::new()),
+            statics: cfg.neighbours.iter().map(|(ip, _)| *ip).collect(),
+            neighbour_timeout: Duration::from_secs(u64::from(cfg.neighbour_timeout)),
             resolve: ArrayQueue::new(RESOLVE_QUEUE),
             arp_in: Arc::new(ArrayQueue::new(fastpath::tunnel::ARP_QUEUE)),
             decap: tunnels.iter().map(decap_port).collect(),
@@ -174,8 +211,9 @@ impl Underlay {
             }
         }
         for (ip, mac) in learnt {
-            out.changed |= self.learn(ip, mac);
+            out.changed |= self.learn_at(ip, mac, now);
         }
+        out.changed |= self.age(now, &mut out.send);
         let tables = self.tables.load();
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         while let Some(ip) = self.resolve.pop() {
@@ -199,33 +237,121 @@ impl Underlay {
     /// Records that `ip` is at `mac` (from ARP); true when that changed
     /// the table (the caller publishes).
     pub fn learn(&self, ip: Ipv4Addr, mac: [u8; 6]) -> bool {
+        self.learn_at(ip, mac, Instant::now())
+    }
+
+    /// [`learn`](Self::learn) at `now`: the neighbour is confirmed (its
+    /// age starts again). Static neighbours are kept as configured.
+    pub fn learn_at(&self, ip: Ipv4Addr, mac: [u8; 6], now: Instant) -> bool {
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&ip);
+        if self.statics.contains(&ip) {
+            return false;
+        }
+        self.learnt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                ip,
+                Learnt {
+                    confirmed: now,
+                    probes: 0,
+                    next_probe: now,
+                },
+            );
         self.update(|t| t.neighbours.insert(ip, mac) != Some(mac))
     }
 
-    /// The neighbour table, with the ones still being resolved.
-    pub fn neighbours(&self) -> Vec<NeighbourView> {
+    /// Ages learnt neighbours at `now`: queues refresh requests for the
+    /// old ones, drops the expired ones. True when the table changed.
+    fn age(&self, now: Instant, send: &mut Vec<Vec<u8>>) -> bool {
+        let timeout = self.neighbour_timeout;
+        let refresh = timeout - timeout / 4;
+        let tables = self.tables.load();
+        let mut learnt = self.learnt.lock().unwrap_or_else(|e| e.into_inner());
+        let mut expired = Vec::new();
+        for (ip, l) in learnt.iter_mut() {
+            let age = now.saturating_duration_since(l.confirmed);
+            if age >= timeout {
+                expired.push(*ip);
+            } else if age >= refresh && l.next_probe <= now {
+                // Unicast first (the neighbour is most likely still
+                // there), as Linux does; then broadcast.
+                let dst = match tables.neighbours.get(ip) {
+                    Some(mac) if l.probes < UNICAST_PROBES => *mac,
+                    _ => [0xff; 6],
+                };
+                l.probes += 1;
+                l.next_probe = now + ARP_RETRY;
+                send.push(arp::build(
+                    arp::OP_REQUEST,
+                    dst,
+                    self.mac,
+                    self.ip,
+                    [0; 6],
+                    *ip,
+                ));
+            }
+        }
+        for ip in &expired {
+            learnt.remove(ip);
+        }
+        drop(learnt);
+        if expired.is_empty() {
+            return false;
+        }
+        tracing::info!("underlay: neighbours expired (no ARP answer): {expired:?}");
+        self.update(|t| {
+            for ip in &expired {
+                t.neighbours.remove(ip);
+            }
+            true
+        })
+    }
+
+    /// The neighbour table at `now`, with the ones still being resolved.
+    pub fn neighbours_at(&self, now: Instant) -> Vec<NeighbourView> {
         let t = self.tables.load();
+        let learnt = self.learnt.lock().unwrap_or_else(|e| e.into_inner());
+        let refresh = self.neighbour_timeout - self.neighbour_timeout / 4;
         let mut v: Vec<NeighbourView> = t
             .neighbours
             .iter()
             .map(|(ip, mac)| NeighbourView {
                 ip: *ip,
                 mac: Some(*mac),
-                tries: 0,
+                state: match learnt.get(ip) {
+                    None => NeighbourState::Static,
+                    Some(l) => {
+                        let age = now.saturating_duration_since(l.confirmed);
+                        if age >= refresh {
+                            NeighbourState::Refreshing {
+                                age,
+                                probes: l.probes,
+                            }
+                        } else {
+                            NeighbourState::Reachable { age }
+                        }
+                    }
+                },
             })
             .collect();
+        drop(learnt);
         let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         v.extend(pending.iter().map(|(ip, p)| NeighbourView {
             ip: *ip,
             mac: None,
-            tries: p.tries,
+            state: NeighbourState::Incomplete { tries: p.tries },
         }));
         v.sort_by_key(|n| n.ip);
         v
+    }
+
+    /// [`neighbours_at`](Self::neighbours_at) now.
+    pub fn neighbours(&self) -> Vec<NeighbourView> {
+        self.neighbours_at(Instant::now())
     }
 
     /// Adds (or replaces) a static route; true when the table changed.

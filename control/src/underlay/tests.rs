@@ -3,13 +3,13 @@
 //! and the megaflow mask (tunnel fields only when read from the packet).
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use fastpath::actions::DpAction;
 use fastpath::flow::{Field, FlowKey};
 use fsconfig::{Inherit, TunnelConfig, TunnelKey, TunnelRemote, TunnelType, UnderlayConfig};
 
-use super::{BridgeTunnels, Underlay};
+use super::{BridgeTunnels, NeighbourState, Underlay};
 use crate::bridge::Bridge;
 use crate::flowsyntax::{self, NoPortNames};
 use crate::pipeline::{BridgePorts, PortInfo, TranslateOptions, Translation};
@@ -38,6 +38,18 @@ struct Setup {
     tunnels: BridgeTunnels,
 }
 
+fn underlay_config(neighbours: Vec<(Ipv4Addr, [u8; 6])>) -> UnderlayConfig {
+    UnderlayConfig {
+        port: "up".into(),
+        ip: LOCAL,
+        prefix_len: 24,
+        mtu: 1500,
+        routes: vec!["10.9.0.0/16 via 192.168.50.254".parse().unwrap()],
+        neighbours,
+        neighbour_timeout: 60,
+    }
+}
+
 fn setup(flows: &[&str]) -> Setup {
     let tunnels = vec![
         tunnel(
@@ -48,14 +60,7 @@ fn setup(flows: &[&str]) -> Setup {
         ),
         tunnel("vxf", 11, TunnelRemote::Flow, TunnelKey::Flow),
     ];
-    let cfg = UnderlayConfig {
-        port: "up".into(),
-        ip: LOCAL,
-        prefix_len: 24,
-        mtu: 1500,
-        routes: vec!["10.9.0.0/16 via 192.168.50.254".parse().unwrap()],
-        neighbours: Vec::new(),
-    };
+    let cfg = underlay_config(Vec::new());
     let underlay = Arc::new(Underlay::new(&cfg, 0, 0, MAC, &tunnels));
     let ports = BridgePorts::new(
         [(1, 0), (2, 1)]
@@ -124,7 +129,10 @@ fn fixed_port_resolves_next_hop_with_arp() {
         1
     );
     let n = s.tunnels.underlay.neighbours();
-    assert_eq!((n[0].mac, n[0].tries), (None, 2));
+    assert_eq!(
+        (n[0].mac, n[0].state),
+        (None, NeighbourState::Incomplete { tries: 2 })
+    );
     // Learnt: the next translation has the MAC.
     let peer = [2, 0, 0, 0, 0, 2];
     assert!(s
@@ -206,4 +214,94 @@ fn routes_change_and_unroutable_remote() {
         .underlay
         .route_del(Ipv4Addr::new(172, 16, 0, 0), 12)
         .is_err());
+}
+
+/// (eth_dst, ARP op, target IP) of an ARP frame we send.
+fn arp_sent(f: &[u8]) -> ([u8; 6], u16, [u8; 4]) {
+    (
+        f[..6].try_into().unwrap(),
+        u16::from_be_bytes([f[20], f[21]]),
+        f[38..42].try_into().unwrap(),
+    )
+}
+
+#[test]
+fn learnt_neighbours_are_refreshed_then_expire() {
+    let s = setup(&["in_port=2,actions=output:vx0"]);
+    let u = &s.tunnels.underlay;
+    let remote = Ipv4Addr::new(192, 168, 50, 2);
+    let peer = [2, 0, 0, 0, 0, 2];
+    let t0 = Instant::now();
+    let at = |secs: f64| t0 + Duration::from_secs_f64(secs);
+    assert_eq!(header(&xl(&s, "in_port=2,ip")).dst_mac, None);
+    assert_eq!(u.tick(t0).send.len(), 1, "resolution");
+    assert!(u.learn_at(remote, peer, t0));
+    assert_eq!(header(&xl(&s, "in_port=2,ip")).dst_mac, Some(peer));
+    // Timeout 60 s: quiet until 3/4 of it.
+    let out = u.tick(at(44.9));
+    assert!(out.send.is_empty() && !out.changed);
+    assert_eq!(
+        u.neighbours_at(at(44.9))[0].state,
+        NeighbourState::Reachable {
+            age: Duration::from_secs_f64(44.9)
+        }
+    );
+    // Then asked for every second: unicast to the known MAC three
+    // times, then broadcast; the table (so the datapath) is untouched.
+    let mut sent = Vec::new();
+    for t in [45.0, 45.5, 46.0, 47.0, 48.0] {
+        let out = u.tick(at(t));
+        assert!(!out.changed, "at {t} s");
+        sent.extend(out.send.iter().map(|f| arp_sent(f)));
+    }
+    let ip = remote.octets();
+    assert_eq!(
+        sent,
+        vec![
+            (peer, 1, ip),
+            (peer, 1, ip),
+            (peer, 1, ip),
+            ([0xff; 6], 1, ip)
+        ]
+    );
+    assert!(matches!(
+        u.neighbours_at(at(48.0))[0].state,
+        NeighbourState::Refreshing { probes: 4, .. }
+    ));
+    assert_eq!(header(&xl(&s, "in_port=2,ip")).dst_mac, Some(peer));
+    // The reply renews it without a change to publish.
+    assert!(!u.learn_at(remote, peer, at(48.5)));
+    let out = u.tick(at(100.0));
+    assert!(!out.changed, "confirmed at 48.5 s: not expired at 100 s");
+    assert_eq!(arp_sent(&out.send[0]), (peer, 1, ip), "probes start over");
+    // No answer this time: gone at 48.5 + 60 s, and the next translation
+    // resolves it afresh (broadcast).
+    assert!(!u.tick(at(108.4)).changed);
+    let out = u.tick(at(108.5));
+    assert!(out.changed, "expired");
+    assert!(u.neighbours_at(at(108.5)).is_empty());
+    assert_eq!(header(&xl(&s, "in_port=2,ip")).dst_mac, None);
+    let out = u.tick(at(108.6));
+    assert_eq!(
+        out.send.iter().map(|f| arp_sent(f)).collect::<Vec<_>>(),
+        vec![([0xff; 6], 1, ip)]
+    );
+}
+
+#[test]
+fn static_neighbours_never_age_nor_change() {
+    let gw = Ipv4Addr::new(192, 168, 50, 254);
+    let mac = [2, 0, 0, 0, 0, 0xfe];
+    let u = Underlay::new(&underlay_config(vec![(gw, mac)]), 0, 0, MAC, &[]);
+    let t0 = Instant::now();
+    assert!(
+        !u.learn_at(gw, [2, 9, 9, 9, 9, 9], t0),
+        "ARP does not override it"
+    );
+    for secs in [45, 60, 3600, 86400 * 2] {
+        let out = u.tick(t0 + Duration::from_secs(secs));
+        assert!(out.send.is_empty() && !out.changed);
+    }
+    let n = u.neighbours_at(t0 + Duration::from_secs(86400 * 2));
+    assert_eq!((n[0].mac, n[0].state), (Some(mac), NeighbourState::Static));
 }

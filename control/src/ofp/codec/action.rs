@@ -7,7 +7,17 @@ use super::buf::{be_uint, err, multiple_of, round8, Put, Reader, Res};
 use super::oxm::{field_header, label, on_wire, OFPXMC_EXPERIMENTER};
 use crate::ofp::error::code;
 use crate::ofp::{OfpError, OfpErrorKind, PortNo};
-use crate::pipeline::model::Action;
+use crate::pipeline::model::{Action, CML_NO_BUFFER};
+
+/// OFPCML_MAX: the largest max_len that asks for a specific number of
+/// bytes (OpenFlow 1.3.5 §7.2.5); above it only OFPCML_NO_BUFFER is valid.
+pub const CML_MAX: u16 = 0xffe5;
+
+/// Whether `max_len` is valid for an output to OFPP_CONTROLLER: at most
+/// OFPCML_MAX, or OFPCML_NO_BUFFER.
+pub fn controller_max_len_valid(max_len: u16) -> bool {
+    max_len <= CML_MAX || max_len == CML_NO_BUFFER
+}
 
 /// OFPAT_* action types.
 pub mod action_type {
@@ -199,6 +209,16 @@ fn decode_action(t: u16, len: usize, mut b: Reader<'_>) -> Res<Action> {
             fixed(16)?;
             let port = PortNo(b.u32().map_err(trunc)?);
             let max_len = b.u16().map_err(trunc)?;
+            // OVS ignores max_len here; the spec reserves 0xffe6..=0xfffe.
+            if port == PortNo::CONTROLLER && !controller_max_len_valid(max_len) {
+                return Err(bad_action(
+                    code::BAD_ARGUMENT,
+                    format!(
+                        "output to CONTROLLER has max_len {max_len:#06x}: it must be at most \
+                         OFPCML_MAX ({CML_MAX:#06x}) or OFPCML_NO_BUFFER (0xffff)"
+                    ),
+                ));
+            }
             Action::Output { port, max_len }
         }
         at::COPY_TTL_OUT => fixed(8).map(|_| Action::CopyTtlOut)?,
@@ -342,6 +362,36 @@ pub(crate) mod tests {
         decode_actions(b).expect_err("should fail").kind
     }
 
+    fn output(port: u32, max_len: u16) -> Vec<u8> {
+        let mut b = vec![0, 0, 0, 16];
+        b.extend_from_slice(&port.to_be_bytes());
+        b.extend_from_slice(&max_len.to_be_bytes());
+        b.extend_from_slice(&[0; 6]);
+        b
+    }
+
+    #[test]
+    fn controller_max_len_range() {
+        let ctl = PortNo::CONTROLLER.0;
+        for m in [0, 128, CML_MAX, CML_NO_BUFFER] {
+            assert_eq!(
+                decode_actions(&output(ctl, m)),
+                Ok(vec![Action::Output {
+                    port: PortNo::CONTROLLER,
+                    max_len: m
+                }]),
+                "max_len {m:#x}"
+            );
+        }
+        for m in [0xffe6, 0xfff0, 0xfffe] {
+            let e = decode_actions(&output(ctl, m)).expect_err("reserved max_len");
+            assert_eq!(e.kind, OfpErrorKind::BadAction(code::BAD_ARGUMENT));
+            assert!(e.message.contains(&format!("{m:#06x}")), "{}", e.message);
+        }
+        // max_len means nothing for other ports (as in OVS): not checked.
+        assert!(decode_actions(&output(1, 0xfff0)).is_ok());
+    }
+
     #[test]
     fn errors() {
         use OfpErrorKind::BadAction;
@@ -447,10 +497,14 @@ pub(crate) mod tests {
             .map(|d| d.field)
             .collect();
         prop_oneof![
-            (any::<u32>(), any::<u16>()).prop_map(|(p, m)| Action::Output {
-                port: PortNo(p),
-                max_len: m
-            }),
+            (any::<u32>(), any::<u16>())
+                .prop_filter("valid controller max_len", |&(p, m)| {
+                    PortNo(p) != PortNo::CONTROLLER || controller_max_len_valid(m)
+                })
+                .prop_map(|(p, m)| Action::Output {
+                    port: PortNo(p),
+                    max_len: m
+                }),
             Just(Action::CopyTtlOut),
             Just(Action::CopyTtlIn),
             any::<u8>().prop_map(Action::SetMplsTtl),

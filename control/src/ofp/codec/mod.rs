@@ -31,7 +31,10 @@ use std::fmt;
 
 use buf::{bad_len, err, len16, Put, Reader, Res};
 
-pub use action::{action_type, action_type_of, actions_len, decode_actions, encode_actions};
+pub use action::{
+    action_type, action_type_of, actions_len, controller_max_len_valid, decode_actions,
+    encode_actions, CML_MAX,
+};
 pub use flow::command_code as flow_mod_command_code;
 pub use group::group_type_code;
 pub use instruction::{

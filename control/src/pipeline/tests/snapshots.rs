@@ -268,6 +268,12 @@ fn translations_record_the_ports_they_depend_on() {
     add(&q, flow(0, 0, FlowMatch::ANY, vec![]));
     assert_eq!(xl(&q, &key(&[(F::InPort, 1)])).ports, u64::MAX);
 
+    // Dropped on the way in (PORT_MOD NO_RECV): depends on its in_port.
+    p.set_ports(ports().with_config([(1, admin::NO_RECV)]));
+    let t = xl(&p, &key(&[(F::InPort, 1)]));
+    assert_eq!(t.actions, vec![DpAction::Drop]);
+    assert_eq!(t.ports, port_bit(1));
+
     // What set_ports reports: only the ports that differ.
     let mut v: Vec<PortInfo> = ports().iter().copied().collect();
     v[2].live = false;

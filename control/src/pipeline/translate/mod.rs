@@ -474,6 +474,7 @@ impl PipelineSnapshot {
             let ip = x.read(&mut w, Field::InPort);
             if self.ports.drops_rx(ip as u32) {
                 out.push(DpAction::Drop);
+                x.in_port_read(key);
                 return x.finish(out);
             }
         }

@@ -70,7 +70,7 @@ impl<'a> TxStage<'a> {
 
     /// Takes a new queue set (ports added or deleted, or a peer's enabled
     /// tx queues changed); returns the tx queues no longer used. What the
-    /// old inboxes hold is sent first.
+    /// old inboxes hold is sent first (a bounded number of rounds).
     pub(super) fn rewire(
         &mut self,
         txqs: Vec<Option<QueueSlot<TxQueue>>>,
@@ -78,7 +78,13 @@ impl<'a> TxStage<'a> {
         handoff: Vec<Option<TxInbox>>,
         inboxes: Vec<(u16, TxInbox)>,
     ) -> Vec<TxQueue> {
-        while self.drain_inboxes() > 0 {}
+        // Bounded: senders may still be handing packets over; what is left
+        // goes to the next owner, or is freed by the control side.
+        for _ in 0..16 {
+            if self.drain_inboxes() == 0 {
+                break;
+            }
+        }
         self.flush();
         self.handoff = handoff;
         self.inboxes = inboxes;

@@ -9,7 +9,7 @@
 //! routes reach the PMDs through the same rewiring as a port change.
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use fastpath::pmd::{tx_inbox, tx_owner, TxInbox};
+use fastpath::pmd::{has_senders, tx_inbox, tx_owner, TxInbox};
 
 use super::{SwitchPort, SwitchView};
 
@@ -61,7 +61,7 @@ pub(super) fn tx_routes(
                 *slot = v.inboxes.get(owner).cloned();
             }
         }
-        if (0..n_pmds).any(|j| tx_owner(enabled, n_pmds, j) == Some(k)) {
+        if has_senders(enabled, n_pmds, k) {
             if let Some(inbox) = v.inboxes.get(k) {
                 inboxes.push((p.index, inbox.clone()));
             }
@@ -80,7 +80,7 @@ pub(super) fn drop_stranded(ports: &[SwitchPort], n_pmds: usize) {
         };
         let enabled = v.enabled();
         for (k, inbox) in v.inboxes.iter().enumerate() {
-            if !(0..n_pmds).any(|j| tx_owner(enabled, n_pmds, j) == Some(k)) {
+            if !has_senders(enabled, n_pmds, k) {
                 let mut n = 0;
                 while inbox.pop().is_some() {
                     n += 1;

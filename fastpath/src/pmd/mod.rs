@@ -11,7 +11,7 @@ mod tx;
 mod txmap;
 
 pub use assign::{assign_rx_queues, assign_rx_queues_keeping, RxqAssignment};
-pub use txmap::{tx_inbox, tx_owner, TxInbox, TX_INBOX_PACKETS};
+pub use txmap::{has_senders, tx_inbox, tx_owner, TxInbox, TX_INBOX_PACKETS};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -49,6 +49,12 @@ pub fn tx_owner(enabled: u64, n_pmds: usize, k: usize) -> Option<usize> {
     owners.get(rank % owners.len()).copied()
 }
 
+/// Whether some other PMD hands PMD `k` its packets for such a port (then
+/// PMD `k` drains that port's inbox).
+pub fn has_senders(enabled: u64, n_pmds: usize, k: usize) -> bool {
+    (0..n_pmds).any(|j| tx_owner(enabled, n_pmds, j) == Some(k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,6 +87,12 @@ fn counters_and_megaflows_are_exact() {
     // Every frame is a new exact flow: the EMC never hits.
     assert_eq!(p["emc_hits"], 0, "{pmd}");
     assert_eq!(p["megaflow_hits"], 299);
+    // A burst searches once for its first packet; the rest match that
+    // packet's megaflow without a search (300 frames: at most 10 bursts).
+    let repeats = p["megaflow_repeat_hits"].as_u64().unwrap();
+    assert!((299 - 10..299).contains(&repeats), "{pmd}");
+    let per_search = p["lookups_per_packet"].as_f64().unwrap();
+    assert!(per_search > 0.5 && per_search <= 1.0, "one subtable: {pmd}");
 }
 
 /// Sends 300 copies of one frame through a switch with the given

@@ -540,6 +540,7 @@ impl SwitchView {
                     cycles_per_packet: d.cycles_per_packet(),
                     emc_hits: d.emc_hits,
                     megaflow_hits: d.megaflow_hits,
+                    megaflow_repeat_hits: d.megaflow_repeat_hits,
                     upcalls: d.upcalls,
                     upcalls_not_cached: d.upcall_not_cached,
                     upcall_deferred: d.upcall_deferred,

@@ -155,6 +155,9 @@ pub struct MegaflowCache {
     free: Vec<usize>,
     generation: u64,
     limit: usize,
+    /// Megaflows that push a tunnel header: while there are none, a burst
+    /// skips looking for headroom to prefetch.
+    encapsulating: usize,
     /// Insertions refused because the cache was full.
     pub refused: u64,
 }
@@ -169,6 +172,7 @@ impl MegaflowCache {
             free: Vec::new(),
             generation: 0,
             limit,
+            encapsulating: 0,
             refused: 0,
         }
     }
@@ -193,6 +197,13 @@ impl MegaflowCache {
         self.flows.clear();
         self.hashes.clear();
         self.free.clear();
+        self.encapsulating = 0;
+    }
+
+    /// Whether any megaflow pushes a tunnel header.
+    #[inline]
+    pub fn any_encapsulating(&self) -> bool {
+        self.encapsulating > 0
     }
 
     /// Brings the cache to pipeline `generation`: removes the megaflows
@@ -235,6 +246,7 @@ impl MegaflowCache {
         for st in self.subtables.iter_mut() {
             let flows = &mut self.flows;
             let free = &mut self.free;
+            let encapsulating = &mut self.encapsulating;
             let mask = st.mask;
             st.flows.retain(|&mut idx| {
                 let go = flows
@@ -244,6 +256,7 @@ impl MegaflowCache {
                 if go {
                     if let Some(Some(mut m)) = flows.get_mut(idx).map(Option::take) {
                         m.flush_credits();
+                        *encapsulating = encapsulating.saturating_sub(usize::from(m.encapsulates));
                     }
                     free.push(idx);
                     removed += 1;
@@ -402,6 +415,7 @@ impl MegaflowCache {
             ports: up.ports,
             encapsulates: up.actions.iter().any(DpAction::encapsulates),
         };
+        self.encapsulating += usize::from(mf.encapsulates);
         let idx = match self.free.pop() {
             Some(i) => {
                 self.flows[i] = Some(mf);
@@ -678,5 +692,46 @@ mod tests {
         assert_eq!(cache.lookup(&key(3, 42)).0, Some(d));
         assert_eq!(cache.lookup(&key(2, 7)).0, Some(b));
         assert_eq!(cache.iter().count(), 2);
+    }
+
+    #[test]
+    fn counts_encapsulating_megaflows() {
+        use crate::tunnel::{TunnelHeader, TunnelKind, TunnelSpec};
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let dst = FlowKey::field_mask(Field::Ipv4Dst);
+        cache.insert(&key(1, 1), &upcall(dst, 2, c.clone()), 10);
+        assert!(!cache.any_encapsulating());
+        let header = Arc::new(TunnelHeader::build(&TunnelSpec {
+            kind: TunnelKind::Vxlan,
+            src_mac: [2, 0, 0, 0, 0, 1],
+            dst_mac: Some([2, 0, 0, 0, 0, 2]),
+            src_ip: 0xc0a8_3201,
+            dst_ip: 0xc0a8_3202,
+            tos: Some(0),
+            ttl: Some(64),
+            df: true,
+            csum: false,
+            key: Some(42),
+            dst_port: 4789,
+            mtu: 1500,
+        }));
+        let mut up = upcall(dst, 2, c);
+        up.actions = vec![DpAction::Clone(
+            vec![DpAction::TunnelOutput { port: 3, header }].into(),
+        )]
+        .into();
+        cache.insert(&key(1, 2), &up, 20);
+        cache.insert(&key(1, 2), &up, 20);
+        assert!(cache.any_encapsulating(), "nested in a clone");
+        // Expiring the other megaflow keeps the count; expiring this clears it.
+        cache.expire(15);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.any_encapsulating());
+        cache.expire(25);
+        assert!(!cache.any_encapsulating());
+        cache.insert(&key(1, 2), &up, 30);
+        cache.clear();
+        assert!(!cache.any_encapsulating());
     }
 }

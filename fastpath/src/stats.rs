@@ -97,6 +97,9 @@ pub struct PmdStats {
     /// Packets whose flow was found in the megaflow cache (after an EMC
     /// miss).
     pub megaflow_hits: Counter,
+    /// Of `megaflow_hits`: packets that matched the previous packet's
+    /// megaflow, so no tuple-space search ran.
+    pub megaflow_repeat_hits: Counter,
     /// Subtables probed by megaflow lookups (hits and misses).
     pub megaflow_lookups: Counter,
     /// Cache misses translated through the pipeline.
@@ -164,6 +167,7 @@ impl PmdStats {
             idle_cycles: Counter::default(),
             emc_hits: Counter::default(),
             megaflow_hits: Counter::default(),
+            megaflow_repeat_hits: Counter::default(),
             megaflow_lookups: Counter::default(),
             upcalls: Counter::default(),
             upcall_not_cached: Counter::default(),
@@ -187,6 +191,7 @@ impl PmdStats {
             idle_cycles: self.idle_cycles.get(),
             emc_hits: self.emc_hits.get(),
             megaflow_hits: self.megaflow_hits.get(),
+            megaflow_repeat_hits: self.megaflow_repeat_hits.get(),
             megaflow_lookups: self.megaflow_lookups.get(),
             upcalls: self.upcalls.get(),
             upcall_not_cached: self.upcall_not_cached.get(),
@@ -211,6 +216,7 @@ pub struct PmdStatsSnapshot {
     pub idle_cycles: u64,
     pub emc_hits: u64,
     pub megaflow_hits: u64,
+    pub megaflow_repeat_hits: u64,
     pub megaflow_lookups: u64,
     pub upcalls: u64,
     pub upcall_not_cached: u64,
@@ -235,6 +241,9 @@ impl PmdStatsSnapshot {
             idle_cycles: self.idle_cycles.saturating_sub(base.idle_cycles),
             emc_hits: self.emc_hits.saturating_sub(base.emc_hits),
             megaflow_hits: self.megaflow_hits.saturating_sub(base.megaflow_hits),
+            megaflow_repeat_hits: self
+                .megaflow_repeat_hits
+                .saturating_sub(base.megaflow_repeat_hits),
             megaflow_lookups: self.megaflow_lookups.saturating_sub(base.megaflow_lookups),
             upcalls: self.upcalls.saturating_sub(base.upcalls),
             upcall_not_cached: self
@@ -251,9 +260,10 @@ impl PmdStatsSnapshot {
         }
     }
 
-    /// Average subtables probed per megaflow lookup.
+    /// Average subtables probed per tuple-space search (hits on the
+    /// previous packet's megaflow search nothing and are not counted).
     pub fn lookups_per_packet(&self) -> f64 {
-        let n = self.megaflow_hits + self.upcalls;
+        let n = self.megaflow_hits.saturating_sub(self.megaflow_repeat_hits) + self.upcalls;
         if n == 0 {
             0.0
         } else {
@@ -324,6 +334,11 @@ mod tests {
         s.megaflow_lookups.add(15);
         let d = s.snapshot().since(&base);
         assert_eq!(d.lookups_per_packet(), 1.5);
+        // Repeat hits searched nothing: 15 probes over 2 searches + 2 upcalls.
+        s.megaflow_repeat_hits.add(6);
+        let d = s.snapshot().since(&base);
+        assert_eq!(d.megaflow_repeat_hits, 6);
+        assert_eq!(d.lookups_per_packet(), 3.75);
         assert_eq!(d.packets, 10);
         assert_eq!(d.cycles_per_packet(), 20.0);
         assert_eq!(d.busy_percent(), 100.0);

@@ -355,12 +355,16 @@ pub struct PmdStats {
     pub emc_hits: u64,
     /// Packets the megaflow cache found after an EMC miss.
     pub megaflow_hits: u64,
+    /// Of `megaflow_hits`: on the previous packet's megaflow, found
+    /// without a tuple-space search.
+    #[serde(default)]
+    pub megaflow_repeat_hits: u64,
     pub upcalls: u64,
     /// Upcalls whose translation was not cached (megaflow limit).
     pub upcalls_not_cached: u64,
     /// Packets deferred to the next iteration by the per-burst upcall budget.
     pub upcall_deferred: u64,
-    /// Average subtables probed per megaflow lookup.
+    /// Average subtables probed per tuple-space search.
     pub lookups_per_packet: f64,
     /// Megaflows cached now.
     pub megaflows: u64,

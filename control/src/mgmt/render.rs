@@ -174,7 +174,13 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
         for (k, v) in [
             ("packets", p.packets.to_string()),
             ("emc hits", p.emc_hits.to_string()),
-            ("megaflow hits", p.megaflow_hits.to_string()),
+            (
+                "megaflow hits",
+                format!(
+                    "{} ({} on the previous packet's megaflow)",
+                    p.megaflow_hits, p.megaflow_repeat_hits
+                ),
+            ),
             (
                 "upcalls",
                 format!(
@@ -183,7 +189,7 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
                 ),
             ),
             (
-                "subtables per lookup",
+                "subtables per search",
                 format!("{:.2}", p.lookups_per_packet),
             ),
             ("megaflows", p.megaflows.to_string()),

@@ -174,6 +174,11 @@ pub fn run_trial(
     // When sending ended; a driver that still refuses the last burst after
     // the drain time gets it taken back (counted unsent).
     let mut finished_at: Option<u64> = None;
+    // When the last rx poll started and whether it got packets: the drain
+    // ends with a poll after its deadline that finds nothing (or, with
+    // packets still coming, after four drain times), so a worker that was
+    // preempted past the deadline still collects what arrived meanwhile.
+    let mut last_poll = (0u64, false);
 
     loop {
         let now = rdtsc();
@@ -218,12 +223,17 @@ pub fn run_trial(
         } else if let Some(done) = tx_done_at {
             let received: u64 = rx.iter().map(RxStream::unique).sum();
             let sent: u64 = tx.iter().map(|s| s.sent).sum();
-            if now - done >= drain_ticks || received >= sent || io.rxqs.is_empty() {
+            let (polled, got) = last_poll;
+            let after = polled.saturating_sub(done);
+            let drained = after >= drain_ticks && (!got || after >= drain_ticks.saturating_mul(4));
+            if drained || received >= sent || io.rxqs.is_empty() {
                 break;
             }
         }
+        last_poll = (now, false);
         for rxq in io.rxqs.iter_mut() {
             if rxq.recv(&mut inb) > 0 {
+                last_poll.1 = true;
                 let at = rdtsc();
                 for m in inb.drain() {
                     match parse_stamp(m.data()) {

@@ -1455,7 +1455,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
     );
     ofctl(port, &["mod-port"], &["b", "forward"]);
     flush();
-    assert_eq!(na.ping("10.0.0.2", 3), 3, "b forwards again");
+    na.pings_again("10.0.0.2", 3, "b forwards again");
 
     // no-receive on a: what a sends is dropped on the way in.
     ofctl(port, &["mod-port"], &["a", "no-receive"]);
@@ -1464,7 +1464,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
     assert_eq!(na.ping("10.0.0.2", 2), 0, "a has no-receive");
     ofctl(port, &["mod-port"], &["a", "receive"]);
     flush();
-    assert_eq!(na.ping("10.0.0.2", 3), 3, "a receives again");
+    na.pings_again("10.0.0.2", 3, "a receives again");
 
     // down on b: neither direction; the port is reported down.
     ofctl(port, &["mod-port"], &["b", "down"]);
@@ -1474,7 +1474,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
     assert_eq!(na.ping("10.0.0.2", 2), 0, "b is down");
     ofctl(port, &["mod-port"], &["b", "up"]);
     flush();
-    assert_eq!(na.ping("10.0.0.2", 3), 3, "b is up again");
+    na.pings_again("10.0.0.2", 3, "b is up again");
 
     // FLOOD leaves out a no-forward port.
     ofctl(port, &["del-flows"], &[]);
@@ -1484,7 +1484,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
     assert_eq!(na.ping("10.0.0.2", 2), 0, "FLOOD skips b");
     ofctl(port, &["mod-port"], &["b", "forward"]);
     flush();
-    assert_eq!(na.ping("10.0.0.2", 3), 3, "FLOOD reaches b again");
+    na.pings_again("10.0.0.2", 3, "FLOOD reaches b again");
     c.echo_ok("the connection lives on");
 }
 

@@ -67,6 +67,20 @@ impl Netns {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
     }
+
+    /// Waits (up to 10 s) for `ip` to answer a ping, then expects `count`
+    /// of `count`: for forwarding that was just restored, where ARP and a
+    /// link coming back up may cost the first ping.
+    pub fn pings_again(&self, ip: &str, count: u32, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.ping(ip, 1) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: no reply from {ip} within 10 s"
+            );
+        }
+        assert_eq!(self.ping(ip, count), count, "{what}");
+    }
 }
 
 impl Drop for Netns {

@@ -96,6 +96,32 @@ pub fn show(r: &ShowReply) -> String {
         t.row(vec![p.core.to_string(), p.lcore.to_string(), qs.join(" ")]);
     }
     out.push_str(&t.render("  "));
+    for b in &r.bridges {
+        for p in &b.ports {
+            if let Some(q) = &p.tx_queues_enabled {
+                let q: Vec<String> = q.iter().map(u16::to_string).collect();
+                let q = if q.is_empty() {
+                    "none".into()
+                } else {
+                    q.join(",")
+                };
+                let _ = writeln!(
+                    out,
+                    "port {}: the guest receives on tx queue(s) {q}",
+                    p.name
+                );
+            }
+        }
+    }
+    for (k, p) in r.pmds.iter().enumerate() {
+        for h in &p.tx_handoffs {
+            let _ = writeln!(
+                out,
+                "pmd {k} (core {}) hands its packets for {} to pmd {}, which sends them on tx queue {}",
+                p.core, h.port, h.to_pmd, h.to_pmd
+            );
+        }
+    }
     let m = &r.mempool;
     let _ = writeln!(
         out,

@@ -460,6 +460,7 @@ impl SwitchView {
                             rx_queues: p.port.rx_queues(),
                             tx_queues: p.port.tx_queues(),
                             output: output_name(&p.cfg.output),
+                            tx_queues_enabled: p.vhost_tx.as_ref().map(|v| v.enabled_queues()),
                         }
                     })
                     .collect(),
@@ -479,10 +480,22 @@ impl SwitchView {
             bridges,
             pmds: pmds
                 .iter()
-                .map(|p| proto::PmdInfo {
+                .enumerate()
+                .map(|(k, p)| proto::PmdInfo {
                     core: p.stats.core,
                     lcore: p.stats.snapshot().lcore,
                     rx_queues: self.rxq_info(&p.rxqs),
+                    tx_handoffs: ports
+                        .iter()
+                        .filter_map(|port| {
+                            let v = port.vhost_tx.as_ref()?;
+                            let owner = v.owner(self.cfg.switch.pmd_cores.len(), k)?;
+                            Some(proto::TxHandoff {
+                                port: port.cfg.name.clone(),
+                                to_pmd: owner,
+                            })
+                        })
+                        .collect(),
                 })
                 .collect(),
         }

@@ -70,7 +70,7 @@ pub fn accel() -> &'static [&'static str] {
         _ => {
             let (kernel, initrd) = image();
             let mut probe = Command::new("qemu-system-x86_64");
-            probe.args(KVM).args(base_args(&kernel, &initrd, ""));
+            probe.args(KVM).args(base_args(&kernel, &initrd, 1, ""));
             let ok = Vm::spawn(probe, "kvm probe")
                 .map(|mut vm| vm.wait_for_line("FS-GUEST-BOOTED", Duration::from_secs(10)))
                 .is_ok_and(|r| r.is_ok());
@@ -84,14 +84,15 @@ pub fn accel() -> &'static [&'static str] {
     })
 }
 
-/// Arguments every guest gets: no default devices, the serial console on
-/// stdio, the kernel and initramfs, and the kernel command line `extra`.
-fn base_args(kernel: &Path, initrd: &Path, extra: &str) -> Vec<String> {
+/// Arguments every guest gets: `cpus` vCPUs, no default devices, the
+/// serial console on stdio, the kernel and initramfs, and the kernel
+/// command line `extra`.
+fn base_args(kernel: &Path, initrd: &Path, cpus: u32, extra: &str) -> Vec<String> {
     vec![
         "-m".into(),
         GUEST_MEM_MB.to_string(),
         "-smp".into(),
-        "1".into(),
+        cpus.to_string(),
         "-nodefaults".into(),
         "-no-user-config".into(),
         "-display".into(),
@@ -126,17 +127,32 @@ pub enum SocketServer {
 /// under TCG: with MSI-X, starting the vhost-user backend there crashes
 /// QEMU (SIGSEGV in `msix_set_vector_notifiers`, called by
 /// `vhost_net_start`, as the guest driver sets DRIVER_OK).
+///
+/// With `queue_pairs` > 1 the NIC is multi-queue (`queues=N` on the
+/// netdev, `mq=on` on the device; with MSI-X one vector per virtqueue plus
+/// config and control: 2N + 2). Multi-queue works with `vectors=0` too:
+/// every queue then shares the INTx line.
 pub fn vhost_user_nic_args(
     sock: &Path,
     server: SocketServer,
     mac: &str,
     msix: bool,
+    queue_pairs: u32,
 ) -> Vec<String> {
     let chardev_mode = match server {
         SocketServer::Switch => "reconnect=1",
         SocketServer::Qemu => "server=on,wait=off",
     };
-    let vectors = if msix { "" } else { ",vectors=0" };
+    let (queues, mq) = if queue_pairs > 1 {
+        (format!(",queues={queue_pairs}"), ",mq=on")
+    } else {
+        (String::new(), "")
+    };
+    let vectors = match (msix, queue_pairs > 1) {
+        (false, _) => ",vectors=0".to_string(),
+        (true, true) => format!(",vectors={}", 2 * queue_pairs + 2),
+        (true, false) => String::new(),
+    };
     vec![
         "-object".into(),
         format!("memory-backend-memfd,id=mem0,size={GUEST_MEM_MB}M,share=on"),
@@ -145,10 +161,27 @@ pub fn vhost_user_nic_args(
         "-chardev".into(),
         format!("socket,id=char0,path={},{chardev_mode}", sock.display()),
         "-netdev".into(),
-        "vhost-user,id=net0,chardev=char0,vhostforce=on".into(),
+        format!("vhost-user,id=net0,chardev=char0,vhostforce=on{queues}"),
         "-device".into(),
-        format!("virtio-net-pci,netdev=net0,mac={mac}{vectors}"),
+        format!("virtio-net-pci,netdev=net0,mac={mac}{mq}{vectors}"),
     ]
+}
+
+/// The guest's vCPUs and its NIC's queue pairs. Linux's virtio-net driver
+/// enables min(queue pairs, online CPUs) of them.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub cpus: u32,
+    pub queue_pairs: u32,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            cpus: 1,
+            queue_pairs: 1,
+        }
+    }
 }
 
 /// A booted guest (QEMU process), killed on drop.
@@ -166,6 +199,18 @@ impl Vm {
     /// with `mac` on the vhost-user socket `sock`, and `peer` as the
     /// address it pings once it is up.
     pub fn boot(sock: &Path, server: SocketServer, mac: &str, cidr: &str, peer: &str) -> Vm {
+        Vm::boot_with(sock, server, mac, cidr, peer, Shape::default())
+    }
+
+    /// Like [`Vm::boot`], with `shape`'s vCPUs and NIC queue pairs.
+    pub fn boot_with(
+        sock: &Path,
+        server: SocketServer,
+        mac: &str,
+        cidr: &str,
+        peer: &str,
+        shape: Shape,
+    ) -> Vm {
         let (kernel, initrd) = image();
         let accel = accel();
         let mut qemu = Command::new("qemu-system-x86_64");
@@ -173,9 +218,16 @@ impl Vm {
             .args(base_args(
                 &kernel,
                 &initrd,
+                shape.cpus,
                 &format!("fs.ip={cidr} fs.peer={peer}"),
             ))
-            .args(vhost_user_nic_args(sock, server, mac, accel == KVM));
+            .args(vhost_user_nic_args(
+                sock,
+                server,
+                mac,
+                accel == KVM,
+                shape.queue_pairs,
+            ));
         Vm::spawn(qemu, &format!("guest {mac} on {}", sock.display()))
             .unwrap_or_else(|e| panic!("{e}"))
     }

@@ -294,6 +294,10 @@ pub struct PortInfo {
     pub tx_queues: u16,
     /// Where received packets go: a port name, "in_port" or "drop".
     pub output: String,
+    /// vhost-user ports: the tx queues the guest enabled, the only ones it
+    /// receives on (empty while no guest is attached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_queues_enabled: Option<Vec<u16>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -301,6 +305,18 @@ pub struct PmdInfo {
     pub core: usize,
     pub lcore: u32,
     pub rx_queues: Vec<RxqInfo>,
+    /// The ports this PMD does not send to on its own tx queue (queue k
+    /// for PMD k) because the guest did not enable it: their packets go
+    /// to another PMD, which sends them on its own queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tx_handoffs: Vec<TxHandoff>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TxHandoff {
+    pub port: String,
+    /// The PMD (index in `pmds`) that sends them, on its tx queue.
+    pub to_pmd: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

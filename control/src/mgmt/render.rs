@@ -96,6 +96,32 @@ pub fn show(r: &ShowReply) -> String {
         t.row(vec![p.core.to_string(), p.lcore.to_string(), qs.join(" ")]);
     }
     out.push_str(&t.render("  "));
+    for b in &r.bridges {
+        for p in &b.ports {
+            if let Some(q) = &p.tx_queues_enabled {
+                let q: Vec<String> = q.iter().map(u16::to_string).collect();
+                let q = if q.is_empty() {
+                    "none".into()
+                } else {
+                    q.join(",")
+                };
+                let _ = writeln!(
+                    out,
+                    "port {}: the guest receives on tx queue(s) {q}",
+                    p.name
+                );
+            }
+        }
+    }
+    for (k, p) in r.pmds.iter().enumerate() {
+        for h in &p.tx_handoffs {
+            let _ = writeln!(
+                out,
+                "pmd {k} (core {}) hands its packets for {} to pmd {}, which sends them on tx queue {}",
+                p.core, h.port, h.to_pmd, h.to_pmd
+            );
+        }
+    }
     let m = &r.mempool;
     let _ = writeln!(
         out,
@@ -398,5 +424,80 @@ mod tests {
             cells,
             ["br0", "tap0", "1", "5", "420", "0", "0", "0", "0", "7", "588", "1", "0"]
         );
+    }
+
+    #[test]
+    fn show_says_which_tx_queues_a_guest_enabled_and_who_sends_for_whom() {
+        let port = |name: &str, enabled: Option<Vec<u16>>| PortInfo {
+            name: name.into(),
+            ofport: 1,
+            devargs: String::new(),
+            driver: "net_vhost".into(),
+            dpdk_port: 0,
+            mac: "00:00:00:00:00:00".into(),
+            link_up: true,
+            link_speed_mbps: 10_000,
+            rx_queues: 2,
+            tx_queues: 2,
+            output: "drop".into(),
+            tx_queues_enabled: enabled,
+        };
+        let pmd = |core: usize, tx_handoffs: Vec<TxHandoff>| PmdInfo {
+            core,
+            lcore: core as u32,
+            rx_queues: vec![],
+            tx_handoffs,
+        };
+        let r = ShowReply {
+            version: "v".into(),
+            dpdk_version: "d".into(),
+            pid: 1,
+            hugepages: true,
+            control_core: 0,
+            bridges: vec![BridgeInfo {
+                name: "br0".into(),
+                datapath_id: "0".repeat(16),
+                ports: vec![
+                    port("vm", Some(vec![0])),
+                    port("vm2", Some(vec![])),
+                    port("tap", None),
+                ],
+            }],
+            pmds: vec![
+                pmd(1, vec![]),
+                pmd(
+                    1,
+                    vec![TxHandoff {
+                        port: "vm".into(),
+                        to_pmd: 0,
+                    }],
+                ),
+            ],
+            mempool: MempoolInfo::default(),
+        };
+        let s = show(&r);
+        assert!(
+            s.contains("port vm: the guest receives on tx queue(s) 0\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("port vm2: the guest receives on tx queue(s) none\n"),
+            "{s}"
+        );
+        assert!(!s.contains("port tap:"), "{s}");
+        assert!(
+            s.contains("pmd 1 (core 1) hands its packets for vm to pmd 0, which sends them on tx queue 0\n"),
+            "{s}"
+        );
+        // An older reply without the new fields still reads.
+        let mut v = serde_json::to_value(&r).unwrap();
+        v["pmds"][1].as_object_mut().unwrap().remove("tx_handoffs");
+        v["bridges"][0]["ports"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("tx_queues_enabled");
+        let back: ShowReply = serde_json::from_value(v).unwrap();
+        assert!(back.pmds[1].tx_handoffs.is_empty());
+        assert_eq!(back.bridges[0].ports[0].tx_queues_enabled, None);
     }
 }

@@ -35,6 +35,17 @@ impl VhostTx {
     fn enabled(&self) -> u64 {
         self.enabled.load(Ordering::Acquire)
     }
+
+    /// The enabled tx queues, for `ferroctl show`.
+    pub(super) fn enabled_queues(&self) -> Vec<u16> {
+        let mask = self.enabled();
+        (0..64u16).filter(|&q| mask & (1u64 << q) != 0).collect()
+    }
+
+    /// The PMD that sends PMD `k`'s packets for this port, if not PMD `k`.
+    pub(super) fn owner(&self, n_pmds: usize, k: usize) -> Option<usize> {
+        tx_owner(self.enabled(), n_pmds, k)
+    }
 }
 
 /// PMD `k`'s tx routes for `ports` (`len` dense indices, `n_pmds` PMDs):

@@ -1660,3 +1660,93 @@ fn ferroctl_add_flows_is_pipelined_and_stops_after_a_refused_chunk() {
         3499
     );
 }
+
+/// An aggregate stats request for every flow entry: its xid and bytes.
+fn count_request(c: &mut OfClient) -> (u32, Vec<u8>) {
+    let xid = c.next_xid();
+    let m = Message::MultipartRequest {
+        flags: 0,
+        body: MultipartRequest::Aggregate(codec::FlowStatsRequest {
+            table_id: 0xff,
+            out_port: PortNo::ANY,
+            out_group: 0xffff_ffff,
+            cookie: 0,
+            cookie_mask: 0,
+            match_: FlowMatch::ANY,
+        }),
+    };
+    (xid, codec::encode(xid, &m))
+}
+
+/// The flow count in the aggregate reply to `xid`.
+fn flow_count(c: &mut OfClient, xid: u32) -> u32 {
+    match c.reply(xid) {
+        Message::MultipartReply {
+            body: MultipartReply::Aggregate(a),
+            ..
+        } => a.flow_count,
+        other => panic!("expected an aggregate reply, got {other:?}"),
+    }
+}
+
+/// Flow adds that arrive together are published as one snapshot (each
+/// classifier shard copied once), yet behave as if applied one by one: a
+/// refused add gets its own error and the others stay, and any other
+/// message in the same write (a stats request, a delete, a barrier) sees
+/// every add before it.
+#[test]
+fn flow_adds_in_one_write_behave_as_applied_one_by_one() {
+    let port = of_port(13);
+    let (_sw, _ta, _tb) = two_taps(port, "");
+    let mut c = OfClient::connect(port);
+    let dst = |k: u128| match_of(&[(Field::EthType, 0x800), (Field::Ipv4Dst, 0x0a01_0000 + k)]);
+    let add = |c: &mut OfClient, k: u128, out: u32| {
+        let xid = c.next_xid();
+        (
+            xid,
+            codec::encode(
+                xid,
+                &Message::FlowMod(flow_add(0, 10, dst(k), vec![output(out)])),
+            ),
+        )
+    };
+    let mut write = Vec::new();
+    for k in 0..50 {
+        write.extend(add(&mut c, k, 2).1);
+    }
+    let (bad_xid, bad) = add(&mut c, 99, 9);
+    write.extend(&bad);
+    for k in 50..100 {
+        write.extend(add(&mut c, k, 2).1);
+    }
+    let (count, req) = count_request(&mut c);
+    write.extend(req);
+    c.send_raw(&write);
+    c.expect_error(bad_xid, (2, 4), &bad, "output to a missing port");
+    assert_eq!(
+        flow_count(&mut c, count),
+        100,
+        "the refused add alone is missing"
+    );
+
+    // Adds, a strict delete of one of them, more adds, then a barrier, in
+    // one write: the delete sees the adds before it.
+    let mut write = Vec::new();
+    for k in 100..110 {
+        write.extend(add(&mut c, k, 1).1);
+    }
+    let mut del = flow_add(0, 10, dst(105), vec![]);
+    del.command = FlowModCommand::DeleteStrict;
+    write.extend(codec::encode(c.next_xid(), &Message::FlowMod(del)));
+    for k in 110..120 {
+        write.extend(add(&mut c, k, 1).1);
+    }
+    let (count, req) = count_request(&mut c);
+    write.extend(req);
+    let barrier = c.next_xid();
+    write.extend(codec::encode(barrier, &Message::BarrierRequest));
+    c.send_raw(&write);
+    assert_eq!(flow_count(&mut c, count), 119);
+    assert_eq!(c.reply(barrier), Message::BarrierReply);
+    c.echo_ok("the connection lives on");
+}

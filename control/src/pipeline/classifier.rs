@@ -108,7 +108,7 @@ pub(crate) fn overlaps(a: &FlowMask, b: &FlowMask) -> bool {
 
 /// A shard holds about this many values on average before the shard
 /// count grows (×8), which bounds what one mod copies.
-const SHARD_TARGET: usize = 2048;
+const SHARD_TARGET: usize = 256;
 const MAX_SHARDS: usize = 4096;
 
 /// One shard: values with their hashes.

@@ -448,6 +448,21 @@ impl PipelineSnapshot {
 
 struct Writer {
     next_entry_id: u64,
+    /// Flow adds applied but not published yet ([`Pipeline::add_flow_deferred`]).
+    pending: Option<Pending>,
+}
+
+/// A working copy that collects a run of flow adds, published as one
+/// version: each table and classifier shard the run touches is copied
+/// once instead of once per add.
+struct Pending {
+    /// The published snapshot `work` started from (still the current one:
+    /// every other change publishes `work` first).
+    base: Arc<PipelineSnapshot>,
+    work: PipelineSnapshot,
+    changed: bool,
+    changes: Option<Vec<PipelineChange>>,
+    resets: Vec<Arc<table::Counters>>,
 }
 
 /// One bridge's OpenFlow pipeline.
@@ -474,7 +489,10 @@ impl Pipeline {
     pub fn with_config(ports: BridgePorts, config: PipelineConfig) -> Self {
         Pipeline {
             current: ArcSwap::from_pointee(PipelineSnapshot::empty(ports)),
-            writer: Mutex::new(Writer { next_entry_id: 0 }),
+            writer: Mutex::new(Writer {
+                next_entry_id: 0,
+                pending: None,
+            }),
             config,
         }
     }
@@ -488,10 +506,86 @@ impl Pipeline {
         self.current.load_full()
     }
 
+    /// The writer lock, with deferred flow adds published first, so that
+    /// every other change applies on top of them.
     fn lock(&self) -> std::sync::MutexGuard<'_, Writer> {
+        let mut w = self.lock_raw();
+        self.publish_pending(&mut w);
+        w
+    }
+
+    fn lock_raw(&self) -> std::sync::MutexGuard<'_, Writer> {
         // A panic while building a snapshot publishes nothing, so the
         // state behind a poisoned lock is consistent.
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes the deferred flow adds, if they changed anything.
+    fn publish_pending(&self, w: &mut Writer) -> bool {
+        let Some(p) = w.pending.take() else {
+            return false;
+        };
+        if !p.changed {
+            return false;
+        }
+        self.publish(&p.base, p.work, p.changes);
+        for c in p.resets {
+            c.reset();
+        }
+        true
+    }
+
+    /// Applies a flow mod like [`Pipeline::flow_mod`], but an ADD is not
+    /// published until [`Pipeline::flush`] or the next other change:
+    /// readers (and the datapath) keep the previous version meanwhile.
+    /// For a run of adds from one OpenFlow read: the caller must flush
+    /// before it handles any other message, so that nothing can observe
+    /// the difference except speed. Other commands are applied and
+    /// published at once.
+    pub fn add_flow_deferred(
+        &self,
+        fm: &FlowMod,
+        now: Instant,
+    ) -> Result<FlowModOutcome, OfpError> {
+        if fm.command != FlowModCommand::Add {
+            return self.flow_mod(fm, now);
+        }
+        let mut w = self.lock_raw();
+        let mut p = match w.pending.take() {
+            Some(p) => p,
+            None => {
+                let base = self.current.load_full();
+                Pending {
+                    work: (*base).clone(),
+                    base,
+                    changed: false,
+                    changes: Some(Vec::new()),
+                    resets: Vec::new(),
+                }
+            }
+        };
+        let res = table::apply_flow_mod(&mut p.work, fm, now, &self.config, &mut w.next_entry_id);
+        if let Ok(applied) = &res {
+            if applied.outcome.changed {
+                p.changed = true;
+                match (
+                    &mut p.changes,
+                    changes_of_flow_mods(std::slice::from_ref(fm)),
+                ) {
+                    (Some(all), Some(c)) => all.extend(c),
+                    (all, _) => *all = None,
+                }
+            }
+            p.resets.extend(applied.resets.iter().cloned());
+        }
+        w.pending = Some(p);
+        res.map(|a| a.outcome)
+    }
+
+    /// Publishes deferred flow adds; whether there were any.
+    pub fn flush(&self) -> bool {
+        let mut w = self.lock_raw();
+        self.publish_pending(&mut w)
     }
 
     /// Stores `next` as the new version, with `changes` (None: unknown,
@@ -538,8 +632,10 @@ impl Pipeline {
     pub fn flow_mod(&self, fm: &FlowMod, now: Instant) -> Result<FlowModOutcome, OfpError> {
         let mut w = self.lock();
         let cur = self.current.load_full();
-        let applied = table::apply_flow_mod(&cur, fm, now, &self.config, &mut w.next_entry_id)?;
-        if let Some(next) = applied.next {
+        let mut next = (*cur).clone();
+        let applied =
+            table::apply_flow_mod(&mut next, fm, now, &self.config, &mut w.next_entry_id)?;
+        if applied.outcome.changed {
             self.publish(&cur, next, changes_of_flow_mods(std::slice::from_ref(fm)));
         }
         for c in applied.resets {
@@ -558,22 +654,23 @@ impl Pipeline {
     ) -> Result<Vec<FlowModOutcome>, (usize, OfpError)> {
         let mut w = self.lock();
         let cur = self.current.load_full();
-        let mut work = cur.clone();
+        // One working copy for the whole batch: each table and shard it
+        // changes is copied once, not once per mod.
+        let mut work = (*cur).clone();
         let mut next_id = w.next_entry_id;
         let mut outcomes = Vec::with_capacity(fms.len());
         let mut resets = Vec::new();
+        let mut changed = false;
         for (i, fm) in fms.iter().enumerate() {
-            let applied = table::apply_flow_mod(&work, fm, now, &self.config, &mut next_id)
+            let applied = table::apply_flow_mod(&mut work, fm, now, &self.config, &mut next_id)
                 .map_err(|e| (i, e))?;
-            if let Some(next) = applied.next {
-                work = Arc::new(next);
-            }
+            changed |= applied.outcome.changed;
             resets.extend(applied.resets);
             outcomes.push(applied.outcome);
         }
         w.next_entry_id = next_id;
-        if !Arc::ptr_eq(&work, &cur) {
-            self.publish(&cur, (*work).clone(), changes_of_flow_mods(fms));
+        if changed {
+            self.publish(&cur, work, changes_of_flow_mods(fms));
         }
         for c in resets {
             c.reset();

@@ -419,12 +419,11 @@ pub(crate) fn overlap(a: &FlowMatch, b: &FlowMatch) -> bool {
     a.key.eq_masked(&b.key, &common)
 }
 
-/// The result of applying a flow mod to a snapshot.
+/// The result of applying a flow mod to a working snapshot.
 pub(crate) struct FlowModApplied {
-    /// The new state, when anything changed.
-    pub(crate) next: Option<PipelineSnapshot>,
     pub(crate) outcome: FlowModOutcome,
-    /// Counters to clear once `next` is published (OFPFF_RESET_COUNTS).
+    /// Counters to clear once the snapshot is published
+    /// (OFPFF_RESET_COUNTS).
     pub(crate) resets: Vec<Arc<Counters>>,
 }
 
@@ -435,10 +434,13 @@ fn bad_table(id: u8) -> OfpError {
     )
 }
 
-/// Applies `fm` to `cur`, returning the new state. `cur` is never
-/// changed, so on error the published tables stay as they were.
+/// Applies `fm` to `work`, a private copy of the published snapshot: a
+/// table (and a classifier shard) it shares with the published one is
+/// copied on its first change, and changed in place after that, so a
+/// batch of mods copies each shard it touches once. On error `work` is
+/// unchanged (every check comes before the first change).
 pub(crate) fn apply_flow_mod(
-    cur: &PipelineSnapshot,
+    work: &mut PipelineSnapshot,
     fm: &FlowMod,
     now: Instant,
     cfg: &PipelineConfig,
@@ -446,24 +448,24 @@ pub(crate) fn apply_flow_mod(
 ) -> Result<FlowModApplied, OfpError> {
     validate::check_flow_flags(fm.flags)?;
     validate::check_match(&fm.match_)?;
-    let env = cur.env();
+    let env = work.env();
     match fm.command {
         FlowModCommand::Add => {
             if usize::from(fm.table_id) >= N_TABLES {
                 return Err(bad_table(fm.table_id));
             }
             validate::check_instructions(&env, fm.table_id, &fm.match_, &fm.instructions)?;
-            add(cur, fm, now, cfg, next_id)
+            add(work, fm, now, cfg, next_id)
         }
         FlowModCommand::Modify | FlowModCommand::ModifyStrict => {
             if usize::from(fm.table_id) >= N_TABLES {
                 return Err(bad_table(fm.table_id));
             }
             validate::check_instructions(&env, fm.table_id, &fm.match_, &fm.instructions)?;
-            Ok(modify(cur, fm, fm.command == FlowModCommand::ModifyStrict))
+            Ok(modify(work, fm, fm.command == FlowModCommand::ModifyStrict))
         }
         FlowModCommand::Delete | FlowModCommand::DeleteStrict => Ok(delete(
-            cur,
+            work,
             fm,
             fm.command == FlowModCommand::DeleteStrict,
             now,
@@ -472,15 +474,15 @@ pub(crate) fn apply_flow_mod(
 }
 
 fn add(
-    cur: &PipelineSnapshot,
+    work: &mut PipelineSnapshot,
     fm: &FlowMod,
     now: Instant,
     cfg: &PipelineConfig,
     next_id: &mut u64,
 ) -> Result<FlowModApplied, OfpError> {
     let tid = usize::from(fm.table_id);
-    let table = &cur.tables[tid];
-    let existing = table.cls.find_exact(&fm.match_, fm.priority);
+    let table = &work.tables[tid];
+    let existing = table.cls.find_exact(&fm.match_, fm.priority).cloned();
     if fm.flags & flow_flags::CHECK_OVERLAP != 0 {
         if let Some(o) = table
             .cls
@@ -506,7 +508,7 @@ fn add(
         ));
     }
     let mut resets = Vec::new();
-    let (id, counters) = match existing {
+    let (id, counters) = match &existing {
         // OF 1.3.5 §6.4: the replaced entry's counters are copied to the
         // new one unless OFPFF_RESET_COUNTS; its duration restarts.
         Some(old) => {
@@ -533,10 +535,8 @@ fn add(
         installed: now,
         counters,
     });
-    let mut next = cur.clone();
-    Arc::make_mut(&mut next.tables[tid]).insert(entry);
+    Arc::make_mut(&mut work.tables[tid]).insert(entry);
     Ok(FlowModApplied {
-        next: Some(next),
         outcome: FlowModOutcome {
             changed: true,
             added: existing.is_none(),
@@ -547,9 +547,9 @@ fn add(
     })
 }
 
-fn modify(cur: &PipelineSnapshot, fm: &FlowMod, strict: bool) -> FlowModApplied {
+fn modify(work: &mut PipelineSnapshot, fm: &FlowMod, strict: bool) -> FlowModApplied {
     let tid = usize::from(fm.table_id);
-    let table = &cur.tables[tid];
+    let table = &work.tables[tid];
     let selected: Vec<Arc<Entry>> = if strict {
         table
             .cls
@@ -571,13 +571,11 @@ fn modify(cur: &PipelineSnapshot, fm: &FlowMod, strict: bool) -> FlowModApplied 
     // OF 1.3: a modify that matches nothing does not add an entry.
     if selected.is_empty() {
         return FlowModApplied {
-            next: None,
             outcome: FlowModOutcome::default(),
             resets: Vec::new(),
         };
     }
-    let mut next = cur.clone();
-    let t = Arc::make_mut(&mut next.tables[tid]);
+    let t = Arc::make_mut(&mut work.tables[tid]);
     let mut resets = Vec::new();
     for old in &selected {
         // OF 1.3.5 §6.4: only the instructions change; cookie, timeouts,
@@ -601,7 +599,6 @@ fn modify(cur: &PipelineSnapshot, fm: &FlowMod, strict: bool) -> FlowModApplied 
         }));
     }
     FlowModApplied {
-        next: Some(next),
         outcome: FlowModOutcome {
             changed: true,
             modified: selected.len(),
@@ -611,7 +608,7 @@ fn modify(cur: &PipelineSnapshot, fm: &FlowMod, strict: bool) -> FlowModApplied 
     }
 }
 
-fn delete(cur: &PipelineSnapshot, fm: &FlowMod, strict: bool, now: Instant) -> FlowModApplied {
+fn delete(work: &mut PipelineSnapshot, fm: &FlowMod, strict: bool, now: Instant) -> FlowModApplied {
     let filter = FlowFilter {
         table_id: fm.table_id,
         match_: fm.match_,
@@ -622,19 +619,18 @@ fn delete(cur: &PipelineSnapshot, fm: &FlowMod, strict: bool, now: Instant) -> F
         cookie_mask: fm.cookie_mask,
     };
     let mut removed = Vec::new();
-    let next = remove_where(
-        cur,
+    let changed = remove_in_place(
+        work,
         fm.table_id,
         |e| filter.selects(e),
         |e| removed.push(e.removed(RemovedReason::Delete, now)),
     );
     FlowModApplied {
         outcome: FlowModOutcome {
-            changed: next.is_some(),
+            changed,
             removed,
             ..Default::default()
         },
-        next,
         resets: Vec::new(),
     }
 }
@@ -645,8 +641,19 @@ pub(crate) fn remove_where(
     cur: &PipelineSnapshot,
     table_id: u8,
     pred: impl Fn(&Entry) -> bool,
-    mut on_removed: impl FnMut(&Entry),
+    on_removed: impl FnMut(&Entry),
 ) -> Option<PipelineSnapshot> {
+    let mut next = cur.clone();
+    remove_in_place(&mut next, table_id, pred, on_removed).then_some(next)
+}
+
+/// [`remove_where`] on a working snapshot; whether anything went.
+fn remove_in_place(
+    work: &mut PipelineSnapshot,
+    table_id: u8,
+    pred: impl Fn(&Entry) -> bool,
+    mut on_removed: impl FnMut(&Entry),
+) -> bool {
     let tables: Vec<usize> = if table_id == TABLE_ALL {
         (0..N_TABLES).collect()
     } else if usize::from(table_id) < N_TABLES {
@@ -654,9 +661,9 @@ pub(crate) fn remove_where(
     } else {
         Vec::new()
     };
-    let mut next: Option<PipelineSnapshot> = None;
+    let mut changed = false;
     for tid in tables {
-        let mut victims: Vec<Arc<Entry>> = cur.tables[tid]
+        let mut victims: Vec<Arc<Entry>> = work.tables[tid]
             .cls
             .iter()
             .filter(|e| pred(e))
@@ -666,13 +673,13 @@ pub(crate) fn remove_where(
             continue;
         }
         victims.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
-        let n = next.get_or_insert_with(|| cur.clone());
-        let t = Arc::make_mut(&mut n.tables[tid]);
+        let t = Arc::make_mut(&mut work.tables[tid]);
         for v in victims {
             if t.remove(&v.match_, v.priority).is_some() {
                 on_removed(&v);
+                changed = true;
             }
         }
     }
-    next
+    changed
 }

@@ -283,6 +283,9 @@ pub struct Conn {
     pub closing: bool,
     /// Pipeline changes since the last PMD sync (a barrier syncs first).
     pub dirty: bool,
+    /// Flow adds applied but not yet published (published before any
+    /// other message and at the end of each read).
+    pub deferred_adds: bool,
     pub assembler: MultipartAssembler,
 }
 
@@ -322,6 +325,7 @@ where
         negotiated: false,
         closing: false,
         dirty: false,
+        deferred_adds: false,
         assembler: MultipartAssembler::default(),
     };
     conn.send_msg(
@@ -442,6 +446,7 @@ fn process(conn: &mut Conn, buf: &[u8]) -> usize {
             }
         }
     }
+    handlers::publish_deferred_adds(conn);
     if conn.closing {
         buf.len()
     } else {

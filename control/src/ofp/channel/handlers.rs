@@ -11,7 +11,7 @@ use super::{multipart, ports};
 use crate::ofp::codec::{self, role, Header, Message, MultipartRequest, OFP_VERSION};
 use crate::ofp::error::code;
 use crate::ofp::{OfpError, OfpErrorKind, PortNo};
-use crate::pipeline::{Action, FlowModCommand, TranslateOptions, NO_BUFFER};
+use crate::pipeline::{Action, FlowMod, FlowModCommand, TranslateOptions, NO_BUFFER};
 
 /// OFPC_FRAG_* values this switch implements (only normal handling).
 const SUPPORTED_CONFIG_FLAGS: u16 = 0;
@@ -57,6 +57,9 @@ pub fn handle(conn: &mut Conn, bytes: &[u8]) {
             return;
         }
     };
+    if !deferrable(&msg) {
+        publish_deferred_adds(conn);
+    }
     if is_modifying(&msg) && conn.shared.ctl().role == role::SLAVE {
         let e = OfpError::new(
             OfpErrorKind::BadRequest(code::IS_SLAVE),
@@ -67,6 +70,26 @@ pub fn handle(conn: &mut Conn, bytes: &[u8]) {
     }
     if let Err(e) = dispatch(conn, &h, msg, bytes) {
         fail(conn, &h, bytes, &e);
+    }
+}
+
+/// A flow add that may wait, unpublished, for the next message: a run of
+/// adds (a controller installing many flows) then costs one snapshot.
+fn deferrable(m: &Message) -> bool {
+    matches!(m, Message::FlowMod(fm) if deferrable_add(fm))
+}
+
+fn deferrable_add(fm: &FlowMod) -> bool {
+    fm.command == FlowModCommand::Add && fm.buffer_id == NO_BUFFER
+}
+
+/// Publishes this connection's deferred flow adds to readers and PMDs.
+pub fn publish_deferred_adds(conn: &mut Conn) {
+    if std::mem::take(&mut conn.deferred_adds) {
+        let bridge = &conn.ch.view.bridges()[conn.bridge];
+        if bridge.pipeline().flush() {
+            bridge.translator.publish();
+        }
     }
 }
 
@@ -219,6 +242,12 @@ fn dispatch(conn: &mut Conn, h: &Header, msg: Message, bytes: &[u8]) -> Result<(
             ) {
                 // FLOW_REMOVED carries the entries' final counters.
                 ch.view.sync_credits();
+            }
+            if deferrable_add(&fm) {
+                conn.deferred_adds = true;
+                conn.dirty = true;
+                bridge.pipeline().add_flow_deferred(&fm, Instant::now())?;
+                return Ok(());
             }
             let out = bridge.pipeline().flow_mod(&fm, Instant::now())?;
             if out.changed {

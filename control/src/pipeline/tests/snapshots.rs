@@ -290,3 +290,43 @@ fn translations_record_the_ports_they_depend_on() {
     assert_eq!(ports().changed(&cfg), port_bit(2));
     assert_eq!(ports().changed(&ports()), 0);
 }
+
+#[test]
+fn deferred_adds_publish_once_and_every_other_change_sees_them() {
+    let p = pipeline();
+    let v0 = p.snapshot().version();
+    let dst = |n: u128| exact(&[(F::EthType, 0x800), (F::Ipv4Dst, n)]);
+    for n in 0..10 {
+        p.add_flow_deferred(&flow(0, 1, dst(n), vec![apply(vec![out(2)])]), now())
+            .expect("add");
+    }
+    // A refused add changes nothing, and the others stay pending.
+    let bad = flow(0, 1, dst(99), vec![apply(vec![out(77)])]);
+    assert!(p.add_flow_deferred(&bad, now()).is_err());
+    assert_eq!(p.snapshot().n_flows(), 0, "not published yet");
+    assert!(p.flush());
+    assert!(!p.flush(), "nothing left");
+    let s = p.snapshot();
+    assert_eq!(s.n_flows(), 10);
+    assert_eq!(s.version(), v0 + 1, "one version for the run");
+    // Its change log names each add's match, as ten flow mods would.
+    let mut changes = Vec::new();
+    assert!(s.changes_since(v0, &mut |c| changes.push(*c)));
+    assert_eq!(changes.len(), 10);
+
+    // Any other change publishes pending adds first, then applies on top.
+    p.add_flow_deferred(&flow(0, 1, dst(10), vec![]), now())
+        .expect("add");
+    let mut del = flow(0, 1, dst(3), vec![]);
+    del.command = FlowModCommand::DeleteStrict;
+    let out = p.flow_mod(&del, now()).expect("delete");
+    assert_eq!(out.removed.len(), 1);
+    let s = p.snapshot();
+    assert_eq!(s.n_flows(), 10, "10 added, then 1 deleted");
+    assert_eq!(s.version(), v0 + 3);
+    // Non-add commands given to add_flow_deferred are applied at once.
+    let mut del = flow(0, 1, dst(4), vec![]);
+    del.command = FlowModCommand::DeleteStrict;
+    p.add_flow_deferred(&del, now()).expect("delete");
+    assert_eq!(p.snapshot().n_flows(), 9);
+}

@@ -191,7 +191,7 @@ fn open_switch_port(
     let vhost_tx = pc
         .vhost
         .is_some()
-        .then(|| Arc::new(vhost_tx::VhostTx::new(n_pmds)));
+        .then(|| Arc::new(vhost_tx::VhostTx::new(n_pmds, port.link_downs())));
     Ok(SwitchPort {
         bridge,
         cfg: pc,

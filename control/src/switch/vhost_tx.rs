@@ -7,7 +7,9 @@
 //! queue is not enabled, that PMD hands the port's packets to a PMD whose
 //! queue is (`fastpath::pmd::tx_owner`), through that PMD's inbox. The new
 //! routes reach the PMDs through the same rewiring as a port change.
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use fastpath::dpdk::VhostQueueEvent;
 
 use fastpath::pmd::{has_senders, tx_inbox, tx_owner, TxInbox};
 
@@ -17,17 +19,17 @@ use super::{SwitchPort, SwitchView};
 pub(super) struct VhostTx {
     /// The switch's tx queues the guest enabled (bit q: queue q).
     enabled: AtomicU64,
-    /// The link as the last poll saw it.
-    link_up: AtomicBool,
+    /// The port's link-down count (`Port::link_downs`) at the last poll.
+    link_downs: AtomicU32,
     /// One per PMD: packets other PMDs hand that PMD for this port.
     inboxes: Vec<TxInbox>,
 }
 
 impl VhostTx {
-    pub(super) fn new(n_pmds: usize) -> Self {
+    pub(super) fn new(n_pmds: usize, link_downs: u32) -> Self {
         VhostTx {
             enabled: AtomicU64::new(0),
-            link_up: AtomicBool::new(false),
+            link_downs: AtomicU32::new(link_downs),
             inboxes: (0..n_pmds).map(|_| tx_inbox()).collect(),
         }
     }
@@ -130,24 +132,14 @@ impl SwitchView {
                 continue;
             };
             let before = v.enabled();
-            let mut mask = before;
-            let up = p.port.link().up;
-            // The driver forgets its queues' state when the guest goes,
-            // without an event for each.
-            if v.link_up.swap(up, Ordering::AcqRel) && !up {
-                mask = 0;
-            }
-            while let Some(ev) = p.port.vhost_queue_event() {
-                if ev.rx || ev.queue >= 64 {
-                    continue;
-                }
-                let bit = 1u64 << ev.queue;
-                if ev.enable {
-                    mask |= bit;
-                } else {
-                    mask &= !bit;
-                }
-            }
+            let mut downs = v.link_downs.load(Ordering::Acquire);
+            let mask = follow_guest(
+                before,
+                &mut downs,
+                || p.port.link_downs(),
+                || p.port.vhost_queue_event(),
+            );
+            v.link_downs.store(downs, Ordering::Release);
             if mask == before {
                 continue;
             }
@@ -168,9 +160,106 @@ impl SwitchView {
     }
 }
 
+/// The tx queues a guest has enabled, from `mask` (what the last poll
+/// found), the driver's link-down count (`downs`, `last_downs` at the last
+/// poll) and its queue events since.
+///
+/// When the guest goes, the driver forgets its queues' state without an
+/// event for each, and the events after that are the next guest's: a
+/// changed link-down count means starting again from none. If the guest
+/// went while the events were being read, they are read again (the
+/// driver's later events are all the next guest's).
+fn follow_guest(
+    mut mask: u64,
+    last_downs: &mut u32,
+    downs: impl Fn() -> u32,
+    mut next_event: impl FnMut() -> Option<VhostQueueEvent>,
+) -> u64 {
+    loop {
+        let d = downs();
+        if d != *last_downs {
+            *last_downs = d;
+            mask = 0;
+        }
+        while let Some(ev) = next_event() {
+            if ev.rx || ev.queue >= 64 {
+                continue;
+            }
+            let bit = 1u64 << ev.queue;
+            if ev.enable {
+                mask |= bit;
+            } else {
+                mask &= !bit;
+            }
+        }
+        if downs() == d {
+            return mask;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::queue_list;
+    use super::{follow_guest, queue_list};
+    use fastpath::dpdk::VhostQueueEvent;
+    use std::cell::Cell;
+
+    fn tx(queue: u16, enable: bool) -> VhostQueueEvent {
+        VhostQueueEvent {
+            queue,
+            rx: false,
+            enable,
+        }
+    }
+
+    /// Polls with `events` pending and the link-down count at `downs`.
+    fn poll(mask: u64, last: &mut u32, downs: u32, events: &[VhostQueueEvent]) -> u64 {
+        let mut it = events.iter().copied();
+        follow_guest(mask, last, || downs, || it.next())
+    }
+
+    #[test]
+    fn a_guest_that_went_is_forgotten_even_if_another_came_back() {
+        let mut last = 5;
+        // Queue events change the mask; rx queues do not count.
+        let m = poll(0, &mut last, 5, &[tx(0, true), tx(1, true)]);
+        assert_eq!(m, 0b11);
+        let rx = VhostQueueEvent {
+            queue: 2,
+            rx: true,
+            enable: true,
+        };
+        assert_eq!(poll(m, &mut last, 5, &[rx, tx(1, false)]), 0b01);
+        // Between two polls the guest went and a one-queue guest came
+        // back: its events alone count, not the old guest's queue 1.
+        assert_eq!(poll(0b11, &mut last, 6, &[tx(0, true)]), 0b01);
+        assert_eq!(last, 6);
+        // Gone, and nobody back yet: none; the new guest's events later.
+        let m = poll(0b11, &mut last, 7, &[]);
+        assert_eq!(m, 0);
+        assert_eq!(poll(m, &mut last, 7, &[tx(1, true)]), 0b10);
+    }
+
+    #[test]
+    fn a_guest_leaving_while_events_are_read_restarts_the_reading() {
+        let mut last = 0;
+        let calls = Cell::new(0);
+        // The count changes between the first two readings: the events
+        // read meanwhile are dropped, and the later ones are the answer.
+        let downs = || {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                0
+            } else {
+                1
+            }
+        };
+        let mut events = vec![tx(0, true), tx(3, true)].into_iter();
+        let m = follow_guest(0b100, &mut last, downs, || events.next());
+        assert_eq!(m, 0, "restarted from none, no events left");
+        assert_eq!(last, 1);
+        assert_eq!(calls.get(), 4, "read twice per round, two rounds");
+    }
 
     #[test]
     fn queue_lists_read_like_ethtool() {

@@ -1,7 +1,7 @@
 //! Ethernet ports: probing by devargs, configuration, start/stop, queue
 //! handles for the PMDs, and statistics for the control side.
 use std::ffi::{CStr, CString};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use super::{Burst, Eal, Mempool};
@@ -51,6 +51,34 @@ struct PortInner {
 unsafe impl Send for PortInner {}
 // SAFETY: see Send; &self methods only call thread-safe ethdev queries.
 unsafe impl Sync for PortInner {}
+
+/// Per DPDK port id: how many times the driver reported its link down
+/// (a link-state-change event with the link down). A vhost-user guest that
+/// goes and comes back between two looks at the link is still seen to have
+/// gone: the driver forgets its queues' state then, without an event each.
+static LINK_DOWNS: [AtomicU32; dpdk_sys::RTE_MAX_ETHPORTS as usize] =
+    [const { AtomicU32::new(0) }; dpdk_sys::RTE_MAX_ETHPORTS as usize];
+
+/// The RTE_ETH_EVENT_INTR_LSC callback: counts link-down reports. Runs on
+/// the driver's thread (net_vhost: its vhost-user socket thread), after
+/// the driver stored the new link state.
+unsafe extern "C" fn on_link_change(
+    port_id: u16,
+    _event: dpdk_sys::rte_eth_event_type,
+    _cb_arg: *mut std::os::raw::c_void,
+    _ret_param: *mut std::os::raw::c_void,
+) -> std::os::raw::c_int {
+    let mut link = dpdk_sys::rte_eth_link::default();
+    // SAFETY: DPDK passes the id of the port the event is for; link is a
+    // live out-parameter; the nowait variant only reads the stored state.
+    let rc = unsafe { dpdk_sys::rte_eth_link_get_nowait(port_id, &mut link) };
+    if rc == 0 && link.link_status() != dpdk_sys::RTE_ETH_LINK_UP as u16 {
+        if let Some(n) = LINK_DOWNS.get(usize::from(port_id)) {
+            n.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+    0
+}
 
 /// A guest enabled or disabled one of a vhost-user port's queues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +201,25 @@ impl Port {
         };
         // From here on, dropping `inner` stops, closes and removes the device.
         inner.configure(&info, setup, pool)?;
+        if inner.driver == "net_vhost" {
+            // SAFETY: a configured port; the callback is a plain function
+            // that only reads the port's link and bumps an atomic, and it
+            // takes no argument (registering it twice is a no-op).
+            let rc = unsafe {
+                dpdk_sys::rte_eth_dev_callback_register(
+                    id,
+                    dpdk_sys::RTE_ETH_EVENT_INTR_LSC,
+                    Some(on_link_change),
+                    std::ptr::null_mut(),
+                )
+            };
+            if rc != 0 {
+                return Err(dpdk_err(
+                    format!("registering for link events of {device_name}"),
+                    rc,
+                ));
+            }
+        }
         let port = Port {
             inner: Arc::new(inner),
         };
@@ -302,6 +349,15 @@ impl Port {
             rx: ev.rx,
             enable: ev.enable,
         })
+    }
+
+    /// How many times the driver has reported this port's link down (only
+    /// counted for `net_vhost` ports): compare two readings to learn that
+    /// the guest went away in between, even if it is back.
+    pub fn link_downs(&self) -> u32 {
+        LINK_DOWNS
+            .get(usize::from(self.inner.id))
+            .map_or(0, |n| n.load(Ordering::Acquire))
     }
 
     /// Sets the link administratively up or down (OpenFlow PORT_DOWN), if

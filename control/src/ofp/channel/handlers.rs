@@ -84,12 +84,14 @@ fn deferrable_add(fm: &FlowMod) -> bool {
 }
 
 /// Publishes this connection's deferred flow adds to readers and PMDs.
+/// The PMDs are told even when another change already published the adds
+/// (its writer lock does that first), as that change may not have told
+/// them.
 pub fn publish_deferred_adds(conn: &mut Conn) {
     if std::mem::take(&mut conn.deferred_adds) {
         let bridge = &conn.ch.view.bridges()[conn.bridge];
-        if bridge.pipeline().flush() {
-            bridge.translator.publish();
-        }
+        bridge.pipeline().flush();
+        bridge.translator.publish();
     }
 }
 

@@ -313,7 +313,19 @@ fn vm_port_forwarded(sw: &Switch, before: &Value) {
 }
 
 fn boot(sock: &Path, server: SocketServer) -> Vm {
-    let mut vm = Vm::boot(sock, server, GUEST_MAC, &format!("{GUEST_IP}/24"), HOST_IP);
+    boot_as(sock, server, Shape::default())
+}
+
+/// Boots the guest with `shape` and waits until its eth0 is up.
+fn boot_as(sock: &Path, server: SocketServer, shape: Shape) -> Vm {
+    let mut vm = Vm::boot_with(
+        sock,
+        server,
+        GUEST_MAC,
+        &format!("{GUEST_IP}/24"),
+        HOST_IP,
+        shape,
+    );
     let mac = vm.wait_ready(BOOT_LIMIT);
     assert_eq!(mac, GUEST_MAC, "the guest's eth0 is the vhost-user NIC");
     vm
@@ -481,20 +493,6 @@ fn guest_uses_queue_pairs(vm: &mut Vm, n: u32) {
     );
 }
 
-fn boot_shaped(sock: &Path, shape: Shape) -> Vm {
-    let mut vm = Vm::boot_with(
-        sock,
-        SocketServer::Switch,
-        GUEST_MAC,
-        &format!("{GUEST_IP}/24"),
-        HOST_IP,
-        shape,
-    );
-    let mac = vm.wait_ready(BOOT_LIMIT);
-    assert_eq!(mac, GUEST_MAC, "the guest's eth0 is the vhost-user NIC");
-    vm
-}
-
 /// A multi-queue NIC on a 1-CPU guest: Linux's driver enables one of its
 /// two queue pairs (as many as CPUs are online), so it never reads the
 /// switch's tx queue 1, PMD 1's own. The vm port comes first, so PMD 0
@@ -531,7 +529,7 @@ fn vm_with_two_queue_pairs_and_one_cpu_gets_the_other_pmds_packets() {
         queue_pairs: 2,
     };
     let before = sw.port_stats("vm");
-    let mut vm = boot_shaped(&sock, shape);
+    let mut vm = boot_as(&sock, SocketServer::Switch, shape);
     wait_link_up(&sw, &vm);
     guest_pinged_host(&sw, &mut vm);
     // The tap's PMD (1) hands its packets for the guest to PMD 0.
@@ -605,8 +603,9 @@ fn vm_with_two_cpus_sends_on_both_queue_pairs() {
     assert_eq!(polled_by(&show, "null:0"), Some(1), "{}", show["pmds"]);
     assert_eq!(polled_by(&show, "vm:1"), Some(1), "{}", show["pmds"]);
 
-    let mut vm = boot_shaped(
+    let mut vm = boot_as(
         &sock,
+        SocketServer::Switch,
         Shape {
             cpus: 2,
             queue_pairs: 2,

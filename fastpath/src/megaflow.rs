@@ -696,26 +696,13 @@ mod tests {
 
     #[test]
     fn counts_encapsulating_megaflows() {
-        use crate::tunnel::{TunnelHeader, TunnelKind, TunnelSpec};
+        use crate::tunnel::{example_spec, TunnelHeader, TunnelKind};
         let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
         let mut cache = MegaflowCache::new(10);
         let dst = FlowKey::field_mask(Field::Ipv4Dst);
         cache.insert(&key(1, 1), &upcall(dst, 2, c.clone()), 10);
         assert!(!cache.any_encapsulating());
-        let header = Arc::new(TunnelHeader::build(&TunnelSpec {
-            kind: TunnelKind::Vxlan,
-            src_mac: [2, 0, 0, 0, 0, 1],
-            dst_mac: Some([2, 0, 0, 0, 0, 2]),
-            src_ip: 0xc0a8_3201,
-            dst_ip: 0xc0a8_3202,
-            tos: Some(0),
-            ttl: Some(64),
-            df: true,
-            csum: false,
-            key: Some(42),
-            dst_port: 4789,
-            mtu: 1500,
-        }));
+        let header = Arc::new(TunnelHeader::build(&example_spec(TunnelKind::Vxlan)));
         let mut up = upcall(dst, 2, c);
         up.actions = vec![DpAction::Clone(
             vec![DpAction::TunnelOutput { port: 3, header }].into(),

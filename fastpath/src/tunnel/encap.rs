@@ -251,6 +251,26 @@ pub fn push<P: PacketBuf>(
     Ok(())
 }
 
+/// A VXLAN-style outer header description for tests (192.168.50.1 to
+/// .2, key 42, port 4789), of any `kind`.
+#[cfg(test)]
+pub(crate) fn example_spec(kind: TunnelKind) -> TunnelSpec {
+    TunnelSpec {
+        kind,
+        src_mac: [2, 0, 0, 0, 0, 1],
+        dst_mac: Some([2, 0, 0, 0, 0, 2]),
+        src_ip: 0xc0a8_3201,
+        dst_ip: 0xc0a8_3202,
+        tos: Some(0),
+        ttl: Some(64),
+        df: true,
+        csum: false,
+        key: Some(42),
+        dst_port: 4789,
+        mtu: 1500,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,20 +283,9 @@ mod tests {
     const REMOTE: u32 = 0xc0a8_3202;
 
     fn spec(kind: TunnelKind) -> TunnelSpec {
-        TunnelSpec {
-            kind,
-            src_mac: [2, 0, 0, 0, 0, 1],
-            dst_mac: Some([2, 0, 0, 0, 0, 2]),
-            src_ip: LOCAL,
-            dst_ip: REMOTE,
-            tos: Some(0),
-            ttl: Some(64),
-            df: true,
-            csum: false,
-            key: Some(42),
-            dst_port: 4789,
-            mtu: 1500,
-        }
+        let s = example_spec(kind);
+        assert_eq!((s.src_ip, s.dst_ip), (LOCAL, REMOTE));
+        s
     }
 
     /// An inner UDP/IPv4 frame with TOS 0x10 and TTL 33.

@@ -27,6 +27,8 @@ use std::sync::Arc;
 use crossbeam_queue::ArrayQueue;
 
 pub use decap::{classify, ingress, strip, Ingress};
+#[cfg(test)]
+pub(crate) use encap::example_spec;
 pub use encap::{push, TunnelHeader, TunnelSpec, MAX_HEADER_LEN};
 
 use crate::dpdk::Mbuf;

@@ -5,6 +5,7 @@
 
 pub mod guest;
 pub mod netns;
+pub mod openflow;
 pub mod pcap;
 
 use std::io::Read;

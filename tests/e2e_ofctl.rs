@@ -9,24 +9,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 use common::netns::Netns;
+use common::openflow::require_ovs_ofctl;
 use common::{unique, Switch};
 use control::ofp::client::Client;
 use control::ofp::codec::{Message, MultipartReply, MultipartRequest};
 use control::ofp::error::code;
 use control::ofp::OfpErrorKind;
 use control::pipeline::{Action, FlowMod, Instruction};
-
-fn require_ovs_ofctl() {
-    let ok = Command::new("which")
-        .arg("ovs-ofctl")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "ovs-ofctl not found: install it with `apt-get install -y openvswitch-common`"
-    );
-}
 
 /// `ovs-ofctl -O OpenFlow13 CMD unix:<run_dir>/br0.mgmt ARGS`: stdout.
 fn ovs_ofctl(sw: &Switch, cmd: &str, args: &[&str]) -> String {

@@ -493,6 +493,20 @@ fn guest_uses_queue_pairs(vm: &mut Vm, n: u32) {
     );
 }
 
+/// Two PMDs on core 1, a `dpdkvhostuser` port "vm" with two queue pairs
+/// at `sock`, and the tap (two queues), in the port order `order`.
+fn two_queue_switch(sock: &Path, order: &[&str]) -> (Switch, Netns, String) {
+    switch_with(
+        TWO_PMDS,
+        &format!(
+            "type = \"dpdkvhostuser\"\npath = \"{}\"\nqueues = 2",
+            sock.display()
+        ),
+        TAP_QUEUES,
+        order,
+    )
+}
+
 /// A multi-queue NIC on a 1-CPU guest: Linux's driver enables one of its
 /// two queue pairs (as many as CPUs are online), so it never reads the
 /// switch's tx queue 1, PMD 1's own. The vm port comes first, so PMD 0
@@ -505,15 +519,7 @@ fn vm_with_two_queue_pairs_and_one_cpu_gets_the_other_pmds_packets() {
     let _one = one_vm_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("vm.sock");
-    let (sw, ns, _tap) = switch_with(
-        TWO_PMDS,
-        &format!(
-            "type = \"dpdkvhostuser\"\npath = \"{}\"\nqueues = 2",
-            sock.display()
-        ),
-        TAP_QUEUES,
-        &["vm", "tap"],
-    );
+    let (sw, ns, _tap) = two_queue_switch(&sock, &["vm", "tap"]);
     let show = sw.ctl(&["show"]);
     assert_eq!(polled_by(&show, "vm:0"), Some(0), "{}", show["pmds"]);
     assert_eq!(polled_by(&show, "vm:1"), Some(0), "{}", show["pmds"]);
@@ -587,15 +593,7 @@ fn vm_with_two_cpus_sends_on_both_queue_pairs() {
     let _one = one_vm_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("vm.sock");
-    let (sw, ns, _tap) = switch_with(
-        TWO_PMDS,
-        &format!(
-            "type = \"dpdkvhostuser\"\npath = \"{}\"\nqueues = 2",
-            sock.display()
-        ),
-        TAP_QUEUES,
-        &["vm", "null", "tap"],
-    );
+    let (sw, ns, _tap) = two_queue_switch(&sock, &["vm", "null", "tap"]);
     let show = sw.ctl(&["show"]);
     assert_eq!(polled_by(&show, "vm:0"), Some(0), "{}", show["pmds"]);
     assert_eq!(polled_by(&show, "tap:0"), Some(0), "{}", show["pmds"]);

@@ -51,6 +51,15 @@ impl Table {
     }
 }
 
+/// Queue numbers as ethtool lists them ("0,1,3"), or "none".
+pub fn queue_list(queues: &[u16]) -> String {
+    if queues.is_empty() {
+        return "none".into();
+    }
+    let q: Vec<String> = queues.iter().map(u16::to_string).collect();
+    q.join(",")
+}
+
 pub fn show(r: &ShowReply) -> String {
     let mut out = format!(
         "ferroswitch {} ({}), pid {}, control core {}, hugepages: {}\n",
@@ -99,16 +108,11 @@ pub fn show(r: &ShowReply) -> String {
     for b in &r.bridges {
         for p in &b.ports {
             if let Some(q) = &p.tx_queues_enabled {
-                let q: Vec<String> = q.iter().map(u16::to_string).collect();
-                let q = if q.is_empty() {
-                    "none".into()
-                } else {
-                    q.join(",")
-                };
                 let _ = writeln!(
                     out,
-                    "port {}: the guest receives on tx queue(s) {q}",
-                    p.name
+                    "port {}: the guest receives on tx queue(s) {}",
+                    p.name,
+                    queue_list(q)
                 );
             }
         }

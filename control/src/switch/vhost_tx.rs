@@ -40,8 +40,7 @@ impl VhostTx {
 
     /// The enabled tx queues, for `ferroctl show`.
     pub(super) fn enabled_queues(&self) -> Vec<u16> {
-        let mask = self.enabled();
-        (0..64u16).filter(|&q| mask & (1u64 << q) != 0).collect()
+        queues_of(self.enabled())
     }
 
     /// The PMD that sends PMD `k`'s packets for this port, if not PMD `k`.
@@ -107,16 +106,9 @@ pub(super) fn drop_stranded(ports: &[SwitchPort], n_pmds: usize) {
 }
 
 /// "0,1" for the queues set in `mask`.
-fn queue_list(mask: u64) -> String {
-    let q: Vec<String> = (0..64)
-        .filter(|q| mask & (1u64 << q) != 0)
-        .map(|q: u32| q.to_string())
-        .collect();
-    if q.is_empty() {
-        "none".into()
-    } else {
-        q.join(",")
-    }
+/// The queues whose bits `mask` has set, in order.
+fn queues_of(mask: u64) -> Vec<u16> {
+    (0..64u16).filter(|&q| mask & (1u64 << q) != 0).collect()
 }
 
 impl SwitchView {
@@ -147,7 +139,7 @@ impl SwitchView {
             tracing::info!(
                 "port {}: the guest receives on tx queue(s) {}",
                 p.cfg.name,
-                queue_list(mask)
+                crate::mgmt::render::queue_list(&queues_of(mask))
             );
             reroute |=
                 (0..n_pmds).any(|k| tx_owner(before, n_pmds, k) != tx_owner(mask, n_pmds, k));
@@ -200,7 +192,8 @@ fn follow_guest(
 
 #[cfg(test)]
 mod tests {
-    use super::{follow_guest, queue_list};
+    use super::{follow_guest, queues_of};
+    use crate::mgmt::render::queue_list;
     use fastpath::dpdk::VhostQueueEvent;
     use std::cell::Cell;
 
@@ -263,9 +256,9 @@ mod tests {
 
     #[test]
     fn queue_lists_read_like_ethtool() {
-        assert_eq!(queue_list(0), "none");
-        assert_eq!(queue_list(0b1), "0");
-        assert_eq!(queue_list(0b1011), "0,1,3");
-        assert_eq!(queue_list(1 << 63), "63");
+        assert_eq!(queue_list(&queues_of(0)), "none");
+        assert_eq!(queue_list(&queues_of(0b1)), "0");
+        assert_eq!(queue_list(&queues_of(0b1011)), "0,1,3");
+        assert_eq!(queue_list(&queues_of(1 << 63)), "63");
     }
 }

@@ -324,6 +324,31 @@ fn switch_output_equals_pipeline_alone_across_rule_changes() {
         let out = sw.ctl_text(&["del-flows", "br0", &del]);
         assert!(out.status.success(), "{out:?}");
         model_apply(&model, std::slice::from_ref(&del), FlowModCommand::Delete);
+        // A rule on in_port alone over all the others for two rounds: its
+        // megaflows match whole bursts at once (one output, then two).
+        match round {
+            1 | 2 => {
+                let out = if round == 1 {
+                    "output:3"
+                } else {
+                    "output:2,output:3"
+                };
+                let rule = format!("table=0,priority=300,in_port=1,actions={out}");
+                let out = sw.ctl_text(&["add-flow", "br0", &rule]);
+                assert!(out.status.success(), "{out:?}");
+                model_apply(&model, &[rule], FlowModCommand::Add);
+            }
+            3 => {
+                let out = sw.ctl_text(&["del-flows", "br0", "table=0,in_port=1"]);
+                assert!(out.status.success(), "{out:?}");
+                model_apply(
+                    &model,
+                    &["table=0,in_port=1".into()],
+                    FlowModCommand::Delete,
+                );
+            }
+            _ => {}
+        }
         let pmd = sw.ctl(&["pmd-stats"]);
         revalidated_some_away |= pmd["pmds"][0]["megaflows_revalidated"].as_u64() > Some(0);
     }

@@ -136,6 +136,9 @@ fn masked_hash(key: &FlowKey, mask: &FlowMask, words: &MaskWords) -> u64 {
 struct Subtable {
     mask: FlowMask,
     words: MaskWords,
+    /// The mask has only fields that all packets of a burst share (see
+    /// [`FlowKey::ingress_invariant`]): one match stands for the burst.
+    invariant: bool,
     /// Slab indices of this subtable's megaflows, by masked-key hash.
     flows: HashTable<usize>,
     hits: u64,
@@ -314,6 +317,27 @@ impl MegaflowCache {
         st.words.iter().all(|i| k[i] & m[i] == v[i])
     }
 
+    /// Whether the megaflow at `idx` matches only on fields that every
+    /// packet of one (not decapsulated) rx burst has alike, so that it
+    /// matches all of them once it matches one.
+    #[inline]
+    pub fn matches_whole_burst(&self, idx: usize) -> bool {
+        self.get(idx)
+            .and_then(|mf| self.subtables.get(usize::from(mf.subtable)))
+            .is_some_and(|st| st.invariant)
+    }
+
+    /// Counts `n` hits found without a lookup (for subtable ranking).
+    #[inline]
+    pub fn count_subtable_hits(&mut self, idx: usize, n: u64) {
+        let Some(mf) = self.flows.get(idx).and_then(Option::as_ref) else {
+            return;
+        };
+        if let Some(st) = self.subtables.get_mut(usize::from(mf.subtable)) {
+            st.hits += n;
+        }
+    }
+
     /// Counts a hit found without a lookup (for subtable ranking).
     #[inline]
     pub fn count_subtable_hit(&mut self, idx: usize) {
@@ -363,6 +387,7 @@ impl MegaflowCache {
                 let st = Subtable {
                     mask: up.mask,
                     words: MaskWords::of(&up.mask),
+                    invariant: up.mask.is_subset_of(&FlowKey::ingress_invariant()),
                     flows: HashTable::new(),
                     hits: 0,
                 };
@@ -526,6 +551,33 @@ mod tests {
         mf.flush_credits();
         assert_eq!(c.0.load(Ordering::Relaxed), 2);
         assert_eq!(c.1.load(Ordering::Relaxed), 164);
+    }
+
+    #[test]
+    fn whole_burst_only_for_masks_of_fields_a_burst_shares() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let mut m = FlowKey::field_mask(Field::InPort);
+        m.or_assign(&FlowKey::field_mask(Field::Reg3));
+        m.or_assign(&FlowKey::field_mask(Field::TunnelId));
+        let by_port = cache.insert(&key(1, 5), &upcall(m, 2, c.clone()), 0);
+        // The same port, but also a header field: packets differ there.
+        let mut m = FlowKey::field_mask(Field::InPort);
+        m.or_assign(&FlowKey::field_mask(Field::EthType));
+        let by_type = cache.insert(&key(2, 5), &upcall(m, 2, c.clone()), 0);
+        let by_dst = cache.insert(
+            &key(3, 5),
+            &upcall(FlowKey::field_mask(Field::Ipv4Dst), 2, c),
+            0,
+        );
+        assert!(cache.matches_whole_burst(by_port.unwrap()));
+        assert!(!cache.matches_whole_burst(by_type.unwrap()));
+        assert!(!cache.matches_whole_burst(by_dst.unwrap()));
+        assert!(!cache.matches_whole_burst(99));
+        let inv = FlowKey::ingress_invariant();
+        assert!(FlowKey::field_mask(Field::InPort).is_subset_of(&inv));
+        assert!(!FlowKey::field_mask(Field::EthType).is_subset_of(&inv));
+        assert!(!FlowKey::field_mask(Field::VlanVid).is_subset_of(&inv));
     }
 
     /// A translator that only reports changes (`None`: it cannot tell).

@@ -243,6 +243,19 @@ impl Burst {
         Ok(())
     }
 
+    /// Moves packets from the front of `from` to the end of this burst, as
+    /// many as fit; the rest stay in `from`, in order. Returns how many
+    /// moved. (Ownership moves with the pointers; nothing is dereferenced.)
+    #[inline]
+    pub fn append(&mut self, from: &mut Burst) -> usize {
+        let n = from.len.min(BURST_SIZE - self.len);
+        self.bufs[self.len..self.len + n].copy_from_slice(&from.bufs[..n]);
+        self.len += n;
+        from.bufs.copy_within(n..from.len, 0);
+        from.len -= n;
+        n
+    }
+
     /// Takes every packet out, in order.
     #[inline]
     pub fn drain(&mut self) -> impl Iterator<Item = Mbuf> + '_ {

@@ -83,6 +83,32 @@ impl FlowKey {
         self.w.iter().all(|&x| x == 0)
     }
 
+    /// The fields that every packet of one rx burst (from one port, not
+    /// decapsulated) has alike on arrival: in_port, and the tunnel
+    /// metadata, registers and metadata, which start at zero.
+    pub fn ingress_invariant() -> FlowMask {
+        use Field as F;
+        let mut m = FlowKey::ZERO;
+        for f in [
+            F::InPort,
+            F::TunnelId,
+            F::TunIpv4Src,
+            F::TunIpv4Dst,
+            F::Metadata,
+            F::Reg0,
+            F::Reg1,
+            F::Reg2,
+            F::Reg3,
+            F::Reg4,
+            F::Reg5,
+            F::Reg6,
+            F::Reg7,
+        ] {
+            m.set(f, u128::MAX);
+        }
+        m
+    }
+
     /// A mask with every bit of field `f` set.
     pub fn field_mask(f: Field) -> FlowMask {
         let mut m = FlowKey::ZERO;

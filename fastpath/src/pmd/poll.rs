@@ -283,6 +283,7 @@ pub(super) fn run(
                 &mut t,
                 &mut governor,
                 start,
+                tunnel.is_none(),
             );
             // Every burst: those without the EMC measure the megaflow cache.
             emc.account(t.emc_lookups, t.emc_hits, t.tss_lookups, t.probes);
@@ -296,6 +297,11 @@ pub(super) fn run(
                     }
                 }
             }
+
+            // A whole burst of one megaflow with a single output (a train
+            // of one flow, or all flows under an in_port-only rule): one
+            // count and one copy of pointers.
+            send_whole_burst(&sc, stop_at, rx, cache, &mut tx, start, hit_list);
 
             // Phase 4: execute, in order; packets from `stop_at` on wait
             // for the next iteration (upcall budget used).
@@ -542,6 +548,7 @@ fn lookup_misses(
     t: &mut BurstTally,
     governor: &mut UpcallGovernor,
     now: u64,
+    same_meta: bool,
 ) -> usize {
     // The megaflow of the previous lookup, tried first while it keeps
     // matching: packets come in trains of one flow, and megaflows never
@@ -606,11 +613,87 @@ fn lookup_misses(
         if use_emc {
             emc.insert(sc.hashes[i], idx32);
         }
+        if same_meta && cache.matches_whole_burst(idx) {
+            let rest = (i + 1).min(n)..n;
+            let k = match (sc.found.get_mut(rest.clone()), sc.hashes.get(rest)) {
+                (Some(found), Some(hashes)) => {
+                    fill_rest(idx32, found, hashes, use_emc.then_some(&mut *emc))
+                }
+                _ => 0,
+            };
+            cache.count_subtable_hits(idx, k);
+            t.hits += k;
+            t.repeats += k;
+            t.tss_lookups += k;
+            return n;
+        }
         if !gave_up {
             last = Some(idx);
         }
     }
     n
+}
+
+/// Gives megaflow `idx` (which matches every packet of this burst) to
+/// the packets still missing one (and inserts them into `emc` if given);
+/// returns how many. Out of line and given only slices: it runs once per
+/// burst at most, and inlined, or given the burst's tallies, it slows the
+/// per-packet loops around it.
+#[inline(never)]
+fn fill_rest(idx: u32, found: &mut [u32], hashes: &[u64], mut emc: Option<&mut Emc>) -> u64 {
+    let mut k = 0u64;
+    for (f, &hash) in found.iter_mut().zip(hashes) {
+        if *f == MISS {
+            *f = idx;
+            k += 1;
+            if let Some(emc) = emc.as_deref_mut() {
+                emc.insert(hash, idx);
+            }
+        }
+    }
+    k
+}
+
+/// The megaflow and its single output port when all `n` packets of a
+/// burst of `len` (none waiting for the next iteration, none tunnelled)
+/// found the same megaflow and it only outputs to one port.
+/// Sends the burst whole if [`whole_burst_output`] allows (leaving `rx`
+/// empty). Out of line: inlined, it slows the per-packet loops of `run`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn send_whole_burst(
+    sc: &Classified,
+    n: usize,
+    rx: &mut Burst,
+    cache: &mut MegaflowCache,
+    tx: &mut TxStage<'_>,
+    now: u64,
+    hit_list: &mut Vec<usize>,
+) {
+    if let Some((idx, out)) = whole_burst_output(sc, n, rx.len(), cache) {
+        let bytes = rx.bytes();
+        count_run(cache, (idx, n as u64, bytes), now, hit_list);
+        tx.output_all(out, rx, bytes);
+    }
+}
+
+#[inline]
+fn whole_burst_output(
+    sc: &Classified,
+    n: usize,
+    len: usize,
+    cache: &MegaflowCache,
+) -> Option<(u32, u16)> {
+    let (found, outer) = (sc.found.get(..n)?, sc.outer.get(..n)?);
+    let &f = found.first()?;
+    if n != len || f >= TUNNEL_DROP {
+        return None;
+    }
+    if !found.iter().all(|&x| x == f) || outer.iter().any(|&o| o != 0) {
+        return None;
+    }
+    let mf = cache.get(f as usize)?;
+    (mf.single_output != NO_SINGLE_OUTPUT).then_some((f, mf.single_output))
 }
 
 /// Credits the pending hits of the megaflows in `list` to their OpenFlow

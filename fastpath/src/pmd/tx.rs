@@ -192,6 +192,30 @@ impl<'a> TxStage<'a> {
         }
     }
 
+    /// Queues every packet of `pkts` (`bytes` in all) for `port`: a whole
+    /// burst of one megaflow with a single output moves as one copy of
+    /// pointers instead of packet by packet.
+    #[inline]
+    pub(super) fn output_all(&mut self, port: u16, pkts: &mut Burst, bytes: u64) {
+        let o = usize::from(port);
+        let Some(buf) = self.bufs.get(o) else {
+            self.drops[DropReason::NoOutput as usize] += pkts.len() as u64;
+            pkts.clear();
+            return;
+        };
+        if buf.is_empty() {
+            self.dirty.push(port);
+        } else if buf.len() + pkts.len() > crate::dpdk::BURST_SIZE {
+            self.flush_port(o);
+            self.dirty.push(port);
+        }
+        if let (Some(buf), Some(b)) = (self.bufs.get_mut(o), self.bytes.get_mut(o)) {
+            // After a flush the batch is empty, and a burst fits whole.
+            buf.append(pkts);
+            *b += bytes;
+        }
+    }
+
     /// Adds this burst's drop tallies to the PMD counters; returns how many
     /// packets were dropped (for the input port's rx_dropped).
     pub(super) fn take_drops(&mut self) -> u64 {

@@ -9,7 +9,9 @@
 //! 3. EMC misses: tuple-space search in the megaflow cache, and an upcall
 //!    (pipeline translation, bounded per burst) on a miss there;
 //! 4. execute each packet's compiled actions into per-port tx batches,
-//!    counting hits once per run of packets of the same megaflow;
+//!    counting hits once per run of packets of the same megaflow (a burst
+//!    that is all one single-output megaflow moves to its port's batch in
+//!    one copy);
 //!
 //! then one tx burst per port, counters and OpenFlow credits.
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -540,8 +542,10 @@ fn classify(
 /// megaflow misses (at most [`MAX_UPCALLS_PER_BURST`], and only while the
 /// [`UpcallGovernor`] has cycles; later packets of a
 /// flow just translated find its new megaflow, so one flow costs one
-/// upcall). Returns the index of the first packet that must wait for the
-/// next iteration (`n` if none).
+/// upcall). When `same_meta` (the burst is not from a tunnel's underlay)
+/// and a megaflow matches on fields every packet of the burst shares, it
+/// is given to all the remaining packets at once. Returns the index of the
+/// first packet that must wait for the next iteration (`n` if none).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn lookup_misses(
@@ -660,9 +664,6 @@ fn fill_rest(idx: u32, found: &mut [u32], hashes: &[u64], mut emc: Option<&mut E
     k
 }
 
-/// The megaflow and its single output port when all `n` packets of a
-/// burst of `len` (none waiting for the next iteration, none tunnelled)
-/// found the same megaflow and it only outputs to one port.
 /// Sends the burst whole if [`whole_burst_output`] allows (leaving `rx`
 /// empty). Out of line: inlined, it slows the per-packet loops of `run`.
 #[inline(never)]
@@ -683,6 +684,9 @@ fn send_whole_burst(
     }
 }
 
+/// The megaflow and its single output port when all `n` packets of a
+/// burst of `len` (none waiting for the next iteration, none tunnelled)
+/// found the same megaflow and it only outputs to one port.
 #[inline]
 fn whole_burst_output(
     sc: &Classified,

@@ -283,12 +283,23 @@ $(fs_vxlan_toml)"
 
 # ------------------------------------------------------------ the generator
 pktgen() {  # mode out.json args...
-	local mode=$1 out=$2
+	local mode=$1 out=$2 try
 	shift 2
-	"$PG" "$mode" "${GEN_PORTS[@]}" "${STREAM[@]}" --core "$MAIN_CORE" --main-core "$MAIN_CORE" \
-		--file-prefix="$PG_PREFIX" --eal=--no-pci --eal=--log-level=*:error --line-rate-gbps 10 \
-		--json "$@" >"$out" 2>"${out%.json}.err" ||
-		{ tail -5 "${out%.json}.err" >&2; die "ferro-pktgen $mode failed (see ${out%.json}.err)"; }
+	# A memif server (OVS's, testpmd's) sometimes refuses a client that
+	# connects right after the previous run's client left: retry that,
+	# and only that, a few times.
+	for try in 1 2 3 4; do
+		"$PG" "$mode" "${GEN_PORTS[@]}" "${STREAM[@]}" --core "$MAIN_CORE" --main-core "$MAIN_CORE" \
+			--file-prefix="$PG_PREFIX" --eal=--no-pci --eal=--log-level=*:error --line-rate-gbps 10 \
+			--json "$@" >"$out" 2>"${out%.json}.err" && break
+		if ((try < 4)) && grep -q 'memif_connect_client(): Failed to connect socket' "${out%.json}.err"; then
+			log "   the memif peer refused the connection; again in 1 s"
+			sleep 1
+			continue
+		fi
+		tail -5 "${out%.json}.err" >&2
+		die "ferro-pktgen $mode failed (see ${out%.json}.err)"
+	done
 	# Ctrl-C reaches the generator first: it ends early and says so.
 	if grep -q '"interrupted": *true' "$out"; then log "interrupted"; exit 130; fi
 }

@@ -646,9 +646,8 @@ fn lookup_misses(
 
 /// Gives megaflow `idx` (which matches every packet of this burst) to
 /// the packets still missing one (and inserts them into `emc` if given);
-/// returns how many. Out of line and given only slices: it runs once per
-/// burst at most, and inlined, or given the burst's tallies, it slows the
-/// per-packet loops around it.
+/// returns how many. Out of line: it runs once per burst at most, and the
+/// PMD loop it would be inlined into is sensitive to code layout.
 #[inline(never)]
 fn fill_rest(idx: u32, found: &mut [u32], hashes: &[u64], mut emc: Option<&mut Emc>) -> u64 {
     let mut k = 0u64;
@@ -665,7 +664,7 @@ fn fill_rest(idx: u32, found: &mut [u32], hashes: &[u64], mut emc: Option<&mut E
 }
 
 /// Sends the burst whole if [`whole_burst_output`] allows (leaving `rx`
-/// empty). Out of line: inlined, it slows the per-packet loops of `run`.
+/// empty). Out of line, as [`fill_rest`].
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn send_whole_burst(

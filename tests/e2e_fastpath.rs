@@ -121,31 +121,9 @@ fn a_rule_on_in_port_alone_serves_whole_bursts() {
         let input = dir.path().join("in.pcap");
         pcap::write(&input, &frames);
         let (o2, o3) = (dir.path().join("o2.pcap"), dir.path().join("o3.pcap"));
-        let mut sw = Switch::start(&format!(
-            r#"
-[[bridge]]
-name = "br0"
-flows = ["table=0,priority=10,in_port=1,actions={actions}"]
-[[bridge.port]]
-name = "in"
-ofport = 1
-devargs = "{},rx_pcap={}"
-[[bridge.port]]
-name = "o2"
-ofport = 2
-devargs = "{},tx_pcap={}"
-[[bridge.port]]
-name = "o3"
-ofport = 3
-devargs = "{},tx_pcap={}"
-"#,
-            unique("net_pcap"),
-            input.display(),
-            unique("net_pcap"),
-            o2.display(),
-            unique("net_pcap"),
-            o3.display()
-        ));
+        let in_devargs = format!("{},rx_pcap={}", unique("net_pcap"), input.display());
+        let rule = format!("table=0,priority=10,in_port=1,actions={actions}");
+        let mut sw = Switch::with_pcap_outputs(&[rule], &in_devargs, &o2, &o3);
         sw.wait_port_stats("o2", "the good frames sent", |s| s["tx_packets"] == 300);
         let flows = sw.ctl(&["dump-flows", "br0"]);
         let rule = &flows["flows"][0];

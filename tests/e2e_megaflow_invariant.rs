@@ -168,36 +168,6 @@ fn model_outputs(p: &Pipeline, frames: &[Vec<u8>], out: &mut BTreeMap<u32, Vec<V
     }
 }
 
-/// A switch with `flows`, input port 1 from `in_devargs` and outputs 2
-/// and 3 written to the pcap files `o2` and `o3`.
-fn start_switch(flows: &[String], in_devargs: &str, o2: &Path, o3: &Path) -> Switch {
-    let flows_toml: Vec<String> = flows.iter().map(|f| format!("{f:?}")).collect();
-    Switch::start(&format!(
-        r#"
-[[bridge]]
-name = "br0"
-flows = [{}]
-[[bridge.port]]
-name = "in"
-ofport = 1
-devargs = "{in_devargs}"
-[[bridge.port]]
-name = "o2"
-ofport = 2
-devargs = "{},tx_pcap={}"
-[[bridge.port]]
-name = "o3"
-ofport = 3
-devargs = "{},tx_pcap={}"
-"#,
-        flows_toml.join(", "),
-        unique("net_pcap"),
-        o2.display(),
-        unique("net_pcap"),
-        o3.display()
-    ))
-}
-
 #[test]
 fn switch_output_equals_pipeline_alone() {
     for seed in [0x9e37_79b9_7f4a_7c15u64, 42, 7] {
@@ -211,7 +181,7 @@ fn switch_output_equals_pipeline_alone() {
         pcap::write(&input, &frames);
         let (o2, o3) = (dir.path().join("o2.pcap"), dir.path().join("o3.pcap"));
         let in_devargs = format!("{},rx_pcap={}", unique("net_pcap"), input.display());
-        let mut sw = start_switch(&flows, &in_devargs, &o2, &o3);
+        let mut sw = Switch::with_pcap_outputs(&flows, &in_devargs, &o2, &o3);
         sw.wait_port_stats("in", "all frames received", |s| {
             s["rx_packets"] == frames.len() as u64
         });
@@ -287,7 +257,7 @@ fn switch_output_equals_pipeline_alone_across_rule_changes() {
     let (o2, o3) = (dir.path().join("o2.pcap"), dir.path().join("o3.pcap"));
     let iface = unique("fsmi");
     let in_devargs = format!("{},iface={iface}", unique("net_tap"));
-    let mut sw = start_switch(&flows, &in_devargs, &o2, &o3);
+    let mut sw = Switch::with_pcap_outputs(&flows, &in_devargs, &o2, &o3);
     // No kernel chatter (IPv6 DAD, router solicitations) on the tap.
     let sh = |cmd: &str| {
         let ok = std::process::Command::new("sh")

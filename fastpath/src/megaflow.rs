@@ -338,17 +338,6 @@ impl MegaflowCache {
         }
     }
 
-    /// Counts a hit found without a lookup (for subtable ranking).
-    #[inline]
-    pub fn count_subtable_hit(&mut self, idx: usize) {
-        let Some(mf) = self.flows.get(idx).and_then(Option::as_ref) else {
-            return;
-        };
-        if let Some(st) = self.subtables.get_mut(usize::from(mf.subtable)) {
-            st.hits += 1;
-        }
-    }
-
     /// Starts loading the megaflow at `idx` (e.g. an EMC candidate about
     /// to be verified).
     #[inline]

@@ -55,6 +55,42 @@ impl Switch {
         Self::start_with_switch("pmd_cores = [1]\n", config)
     }
 
+    /// Bridge br0 with `flows` (ovs-ofctl syntax), input port 1 ("in") from
+    /// `in_devargs`, and outputs 2 ("o2") and 3 ("o3") written to the pcap
+    /// files `o2` and `o3`.
+    pub fn with_pcap_outputs(
+        flows: &[String],
+        in_devargs: &str,
+        o2: &std::path::Path,
+        o3: &std::path::Path,
+    ) -> Switch {
+        let flows_toml: Vec<String> = flows.iter().map(|f| format!("{f:?}")).collect();
+        Switch::start(&format!(
+            r#"
+[[bridge]]
+name = "br0"
+flows = [{}]
+[[bridge.port]]
+name = "in"
+ofport = 1
+devargs = "{in_devargs}"
+[[bridge.port]]
+name = "o2"
+ofport = 2
+devargs = "{},tx_pcap={}"
+[[bridge.port]]
+name = "o3"
+ofport = 3
+devargs = "{},tx_pcap={}"
+"#,
+            flows_toml.join(", "),
+            unique("net_pcap"),
+            o2.display(),
+            unique("net_pcap"),
+            o3.display()
+        ))
+    }
+
     pub fn start_with_switch(switch_keys: &str, config: &str) -> Switch {
         let dir = tempfile::tempdir().expect("tempdir");
         let prefix = unique("fst");

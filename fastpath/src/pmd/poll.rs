@@ -575,7 +575,7 @@ fn lookup_misses(
             if !cache.matches(prev, key) {
                 gave_up = true;
             } else {
-                cache.count_subtable_hit(prev);
+                cache.count_subtable_hits(prev, 1);
                 t.hits += 1;
                 t.repeats += 1;
                 t.tss_lookups += 1;

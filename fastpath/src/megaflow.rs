@@ -14,23 +14,25 @@ use crate::upcall::{FlowCredit, PipelineChange, Translator, Upcall};
 /// the cache: re-translating the flows that come back is cheaper.
 const MAX_REVALIDATION_CHECKS: usize = 4_000_000;
 
+/// Key words kept in a megaflow's first cache line: words 0-4 hold in_port,
+/// L2, IPv4 and L4 (`flow::field`), all a typical mask needs.
+const HEAD_WORDS: usize = 5;
+
 /// A cached translation.
 ///
 /// Laid out for the PMD's per-packet work: the first cache line holds all
-/// that executing and counting a hit reads or writes (counters, actions,
-/// the single output port); the key, read when verifying an EMC or
-/// subtable match, follows; what only revalidation and crediting need
-/// comes last. With many flows the megaflows do not fit the L2 cache, and
-/// each line touched per packet is a miss.
+/// that verifying, counting and (for a single output) executing a hit
+/// reads or writes: the pending counters, the single output port, the
+/// subtable (for the mask) and the key's first words. With many flows the
+/// megaflows do not fit the L2 cache and each line touched per packet is a
+/// miss, so a hit on a typical mask touches one line. The rest of the key,
+/// the action program, the credited totals and what revalidation needs
+/// come after it.
 #[repr(C, align(64))]
 pub struct Megaflow {
-    pub packets: u64,
-    pub bytes: u64,
-    /// Hits not yet credited to the OpenFlow entries.
+    /// Hits not yet credited to the OpenFlow entries (or to `packets`).
     pending_packets: u64,
     pending_bytes: u64,
-    pub last_used_tsc: u64,
-    pub actions: Arc<[DpAction]>,
     /// The output port when the actions are a single output (the common
     /// program), else [`NO_SINGLE_OUTPUT`]: executed without reading
     /// `actions`, which live elsewhere.
@@ -40,8 +42,18 @@ pub struct Megaflow {
     subtable: u16,
     /// Whether its actions push a tunnel header (into the headroom).
     pub encapsulates: bool,
-    /// `key & mask` of the packet that made it.
-    pub key: FlowKey,
+    /// `key & mask` of the packet that made it: words 0..HEAD_WORDS here,
+    /// the others in `key_tail`.
+    key_head: [u64; HEAD_WORDS],
+    key_tail: [u64; FLOW_WORDS - HEAD_WORDS],
+    pub actions: Arc<[DpAction]>,
+    /// Packets and bytes credited so far (`packets()` adds the pending).
+    packets: u64,
+    bytes: u64,
+    /// When hits were last credited: the PMD credits every 100 ms, so this
+    /// is the last use to within that (a megaflow with pending hits was
+    /// used since).
+    last_used_tsc: u64,
     credits: Arc<[Arc<dyn FlowCredit>]>,
     /// OpenFlow tables its translation looked up (`upcall::table_bit`).
     tables: u64,
@@ -49,47 +61,91 @@ pub struct Megaflow {
     ports: u64,
 }
 
+// The per-packet fields fill exactly the first line.
+const _: () = assert!(std::mem::offset_of!(Megaflow, key_tail) == 64);
+
 /// `Megaflow::single_output` when the actions are anything else.
 pub const NO_SINGLE_OUTPUT: u16 = u16::MAX;
 
 impl Megaflow {
     /// Counts one packet; credited to the flow entries by `flush_credits`.
     /// Returns true for the first pending hit (the caller remembers to
-    /// flush this megaflow's credits at the end of the burst).
+    /// flush this megaflow's credits later).
     #[inline]
-    pub fn hit(&mut self, bytes: u64, now_tsc: u64) -> bool {
-        let first = self.pending_packets == 0;
-        self.packets += 1;
-        self.bytes += bytes;
-        self.pending_packets += 1;
-        self.pending_bytes += bytes;
-        self.last_used_tsc = now_tsc;
-        first
+    pub fn hit(&mut self, bytes: u64) -> bool {
+        self.hit_n(1, bytes)
     }
 
     /// Counts `packets` packets of `bytes` bytes in all (a burst's run of
     /// packets for this megaflow); like [`Megaflow::hit`].
     #[inline]
-    pub fn hit_n(&mut self, packets: u64, bytes: u64, now_tsc: u64) -> bool {
+    pub fn hit_n(&mut self, packets: u64, bytes: u64) -> bool {
         let first = self.pending_packets == 0;
-        self.packets += packets;
-        self.bytes += bytes;
         self.pending_packets += packets;
         self.pending_bytes += bytes;
-        self.last_used_tsc = now_tsc;
         first
     }
 
-    /// Passes pending hits to the OpenFlow entries' counters.
-    pub fn flush_credits(&mut self) {
+    /// Passes pending hits to the OpenFlow entries' counters and to the
+    /// megaflow's own totals; `now_tsc` becomes its last use.
+    pub fn flush_credits(&mut self, now_tsc: u64) {
         if self.pending_packets == 0 {
             return;
         }
         for c in self.credits.iter() {
             c.credit(self.pending_packets, self.pending_bytes);
         }
+        self.packets += self.pending_packets;
+        self.bytes += self.pending_bytes;
+        self.last_used_tsc = now_tsc;
         self.pending_packets = 0;
         self.pending_bytes = 0;
+    }
+
+    /// Packets it has matched, credited or not.
+    pub fn packets(&self) -> u64 {
+        self.packets + self.pending_packets
+    }
+
+    /// Bytes it has matched, credited or not.
+    pub fn bytes(&self) -> u64 {
+        self.bytes + self.pending_bytes
+    }
+
+    /// TSC of its last use as far as known: `now_tsc` while hits are
+    /// pending (they came after the last crediting).
+    pub fn last_used_tsc(&self, now_tsc: u64) -> u64 {
+        if self.pending_packets > 0 {
+            now_tsc
+        } else {
+            self.last_used_tsc
+        }
+    }
+
+    /// `key & mask` of the packet that made it.
+    pub fn key(&self) -> FlowKey {
+        let mut k = FlowKey::ZERO;
+        let w = k.words_mut();
+        w[..HEAD_WORDS].copy_from_slice(&self.key_head);
+        w[HEAD_WORDS..].copy_from_slice(&self.key_tail);
+        k
+    }
+
+    /// Word `i` of its key (0 past the end).
+    #[inline(always)]
+    fn key_word(&self, i: usize) -> u64 {
+        match i.checked_sub(HEAD_WORDS) {
+            None => self.key_head.get(i).copied().unwrap_or(0),
+            Some(t) => self.key_tail.get(t).copied().unwrap_or(0),
+        }
+    }
+
+    /// Whether `key` under `st`'s mask equals its key (on the mask's
+    /// words only).
+    #[inline(always)]
+    fn matches_masked(&self, key: &FlowKey, st: &Subtable) -> bool {
+        let (k, m) = (key.words(), st.mask.words());
+        st.words.iter().all(|i| k[i] & m[i] == self.key_word(i))
     }
 }
 
@@ -194,7 +250,7 @@ impl MegaflowCache {
 
     /// Drops every megaflow (crediting pending hits first).
     pub fn clear(&mut self) {
-        self.flush_all_credits();
+        self.flush_all_credits(0);
         self.subtables.clear();
         self.order.clear();
         self.flows.clear();
@@ -238,7 +294,7 @@ impl MegaflowCache {
         self.retain(|mask, mf| {
             !changes
                 .iter()
-                .any(|c| c.affects(&mf.key, mask, mf.tables, mf.ports))
+                .any(|c| c.affects(&mf.key(), mask, mf.tables, mf.ports))
         })
     }
 
@@ -258,7 +314,7 @@ impl MegaflowCache {
                     .is_some_and(|m| !keep(&mask, m));
                 if go {
                     if let Some(Some(mut m)) = flows.get_mut(idx).map(Option::take) {
-                        m.flush_credits();
+                        m.flush_credits(0);
                         *encapsulating = encapsulating.saturating_sub(usize::from(m.encapsulates));
                     }
                     free.push(idx);
@@ -288,12 +344,11 @@ impl MegaflowCache {
             };
             probes += 1;
             let h = masked_hash(key, &st.mask, &st.words);
-            let (k, m) = (key.words(), st.mask.words());
             let found = st.flows.find(h, |&idx| {
                 flows
                     .get(idx)
                     .and_then(Option::as_ref)
-                    .is_some_and(|mf| st.words.iter().all(|i| k[i] & m[i] == mf.key.words()[i]))
+                    .is_some_and(|mf| mf.matches_masked(key, st))
             });
             if let Some(&idx) = found {
                 st.hits += 1;
@@ -313,8 +368,7 @@ impl MegaflowCache {
         let Some(st) = self.subtables.get(usize::from(mf.subtable)) else {
             return false;
         };
-        let (k, m, v) = (key.words(), st.mask.words(), mf.key.words());
-        st.words.iter().all(|i| k[i] & m[i] == v[i])
+        mf.matches_masked(key, st)
     }
 
     /// Whether the megaflow at `idx` matches only on fields that every
@@ -343,8 +397,9 @@ impl MegaflowCache {
     #[inline]
     pub fn prefetch(&self, idx: usize) {
         // The slot's address only: reading it would wait for the miss.
+        // Its first line is what a hit on a typical mask reads.
         if let Some(slot) = self.flows.get(idx) {
-            crate::dpdk::prefetch_all(slot);
+            crate::dpdk::prefetch_ref(slot);
         }
     }
 
@@ -406,7 +461,7 @@ impl MegaflowCache {
             flows
                 .get(i)
                 .and_then(Option::as_ref)
-                .is_some_and(|m| m.key == masked)
+                .is_some_and(|m| m.key() == masked)
         }) {
             return Some(idx);
         }
@@ -414,8 +469,10 @@ impl MegaflowCache {
             [DpAction::Output(port)] if port != NO_SINGLE_OUTPUT => port,
             _ => NO_SINGLE_OUTPUT,
         };
+        let (head, tail) = masked.words().split_at(HEAD_WORDS);
         let mf = Megaflow {
-            key: masked,
+            key_head: head.try_into().unwrap_or_default(),
+            key_tail: tail.try_into().unwrap_or_default(),
             actions: up.actions.clone(),
             credits: up.credits.clone(),
             packets: 0,
@@ -448,16 +505,17 @@ impl MegaflowCache {
         Some(idx)
     }
 
-    /// Credits every megaflow's pending hits.
-    pub fn flush_all_credits(&mut self) {
+    /// Credits every megaflow's pending hits (at `now_tsc`).
+    pub fn flush_all_credits(&mut self, now_tsc: u64) {
         for mf in self.flows.iter_mut().flatten() {
-            mf.flush_credits();
+            mf.flush_credits(now_tsc);
         }
     }
 
-    /// Removes megaflows unused since `before_tsc`.
+    /// Removes megaflows unused since `before_tsc` (one with pending hits
+    /// was used since the last crediting, so it stays).
     pub fn expire(&mut self, before_tsc: u64) -> usize {
-        self.retain(|_, m| m.last_used_tsc >= before_tsc)
+        self.retain(|_, m| m.pending_packets > 0 || m.last_used_tsc >= before_tsc)
     }
 
     /// Orders subtables by hits (most first) so lookups probe fewer.
@@ -534,10 +592,13 @@ mod tests {
         assert_eq!(probes, 1);
         assert_eq!(cache.lookup(&key(2, 5)).0, None);
         let mf = cache.get_mut(i).unwrap();
-        mf.hit(64, 1);
-        mf.hit(100, 2);
+        mf.hit(64);
+        mf.hit(100);
         assert_eq!(mf.actions.as_ref(), &[DpAction::Output(2)]);
-        mf.flush_credits();
+        assert_eq!((mf.packets(), mf.bytes()), (2, 164));
+        assert_eq!(mf.last_used_tsc(7), 7, "hits pending: used just now");
+        mf.flush_credits(5);
+        assert_eq!((mf.packets(), mf.bytes(), mf.last_used_tsc(7)), (2, 164, 5));
         assert_eq!(c.0.load(Ordering::Relaxed), 2);
         assert_eq!(c.1.load(Ordering::Relaxed), 164);
     }
@@ -598,7 +659,7 @@ mod tests {
         let i = cache
             .insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 0)
             .unwrap();
-        cache.get_mut(i).unwrap().hit(64, 1);
+        cache.get_mut(i).unwrap().hit(64);
         assert_eq!(cache.revalidate(1, &unknown), None);
         assert_eq!(cache.revalidate(2, &unknown), Some(1));
         assert!(cache.is_empty());
@@ -733,6 +794,46 @@ mod tests {
         assert_eq!(cache.lookup(&key(3, 42)).0, Some(d));
         assert_eq!(cache.lookup(&key(2, 7)).0, Some(b));
         assert_eq!(cache.iter().count(), 2);
+    }
+
+    #[test]
+    fn last_use_is_the_crediting_and_pending_hits_keep_a_megaflow() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let a = cache
+            .insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 10)
+            .unwrap();
+        // Hit after its creation but not credited yet: in use.
+        cache.get_mut(a).unwrap().hit(60);
+        assert_eq!(cache.expire(50), 0, "pending hits: used since");
+        cache.get_mut(a).unwrap().flush_credits(40);
+        assert_eq!(cache.get(a).unwrap().last_used_tsc(99), 40);
+        assert_eq!(cache.expire(40), 0);
+        assert_eq!(cache.expire(41), 1, "idle since its crediting at 40");
+        assert_eq!(c.0.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn key_words_past_the_first_line_match_and_come_back() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        let mut mask = FlowKey::field_mask(Field::InPort);
+        mask.or_assign(&FlowKey::field_mask(Field::TunnelId));
+        mask.or_assign(&FlowKey::field_mask(Field::Ipv6Dst));
+        let mut k = key(1, 5);
+        k.set(Field::TunnelId, 42);
+        k.set(Field::Ipv6Dst, 0x2001_0db8 << 96 | 7);
+        let i = cache.insert(&k, &upcall(mask, 2, c), 0).unwrap();
+        assert!(cache.get(i).unwrap().key() == k.masked(&mask));
+        assert_eq!(cache.lookup(&k).0, Some(i));
+        assert!(cache.matches(i, &k));
+        let mut other = k;
+        other.set(Field::Ipv6Dst, 8);
+        assert!(!cache.matches(i, &other));
+        assert_eq!(cache.lookup(&other).0, None);
+        other = k;
+        other.set(Field::TunnelId, 43);
+        assert!(!cache.matches(i, &other));
     }
 
     #[test]

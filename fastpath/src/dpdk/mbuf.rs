@@ -162,19 +162,6 @@ pub fn prefetch_ref<T>(r: &T) {
     prefetch((r as *const T).cast());
 }
 
-/// Hints the CPU to load every cache line of `*r` (up to 4): for an
-/// object read in several places soon (a megaflow: its counters and its
-/// key).
-#[inline(always)]
-pub fn prefetch_all<T>(r: &T) {
-    let p = (r as *const T).cast::<u8>();
-    let lines = std::mem::size_of::<T>().div_ceil(64).min(4);
-    for i in 0..lines {
-        // wrapping_add: address arithmetic only, within the object.
-        prefetch(p.wrapping_add(i * 64));
-    }
-}
-
 #[inline(always)]
 fn prefetch(p: *const u8) {
     #[cfg(target_arch = "x86_64")]

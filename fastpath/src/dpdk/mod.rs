@@ -14,7 +14,7 @@ mod mempool;
 mod port;
 
 pub use eal::{rdtsc, tsc_hz, Eal, LcoreRegistration};
-pub use mbuf::{prefetch_all, prefetch_ref, Burst, Mbuf, BURST_SIZE};
+pub use mbuf::{prefetch_ref, Burst, Mbuf, BURST_SIZE};
 pub use mempool::Mempool;
 pub use port::{EthStats, Link, Port, PortSetup, RxQueue, TxQueue, VhostQueueEvent};
 

@@ -308,7 +308,7 @@ pub(super) fn run(
             // A whole burst of one megaflow with a single output (a train
             // of one flow, or all flows under an in_port-only rule): one
             // count and one copy of pointers.
-            send_whole_burst(&sc, stop_at, rx, cache, &mut tx, start, hit_list);
+            send_whole_burst(&sc, stop_at, rx, cache, &mut tx, hit_list);
 
             // Phase 4: execute, in order; packets from `stop_at` on wait
             // for the next iteration (upcall budget used).
@@ -360,7 +360,7 @@ pub(super) fn run(
                             run.1 += 1;
                             run.2 += len;
                         } else {
-                            count_run(cache, run, start, hit_list);
+                            count_run(cache, run, hit_list);
                             run = (idx, 1, len);
                         }
                         let mf = cache.get(idx as usize)?;
@@ -373,11 +373,11 @@ pub(super) fn run(
                     }
                 }
             });
-            count_run(cache, run, start, hit_list);
+            count_run(cache, run, hit_list);
             sc.uncached.clear();
             tx.flush();
             if hit_list.len() + BURST_SIZE > hit_list.capacity() {
-                credit(cache, hit_list);
+                credit(cache, hit_list, start);
             }
             let dropped = tx.take_drops() + t.malformed;
             if dropped > 0 {
@@ -405,7 +405,7 @@ pub(super) fn run(
         if asked != credit_epoch || start.wrapping_sub(credited_at) > credit_period {
             credited_at = start;
             for (cache, list) in caches.iter_mut().zip(pending.iter_mut()) {
-                credit(cache, list);
+                credit(cache, list, start);
             }
             if asked != credit_epoch {
                 credit_epoch = asked;
@@ -429,7 +429,7 @@ pub(super) fn run(
         }
     }
     for c in &mut caches {
-        c.flush_all_credits();
+        c.flush_all_credits(rdtsc());
     }
 }
 
@@ -673,12 +673,11 @@ fn send_whole_burst(
     rx: &mut Burst,
     cache: &mut MegaflowCache,
     tx: &mut TxStage<'_>,
-    now: u64,
     hit_list: &mut Vec<usize>,
 ) {
     if let Some((idx, out)) = whole_burst_output(sc, n, rx.len(), cache) {
         let bytes = rx.bytes();
-        count_run(cache, (idx, n as u64, bytes), now, hit_list);
+        count_run(cache, (idx, n as u64, bytes), hit_list);
         tx.output_all(out, rx, bytes);
     }
 }
@@ -706,11 +705,11 @@ fn whole_burst_output(
 }
 
 /// Credits the pending hits of the megaflows in `list` to their OpenFlow
-/// entries, and empties it.
-fn credit(cache: &mut MegaflowCache, list: &mut Vec<usize>) {
+/// entries (`now` becomes their last use), and empties it.
+fn credit(cache: &mut MegaflowCache, list: &mut Vec<usize>, now: u64) {
     for i in list.drain(..) {
         if let Some(mf) = cache.get_mut(i) {
-            mf.flush_credits();
+            mf.flush_credits(now);
         }
     }
 }
@@ -718,12 +717,12 @@ fn credit(cache: &mut MegaflowCache, list: &mut Vec<usize>) {
 /// Counts a run of packets of one megaflow (`(index, packets, bytes)`);
 /// remembers megaflows whose credits need flushing at the burst's end.
 #[inline]
-fn count_run(cache: &mut MegaflowCache, run: (u32, u64, u64), now: u64, hit_list: &mut Vec<usize>) {
+fn count_run(cache: &mut MegaflowCache, run: (u32, u64, u64), hit_list: &mut Vec<usize>) {
     if run.1 == 0 {
         return;
     }
     if let Some(mf) = cache.get_mut(run.0 as usize) {
-        if mf.hit_n(run.1, run.2, now) {
+        if mf.hit_n(run.1, run.2) {
             hit_list.push(run.0 as usize);
         }
     }
@@ -832,11 +831,11 @@ fn answer(
                 .flat_map(|(b, c)| {
                     c.iter().map(move |(mask, m)| MegaflowDump {
                         bridge: b as u16,
-                        key: m.key,
+                        key: m.key(),
                         mask: *mask,
-                        packets: m.packets,
-                        bytes: m.bytes,
-                        idle_tsc: now.saturating_sub(m.last_used_tsc),
+                        packets: m.packets(),
+                        bytes: m.bytes(),
+                        idle_tsc: now.saturating_sub(m.last_used_tsc(now)),
                         actions: m.actions.clone(),
                     })
                 })

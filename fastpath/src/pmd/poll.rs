@@ -22,7 +22,7 @@ use super::PmdSpec;
 use crate::actions::{execute, DropReason, ExecContext, Outputs};
 use crate::datapath::SharedDatapath;
 use crate::dpdk::{rdtsc, tsc_hz, Burst, RxQueue, BURST_SIZE};
-use crate::emc::{flow_hash, rss_flow_hash, Emc};
+use crate::emc::{flow_hash, flow_hash_ipv4, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
 use crate::megaflow::{MegaflowCache, NO_SINGLE_OUTPUT};
 use crate::parse::{parse, parse_into, PacketLayout, PacketMeta};
@@ -484,6 +484,15 @@ fn classify(
                 // The NIC hashed the outer headers of a tunnel packet.
                 Some(rss) if outer == 0 && l3 != crate::parse::L3Kind::None => {
                     rss_flow_hash(rss, pmeta.in_port)
+                }
+                // IPv4 fields all live in words 0-4, and only tunnel
+                // metadata would be past them (`flow::field`).
+                _ if l3 == crate::parse::L3Kind::Ipv4
+                    && pmeta.tun_id == 0
+                    && pmeta.tun_src == 0
+                    && pmeta.tun_dst == 0 =>
+                {
+                    flow_hash_ipv4(key)
                 }
                 _ => flow_hash(key),
             };

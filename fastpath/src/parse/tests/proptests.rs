@@ -51,6 +51,21 @@ fn check_invariants(pkt: &[u8]) -> Result<(), TestCaseError> {
         }
     }
 
+    // IPv4 fields all live in words 0-4: past them, an IPv4 packet's key
+    // has only the tunnel metadata (the PMD then hashes words 0-4 alone,
+    // `emc::flow_hash_ipv4`).
+    if layout.l3 == L3Kind::Ipv4 {
+        let mut k = key;
+        for f in [F::TunnelId, F::TunIpv4Src, F::TunIpv4Dst] {
+            k.set(f, 0);
+        }
+        prop_assert!(
+            k.words()[5..].iter().all(|&w| w == 0),
+            "IPv4 key past word 4: {:?}",
+            k
+        );
+    }
+
     let frag = key.get(F::IpFrag);
     prop_assert!(frag == 0 || frag == 1 || frag == 3, "ip_frag {}", frag);
     if frag == 3 {

@@ -45,8 +45,10 @@ pub struct Megaflow {
     /// `key & mask` of the packet that made it: words 0..HEAD_WORDS here,
     /// the others in `key_tail`.
     key_head: [u64; HEAD_WORDS],
-    key_tail: [u64; FLOW_WORDS - HEAD_WORDS],
+    /// The program when it is not a single output: first in the second
+    /// line, which [`MegaflowCache::prefetch_program`] loads.
     pub actions: Arc<[DpAction]>,
+    key_tail: [u64; FLOW_WORDS - HEAD_WORDS],
     /// Packets and bytes credited so far (`packets()` adds the pending).
     packets: u64,
     bytes: u64,
@@ -61,8 +63,11 @@ pub struct Megaflow {
     ports: u64,
 }
 
-// The per-packet fields fill exactly the first line.
-const _: () = assert!(std::mem::offset_of!(Megaflow, key_tail) == 64);
+// The per-packet fields fill exactly the first line; the program starts
+// the second; a slot (`Option<Megaflow>`) has no tag before the megaflow,
+// so prefetching the slot's lines prefetches the megaflow's.
+const _: () = assert!(std::mem::offset_of!(Megaflow, actions) == 64);
+const _: () = assert!(std::mem::size_of::<Option<Megaflow>>() == std::mem::size_of::<Megaflow>());
 
 /// `Megaflow::single_output` when the actions are anything else.
 pub const NO_SINGLE_OUTPUT: u16 = u16::MAX;
@@ -292,9 +297,10 @@ impl MegaflowCache {
             return n;
         }
         self.retain(|mask, mf| {
+            let key = mf.key();
             !changes
                 .iter()
-                .any(|c| c.affects(&mf.key(), mask, mf.tables, mf.ports))
+                .any(|c| c.affects(&key, mask, mf.tables, mf.ports))
         })
     }
 
@@ -392,14 +398,26 @@ impl MegaflowCache {
         }
     }
 
-    /// Starts loading the megaflow at `idx` (e.g. an EMC candidate about
-    /// to be verified).
+    /// Starts loading the first line of the megaflow at `idx` (an EMC
+    /// candidate about to be verified): all that verifying a mask on
+    /// words 0-4 and counting a hit read.
     #[inline]
     pub fn prefetch(&self, idx: usize) {
         // The slot's address only: reading it would wait for the miss.
-        // Its first line is what a hit on a typical mask reads.
         if let Some(slot) = self.flows.get(idx) {
             crate::dpdk::prefetch_ref(slot);
+        }
+    }
+
+    /// Starts loading the program of the megaflow at `idx` when it is not
+    /// a single output (called once a lookup has read its first line, so
+    /// that executing does not wait for a second miss).
+    #[inline]
+    pub fn prefetch_program(&self, idx: usize) {
+        if let Some(mf) = self.get(idx) {
+            if mf.single_output == NO_SINGLE_OUTPUT {
+                crate::dpdk::prefetch_ref(&mf.actions);
+            }
         }
     }
 

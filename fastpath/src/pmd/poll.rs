@@ -480,20 +480,18 @@ fn classify(
         }
         sc.found[j] = MISS;
         if use_emc {
+            // IPv4 fields all live in words 0-4, and only tunnel metadata
+            // would be past them (`flow::field`).
+            let head_only = l3 == crate::parse::L3Kind::Ipv4
+                && pmeta.tun_id == 0
+                && pmeta.tun_src == 0
+                && pmeta.tun_dst == 0;
             let hash = match m.rss_hash() {
                 // The NIC hashed the outer headers of a tunnel packet.
                 Some(rss) if outer == 0 && l3 != crate::parse::L3Kind::None => {
                     rss_flow_hash(rss, pmeta.in_port)
                 }
-                // IPv4 fields all live in words 0-4, and only tunnel
-                // metadata would be past them (`flow::field`).
-                _ if l3 == crate::parse::L3Kind::Ipv4
-                    && pmeta.tun_id == 0
-                    && pmeta.tun_src == 0
-                    && pmeta.tun_dst == 0 =>
-                {
-                    flow_hash_ipv4(key)
-                }
+                _ if head_only => flow_hash_ipv4(key),
                 _ => flow_hash(key),
             };
             sc.hashes[j] = hash;
@@ -629,6 +627,7 @@ fn lookup_misses(
             continue;
         };
         sc.found[i] = idx32;
+        cache.prefetch_program(idx);
         if use_emc {
             emc.insert(sc.hashes[i], idx32);
         }

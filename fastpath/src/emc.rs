@@ -28,7 +28,7 @@
 //!   in [`SAMPLE_EVERY`] to notice when it would pay again
 //!   (`h × P ≥ 2.5`), and an EMC in use steps aside one burst in
 //!   [`BYPASS_EVERY`] to let the megaflow cache alone measure `P`.
-use crate::flow::{FlowKey, FLOW_WORDS};
+use crate::flow::{FlowKey, FLOW_WORDS, HOT_WORDS};
 
 /// Entries per bucket (one 64-byte line of 32-bit signatures and indices).
 pub const WAYS: usize = 8;
@@ -232,10 +232,10 @@ pub fn flow_hash(key: &FlowKey) -> u64 {
     let w = key.words();
     // The rest is all zeros for most traffic (IPv4, no tunnel): an OR of
     // the words (vector instructions) decides whether to fold them.
-    let tail = w.get(5..).unwrap_or_default();
+    let tail = w.get(HOT_WORDS..).unwrap_or_default();
     let mut rest = 0u64;
     if tail.iter().fold(0, |a, &x| a | x) != 0 {
-        for (i, &x) in w.iter().enumerate().take(FLOW_WORDS).skip(5) {
+        for (i, &x) in w.iter().enumerate().take(FLOW_WORDS).skip(HOT_WORDS) {
             rest ^= x.rotate_left((i as u32) * 7);
         }
     }
@@ -252,7 +252,7 @@ pub fn flow_hash_ipv4(key: &FlowKey) -> u64 {
 
 #[inline(always)]
 fn mix(key: &FlowKey, rest: u64) -> u64 {
-    const MUL: [u64; 5] = [
+    const MUL: [u64; HOT_WORDS] = [
         0x9e37_79b9_7f4a_7c15,
         0xc2b2_ae3d_27d4_eb4f,
         0x1656_67b1_9e37_79f9,
@@ -261,7 +261,7 @@ fn mix(key: &FlowKey, rest: u64) -> u64 {
     ];
     let w = key.words();
     let mut h = 0u64;
-    for i in 0..5 {
+    for i in 0..HOT_WORDS {
         h = h.wrapping_add((w[i] ^ (w[i] >> 31)).wrapping_mul(MUL[i]));
     }
     h = h.wrapping_add((rest ^ (rest >> 29)).wrapping_mul(0xff51_afd7_ed55_8ccd));

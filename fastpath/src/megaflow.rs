@@ -7,16 +7,12 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use crate::actions::DpAction;
-use crate::flow::{FlowKey, FlowMask, FLOW_WORDS};
+use crate::flow::{FlowKey, FlowMask, FLOW_WORDS, HOT_WORDS};
 use crate::upcall::{FlowCredit, PipelineChange, Translator, Upcall};
 
 /// Above this many (change, megaflow) checks, a revalidation just empties
 /// the cache: re-translating the flows that come back is cheaper.
 const MAX_REVALIDATION_CHECKS: usize = 4_000_000;
-
-/// Key words kept in a megaflow's first cache line: words 0-4 hold in_port,
-/// L2, IPv4 and L4 (`flow::field`), all a typical mask needs.
-const HEAD_WORDS: usize = 5;
 
 /// A cached translation.
 ///
@@ -42,13 +38,13 @@ pub struct Megaflow {
     subtable: u16,
     /// Whether its actions push a tunnel header (into the headroom).
     pub encapsulates: bool,
-    /// `key & mask` of the packet that made it: words 0..HEAD_WORDS here,
+    /// `key & mask` of the packet that made it: words 0..HOT_WORDS here,
     /// the others in `key_tail`.
-    key_head: [u64; HEAD_WORDS],
+    key_head: [u64; HOT_WORDS],
     /// The program when it is not a single output: first in the second
     /// line, which [`MegaflowCache::prefetch_program`] loads.
     pub actions: Arc<[DpAction]>,
-    key_tail: [u64; FLOW_WORDS - HEAD_WORDS],
+    key_tail: [u64; FLOW_WORDS - HOT_WORDS],
     /// Packets and bytes credited so far (`packets()` adds the pending).
     packets: u64,
     bytes: u64,
@@ -73,16 +69,10 @@ const _: () = assert!(std::mem::size_of::<Option<Megaflow>>() == std::mem::size_
 pub const NO_SINGLE_OUTPUT: u16 = u16::MAX;
 
 impl Megaflow {
-    /// Counts one packet; credited to the flow entries by `flush_credits`.
-    /// Returns true for the first pending hit (the caller remembers to
-    /// flush this megaflow's credits later).
-    #[inline]
-    pub fn hit(&mut self, bytes: u64) -> bool {
-        self.hit_n(1, bytes)
-    }
-
     /// Counts `packets` packets of `bytes` bytes in all (a burst's run of
-    /// packets for this megaflow); like [`Megaflow::hit`].
+    /// packets for this megaflow); credited to the flow entries by
+    /// `flush_credits`. Returns true for the first pending hit (the caller
+    /// remembers to flush this megaflow's credits later).
     #[inline]
     pub fn hit_n(&mut self, packets: u64, bytes: u64) -> bool {
         let first = self.pending_packets == 0;
@@ -131,15 +121,15 @@ impl Megaflow {
     pub fn key(&self) -> FlowKey {
         let mut k = FlowKey::ZERO;
         let w = k.words_mut();
-        w[..HEAD_WORDS].copy_from_slice(&self.key_head);
-        w[HEAD_WORDS..].copy_from_slice(&self.key_tail);
+        w[..HOT_WORDS].copy_from_slice(&self.key_head);
+        w[HOT_WORDS..].copy_from_slice(&self.key_tail);
         k
     }
 
     /// Word `i` of its key (0 past the end).
     #[inline(always)]
     fn key_word(&self, i: usize) -> u64 {
-        match i.checked_sub(HEAD_WORDS) {
+        match i.checked_sub(HOT_WORDS) {
             None => self.key_head.get(i).copied().unwrap_or(0),
             Some(t) => self.key_tail.get(t).copied().unwrap_or(0),
         }
@@ -487,7 +477,7 @@ impl MegaflowCache {
             [DpAction::Output(port)] if port != NO_SINGLE_OUTPUT => port,
             _ => NO_SINGLE_OUTPUT,
         };
-        let (head, tail) = masked.words().split_at(HEAD_WORDS);
+        let (head, tail) = masked.words().split_at(HOT_WORDS);
         let mf = Megaflow {
             key_head: head.try_into().unwrap_or_default(),
             key_tail: tail.try_into().unwrap_or_default(),
@@ -610,8 +600,8 @@ mod tests {
         assert_eq!(probes, 1);
         assert_eq!(cache.lookup(&key(2, 5)).0, None);
         let mf = cache.get_mut(i).unwrap();
-        mf.hit(64);
-        mf.hit(100);
+        mf.hit_n(1, 64);
+        mf.hit_n(1, 100);
         assert_eq!(mf.actions.as_ref(), &[DpAction::Output(2)]);
         assert_eq!((mf.packets(), mf.bytes()), (2, 164));
         assert_eq!(mf.last_used_tsc(7), 7, "hits pending: used just now");
@@ -677,7 +667,7 @@ mod tests {
         let i = cache
             .insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 0)
             .unwrap();
-        cache.get_mut(i).unwrap().hit(64);
+        cache.get_mut(i).unwrap().hit_n(1, 64);
         assert_eq!(cache.revalidate(1, &unknown), None);
         assert_eq!(cache.revalidate(2, &unknown), Some(1));
         assert!(cache.is_empty());
@@ -822,7 +812,7 @@ mod tests {
             .insert(&key(1, 5), &upcall(FlowKey::ALL, 2, c.clone()), 10)
             .unwrap();
         // Hit after its creation but not credited yet: in use.
-        cache.get_mut(a).unwrap().hit(60);
+        cache.get_mut(a).unwrap().hit_n(1, 60);
         assert_eq!(cache.expire(50), 0, "pending hits: used since");
         cache.get_mut(a).unwrap().flush_credits(40);
         assert_eq!(cache.get(a).unwrap().last_used_tsc(99), 40);

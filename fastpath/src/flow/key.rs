@@ -4,6 +4,10 @@ use super::field::Field;
 
 /// Words in a flow key.
 pub const FLOW_WORDS: usize = 21;
+/// Words 0..HOT_WORDS hold the fields of a typical megaflow (in_port, L2,
+/// IPv4, L4; see `field.rs`): an IPv4 packet without tunnel metadata has
+/// nothing past them, which the EMC hash and the megaflow layout use.
+pub const HOT_WORDS: usize = 5;
 
 /// Header fields of one packet, plus its metadata (in_port, registers,
 /// tunnel). The layout is private to this module and `field.rs`; use

@@ -5,4 +5,4 @@ mod field;
 mod key;
 
 pub use field::{Field, FieldDef, Prereq, FIELDS};
-pub use key::{FlowKey, FlowMask, FLOW_WORDS};
+pub use key::{FlowKey, FlowMask, FLOW_WORDS, HOT_WORDS};

@@ -480,8 +480,8 @@ fn classify(
         }
         sc.found[j] = MISS;
         if use_emc {
-            // IPv4 fields all live in words 0-4, and only tunnel metadata
-            // would be past them (`flow::field`).
+            // Only tunnel metadata would put an IPv4 key past the hot
+            // words (`flow::HOT_WORDS`).
             let head_only = l3 == crate::parse::L3Kind::Ipv4
                 && pmeta.tun_id == 0
                 && pmeta.tun_src == 0
@@ -723,7 +723,8 @@ fn credit(cache: &mut MegaflowCache, list: &mut Vec<usize>, now: u64) {
 }
 
 /// Counts a run of packets of one megaflow (`(index, packets, bytes)`);
-/// remembers megaflows whose credits need flushing at the burst's end.
+/// remembers the megaflows that now have credits to flush (every
+/// [`CREDIT_PERIOD_MS`], or when the list fills up).
 #[inline]
 fn count_run(cache: &mut MegaflowCache, run: (u32, u64, u64), hit_list: &mut Vec<usize>) {
     if run.1 == 0 {

@@ -100,24 +100,14 @@ impl<'a> Parser<'a, '_> {
                         ),
                     );
                 }
-                *state = FlowState {
-                    eth_type: Some(e),
-                    ip_proto: None,
-                    icmpv6_type: None,
-                    vlan: state.vlan,
-                };
+                *state = after_mpls(state, e);
                 single(Action::PushMpls(e))
             }
             "pop_mpls" => {
                 let v = need_value(p, name)?;
                 let e = ethertype(v, after)?;
                 self.require_mpls(state, p.key, name)?;
-                *state = FlowState {
-                    eth_type: Some(e),
-                    ip_proto: None,
-                    icmpv6_type: None,
-                    vlan: state.vlan,
-                };
+                *state = after_mpls(state, e);
                 single(Action::PopMpls(e))
             }
             "push_pbb" => {
@@ -137,5 +127,16 @@ impl<'a> Parser<'a, '_> {
             }
             _ => err(p.key.pos, format!("unknown action '{}'", p.key.text)),
         }
+    }
+}
+
+/// What a packet is known to be after an MPLS push or pop leaves
+/// ethertype `e`: its tags stay, its L3 and L4 are unknown.
+fn after_mpls(state: &FlowState, e: u16) -> FlowState {
+    FlowState {
+        eth_type: Some(e),
+        ip_proto: None,
+        icmpv6_type: None,
+        vlan: state.vlan,
     }
 }

@@ -191,8 +191,8 @@ fn exact_match_cache_serves_repeated_flows() {
     );
     assert_eq!(emc + mf, 299, "{p}");
     // Only the first burst's packets, classified before the upcall
-    // installed the flow, miss the EMC, and one burst in 16 leaves it out
-    // to measure the megaflow cache.
+    // installed the flow, miss the EMC, and one burst in 256 leaves it out
+    // to measure the megaflow cache (the bound allows one in 16).
     assert!(emc >= 300 - 32 - 300 / 16, "{p}");
 
     // emc_entries = 0 turns the EMC off: the megaflow cache does it all.

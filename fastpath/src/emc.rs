@@ -25,9 +25,13 @@
 //!   costs about two, so the EMC stays on while `h × P ≥ 2`. Otherwise
 //!   (many more flows than entries, or one subtable, which is cheaper than
 //!   the EMC) it is bypassed. A bypassed EMC probes and inserts one burst
-//!   in [`SAMPLE_EVERY`] to notice when it would pay again
+//!   in [`SAMPLE_MIN`] to notice when it would pay again
 //!   (`h × P ≥ 2.5`), and an EMC in use steps aside one burst in
 //!   [`BYPASS_EVERY`] to let the megaflow cache alone measure `P`.
+//! - A sampled burst costs more than a bypassed one (hash, probe, verify,
+//!   insert), so each window that confirms the bypass doubles the sampling
+//!   interval, up to [`SAMPLE_MAX`]; turning the cache off starts again
+//!   from [`SAMPLE_MIN`], so a short dip in the hit rate is noticed fast.
 use crate::flow::{FlowKey, FLOW_WORDS, HOT_WORDS};
 
 /// Entries per bucket (one 64-byte line of 32-bit signatures and indices).
@@ -38,9 +42,12 @@ pub const WAYS: usize = 8;
 pub const DEFAULT_ENTRIES: usize = 1 << 18;
 /// Lookups per measurement window of the adaptive policy.
 const WINDOW: u32 = 1 << 14;
-/// While the cache is bypassed, one burst in this many samples it (see
-/// [`Emc::use_for_burst`]).
-const SAMPLE_EVERY: u32 = 16;
+/// Right after the cache is bypassed, one burst in this many samples it
+/// (see [`Emc::use_for_burst`]); a power of two.
+const SAMPLE_MIN: u32 = 16;
+/// The longest sampling interval, reached after 4 windows that confirm
+/// the bypass (at 40 Mpps a window then takes about 7 ms).
+const SAMPLE_MAX: u32 = 256;
 /// While it is in use, one burst in this many bypasses it to measure the
 /// megaflow cache alone: rarer, since each such burst pays full
 /// tuple-space searches (about 9 subtables at r64).
@@ -73,6 +80,9 @@ pub struct Emc {
     window_tss_lookups: u64,
     window_tss_probes: u64,
     bursts: u32,
+    /// While bypassed: one burst in this many samples (a power of two,
+    /// [`SAMPLE_MIN`]..=[`SAMPLE_MAX`]).
+    sample_every: u32,
 }
 
 impl Emc {
@@ -94,6 +104,7 @@ impl Emc {
             window_tss_lookups: 0,
             window_tss_probes: 0,
             bursts: 0,
+            sample_every: SAMPLE_MIN,
         }
     }
 
@@ -104,7 +115,7 @@ impl Emc {
 
     /// Whether the next burst should use the cache (probe and insert).
     /// Called once per burst. A bypassed cache samples its hit rate one
-    /// burst in [`SAMPLE_EVERY`]; a cache in use steps aside one burst in
+    /// burst in [`SAMPLE_MIN`] to [`SAMPLE_MAX`]; a cache in use steps aside one burst in
     /// [`BYPASS_EVERY`] so the megaflow cache alone measures how many
     /// subtables a lookup probes.
     #[inline]
@@ -116,7 +127,7 @@ impl Emc {
         if self.enabled {
             !self.bursts.is_multiple_of(BYPASS_EVERY)
         } else {
-            self.bursts.is_multiple_of(SAMPLE_EVERY)
+            self.bursts & (self.sample_every - 1) == 0
         }
     }
 
@@ -137,7 +148,7 @@ impl Emc {
         let window = if self.enabled {
             WINDOW
         } else {
-            WINDOW / SAMPLE_EVERY
+            WINDOW / SAMPLE_MIN
         };
         if self.window_lookups < window {
             return;
@@ -152,7 +163,13 @@ impl Emc {
             COME_BACK_X4
         };
         if tl > 0 {
+            let was = self.enabled;
             self.enabled = 4 * h * tp >= need * l * tl;
+            self.sample_every = if was || self.enabled {
+                SAMPLE_MIN
+            } else {
+                (self.sample_every * 2).min(SAMPLE_MAX)
+            };
         }
         self.window_lookups = 0;
         self.window_hits = 0;
@@ -351,12 +368,24 @@ mod tests {
             !emc.is_enabled(),
             "one subtable: the EMC costs more than it saves"
         );
-        let sampled = (0..SAMPLE_EVERY * 4)
+        let sampled = (0..SAMPLE_MIN * 4)
             .filter(|_| emc.use_for_burst())
             .count();
-        assert_eq!(sampled, 4, "bypassed: one burst in SAMPLE_EVERY samples");
+        assert_eq!(sampled, 4, "just bypassed: one burst in SAMPLE_MIN samples");
+        // Each window that confirms the bypass doubles the interval, up to
+        // SAMPLE_MAX.
+        let mut interval = SAMPLE_MIN;
+        for _ in 0..8 {
+            for _ in 0..WINDOW / SAMPLE_MIN / 32 {
+                emc.account(32, 32, 2, 2);
+            }
+            interval = (interval * 2).min(SAMPLE_MAX);
+            let sampled = (0..interval * 4).filter(|_| emc.use_for_burst()).count();
+            assert_eq!(sampled, 4, "bypassed: one burst in {interval} samples");
+        }
+        assert_eq!(interval, SAMPLE_MAX);
         // Sampled hits in front of 4 subtables turn it back on (h·P ≈ 2.8).
-        for _ in 0..WINDOW / SAMPLE_EVERY / 32 {
+        for _ in 0..WINDOW / SAMPLE_MIN / 32 {
             emc.account(32, 22, 10, 40);
         }
         assert!(emc.is_enabled());
@@ -365,6 +394,11 @@ mod tests {
             emc.account(32, 4, 28, 112);
         }
         assert!(!emc.is_enabled());
+        // ... and samples often again at first.
+        let sampled = (0..SAMPLE_MIN * 4)
+            .filter(|_| emc.use_for_burst())
+            .count();
+        assert_eq!(sampled, 4, "turned off: back to one burst in SAMPLE_MIN");
         // No megaflow-cache lookups to compare with: the state stays.
         let mut all = Emc::new(64);
         for _ in 0..WINDOW / 32 {

@@ -368,9 +368,7 @@ mod tests {
             !emc.is_enabled(),
             "one subtable: the EMC costs more than it saves"
         );
-        let sampled = (0..SAMPLE_MIN * 4)
-            .filter(|_| emc.use_for_burst())
-            .count();
+        let sampled = (0..SAMPLE_MIN * 4).filter(|_| emc.use_for_burst()).count();
         assert_eq!(sampled, 4, "just bypassed: one burst in SAMPLE_MIN samples");
         // Each window that confirms the bypass doubles the interval, up to
         // SAMPLE_MAX.
@@ -395,9 +393,7 @@ mod tests {
         }
         assert!(!emc.is_enabled());
         // ... and samples often again at first.
-        let sampled = (0..SAMPLE_MIN * 4)
-            .filter(|_| emc.use_for_burst())
-            .count();
+        let sampled = (0..SAMPLE_MIN * 4).filter(|_| emc.use_for_burst()).count();
         assert_eq!(sampled, 4, "turned off: back to one burst in SAMPLE_MIN");
         // No megaflow-cache lookups to compare with: the state stays.
         let mut all = Emc::new(64);

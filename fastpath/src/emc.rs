@@ -29,9 +29,13 @@
 //!   (`h × P ≥ 2.5`), and an EMC in use steps aside one burst in
 //!   [`BYPASS_EVERY`] to let the megaflow cache alone measure `P`.
 //! - A sampled burst costs more than a bypassed one (hash, probe, verify,
-//!   insert), so each window that confirms the bypass doubles the sampling
-//!   interval, up to [`SAMPLE_MAX`]; turning the cache off starts again
-//!   from [`SAMPLE_MIN`], so a short dip in the hit rate is noticed fast.
+//!   insert). While `P < 2.5`, when not even a perfect hit rate could
+//!   bring the cache back (one subtable), each window doubles the sampling
+//!   interval, up to [`SAMPLE_MAX`]. Once `P` allows it, the interval
+//!   drops back to [`SAMPLE_MIN`]: then the hit rate decides, and it
+//!   depends on the entries the sampled bursts insert (at one burst in
+//!   256, 100k flows took 3 s to fill the cache again; `P` itself is
+//!   measured on every burst).
 use crate::flow::{FlowKey, FLOW_WORDS, HOT_WORDS};
 
 /// Entries per bucket (one 64-byte line of 32-bit signatures and indices).
@@ -163,12 +167,16 @@ impl Emc {
             COME_BACK_X4
         };
         if tl > 0 {
-            let was = self.enabled;
             self.enabled = 4 * h * tp >= need * l * tl;
-            self.sample_every = if was || self.enabled {
-                SAMPLE_MIN
-            } else {
+            // Sampling rarely is safe only while even a perfect hit rate
+            // could not bring the cache back (P < 2.5, e.g. one subtable);
+            // otherwise the hit rate is what decides, and it needs the
+            // entries that sampled bursts insert.
+            let hopeless = 4 * tp < COME_BACK_X4 * tl;
+            self.sample_every = if !self.enabled && hopeless {
                 (self.sample_every * 2).min(SAMPLE_MAX)
+            } else {
+                SAMPLE_MIN
             };
         }
         self.window_lookups = 0;
@@ -368,11 +376,11 @@ mod tests {
             !emc.is_enabled(),
             "one subtable: the EMC costs more than it saves"
         );
-        let sampled = (0..SAMPLE_MIN * 4).filter(|_| emc.use_for_burst()).count();
-        assert_eq!(sampled, 4, "just bypassed: one burst in SAMPLE_MIN samples");
-        // Each window that confirms the bypass doubles the interval, up to
-        // SAMPLE_MAX.
-        let mut interval = SAMPLE_MIN;
+        // Each window where P < 2.5 (this one too) doubles the interval,
+        // up to SAMPLE_MAX.
+        let mut interval = SAMPLE_MIN * 2;
+        let sampled = (0..interval * 4).filter(|_| emc.use_for_burst()).count();
+        assert_eq!(sampled, 4, "just bypassed, P = 1: one burst in 32 samples");
         for _ in 0..8 {
             for _ in 0..WINDOW / SAMPLE_MIN / 32 {
                 emc.account(32, 32, 2, 2);
@@ -382,6 +390,14 @@ mod tests {
             assert_eq!(sampled, 4, "bypassed: one burst in {interval} samples");
         }
         assert_eq!(interval, SAMPLE_MAX);
+        // More subtables (P = 4) but few hits yet: still off, but sampling
+        // often again, so that the cache fills and the hit rate shows.
+        for _ in 0..WINDOW / SAMPLE_MIN / 32 {
+            emc.account(32, 1, 10, 40);
+        }
+        assert!(!emc.is_enabled());
+        let sampled = (0..SAMPLE_MIN * 4).filter(|_| emc.use_for_burst()).count();
+        assert_eq!(sampled, 4, "P allows a come-back: one burst in SAMPLE_MIN");
         // Sampled hits in front of 4 subtables turn it back on (h·P ≈ 2.8).
         for _ in 0..WINDOW / SAMPLE_MIN / 32 {
             emc.account(32, 22, 10, 40);
@@ -392,9 +408,9 @@ mod tests {
             emc.account(32, 4, 28, 112);
         }
         assert!(!emc.is_enabled());
-        // ... and samples often again at first.
+        // ... where P = 4 keeps it sampling often.
         let sampled = (0..SAMPLE_MIN * 4).filter(|_| emc.use_for_burst()).count();
-        assert_eq!(sampled, 4, "turned off: back to one burst in SAMPLE_MIN");
+        assert_eq!(sampled, 4, "turned off, P = 4: one burst in SAMPLE_MIN");
         // No megaflow-cache lookups to compare with: the state stays.
         let mut all = Emc::new(64);
         for _ in 0..WINDOW / 32 {

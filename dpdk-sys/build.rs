@@ -67,7 +67,7 @@ fn main() {
         .allowlist_function("rte_(strerror|get_tsc_hz|socket_id|version|lcore_count)")
         .allowlist_function("rte_eth_vhost_get_queue_event")
         .allowlist_type("rte_eth_rx_mq_mode")
-        .allowlist_var("RTE_(ETH_MQ_RX_RSS|ETH_LINK_.*|MAX_ETHPORTS|ETH_NAME_MAX_LEN|PKTMBUF_HEADROOM|MBUF_DEFAULT_BUF_SIZE|ETH_RX_OFFLOAD_.*|ETH_TX_OFFLOAD_.*)")
+        .allowlist_var("RTE_(ETH_MQ_RX_RSS|ETH_LINK_.*|MAX_ETHPORTS|ETH_NAME_MAX_LEN|PKTMBUF_HEADROOM|MBUF_DEFAULT_BUF_SIZE|ETH_RX_OFFLOAD_.*|ETH_TX_OFFLOAD_.*|MBUF_F_RX_RSS_HASH)")
         .allowlist_var("SOCKET_ID_ANY|LCORE_ID_ANY")
         .blocklist_type("max_align_t")
         .opaque_type("rte_l2tpv2_combined_msg_hdr")

@@ -29,12 +29,6 @@ uint8_t *fs_pktmbuf_append(struct rte_mbuf *m, uint16_t len) { return (uint8_t *
 uint8_t *fs_pktmbuf_adj(struct rte_mbuf *m, uint16_t len) { return (uint8_t *)rte_pktmbuf_adj(m, len); }
 int fs_pktmbuf_trim(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_trim(m, len); }
 
-uint32_t fs_pktmbuf_rss_hash(const struct rte_mbuf *m, int *valid)
-{
-	*valid = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0;
-	return *valid ? m->hash.rss : 0;
-}
-
 void fs_prefetch0(const void *p) { rte_prefetch0(p); }
 uint64_t fs_rdtsc(void) { return rte_rdtsc(); }
 int fs_errno(void) { return rte_errno; }

@@ -92,13 +92,18 @@ impl Mbuf {
         unsafe { (*self.ptr.as_ptr()).pkt_len }
     }
 
-    /// The NIC's RSS hash, when the NIC provided one.
+    /// The NIC's RSS hash, when the NIC provided one. Read straight from
+    /// the header like `raw_data`: it runs for every packet.
     #[inline]
     pub fn rss_hash(&self) -> Option<u32> {
-        let mut valid = 0;
-        // SAFETY: valid owned mbuf; `valid` is a live out-parameter.
-        let h = unsafe { dpdk_sys::fs_pktmbuf_rss_hash(self.ptr.as_ptr(), &mut valid) };
-        (valid != 0).then_some(h)
+        // SAFETY: valid owned mbuf; plain field reads. `hash.rss` is the
+        // union member a driver writes when it sets RX_RSS_HASH (DPDK's
+        // rules for `hash`), and any u32 bit pattern is a valid u32.
+        unsafe {
+            let m = &*self.ptr.as_ptr();
+            (m.ol_flags & u64::from(dpdk_sys::RTE_MBUF_F_RX_RSS_HASH) != 0)
+                .then_some(m.__bindgen_anon_2.hash.rss)
+        }
     }
 
     /// Grows the packet at the front by `len` bytes (e.g. for an

@@ -34,7 +34,6 @@ uint8_t *fs_pktmbuf_prepend(struct rte_mbuf *m, uint16_t len);
 uint8_t *fs_pktmbuf_append(struct rte_mbuf *m, uint16_t len);
 uint8_t *fs_pktmbuf_adj(struct rte_mbuf *m, uint16_t len);
 int fs_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
-/* The NIC's RSS hash, or 0 with *valid = 0 when the NIC gave none. */
 void fs_prefetch0(const void *p);
 uint64_t fs_rdtsc(void);
 int fs_errno(void);

@@ -25,8 +25,8 @@
 //!   costs about two, so the EMC stays on while `h × P ≥ 2`. Otherwise
 //!   (many more flows than entries, or one subtable, which is cheaper than
 //!   the EMC) it is bypassed. A bypassed EMC probes and inserts one burst
-//!   in [`SAMPLE_MIN`] to notice when it would pay again
-//!   (`h × P ≥ 2.5`), and an EMC in use steps aside one burst in
+//!   in [`SAMPLE_MIN`] (up to one in [`SAMPLE_MAX`] while `P < 2.5`,
+//!   below) to notice when it would pay again (`h × P ≥ 2.5`), and an EMC in use steps aside one burst in
 //!   [`BYPASS_EVERY`] to let the megaflow cache alone measure `P`.
 //! - A sampled burst costs more than a bypassed one (hash, probe, verify,
 //!   insert). While `P < 2.5`, when not even a perfect hit rate could
@@ -46,11 +46,13 @@ pub const WAYS: usize = 8;
 pub const DEFAULT_ENTRIES: usize = 1 << 18;
 /// Lookups per measurement window of the adaptive policy.
 const WINDOW: u32 = 1 << 14;
-/// Right after the cache is bypassed, one burst in this many samples it
-/// (see [`Emc::use_for_burst`]); a power of two.
+/// The sampling interval of a bypassed cache while `P` allows a
+/// come-back, and where the back-off starts (see [`Emc::use_for_burst`]);
+/// a power of two.
 const SAMPLE_MIN: u32 = 16;
-/// The longest sampling interval, reached after 4 windows that confirm
-/// the bypass (at 40 Mpps a window then takes about 7 ms).
+/// The longest sampling interval, reached 3 windows after the one that
+/// bypasses the cache with `P < 2.5` (at 40 Mpps a window then takes
+/// about 7 ms).
 const SAMPLE_MAX: u32 = 256;
 /// While it is in use, one burst in this many bypasses it to measure the
 /// megaflow cache alone: rarer, since each such burst pays full
@@ -119,9 +121,9 @@ impl Emc {
 
     /// Whether the next burst should use the cache (probe and insert).
     /// Called once per burst. A bypassed cache samples its hit rate one
-    /// burst in [`SAMPLE_MIN`] to [`SAMPLE_MAX`]; a cache in use steps aside one burst in
-    /// [`BYPASS_EVERY`] so the megaflow cache alone measures how many
-    /// subtables a lookup probes.
+    /// burst in [`SAMPLE_MIN`] to [`SAMPLE_MAX`]; a cache in use steps
+    /// aside one burst in [`BYPASS_EVERY`] so the megaflow cache alone
+    /// measures how many subtables a lookup probes.
     #[inline]
     pub fn use_for_burst(&mut self) -> bool {
         if self.off {
@@ -411,6 +413,48 @@ mod tests {
         // ... where P = 4 keeps it sampling often.
         let sampled = (0..SAMPLE_MIN * 4).filter(|_| emc.use_for_burst()).count();
         assert_eq!(sampled, 4, "turned off, P = 4: one burst in SAMPLE_MIN");
+        // P = 2.25 (under COME_BACK, over STAY_ON): hopeless for a
+        // come-back, so the back-off starts even with every lookup a hit.
+        for _ in 0..WINDOW / SAMPLE_MIN / 32 {
+            emc.account(32, 32, 4, 9);
+        }
+        assert!(!emc.is_enabled(), "h·P = 2.25 < 2.5 keeps it off");
+        let sampled = (0..SAMPLE_MIN * 8).filter(|_| emc.use_for_burst()).count();
+        assert_eq!(sampled, 4, "P = 2.25: one burst in 32");
+
+        // As the PMD loop drives it: every burst reports its megaflow-cache
+        // lookups (P probes each), only sampled ones their EMC lookups.
+        fn drive(emc: &mut Emc, bursts: u32, hits: u32, p: u64) -> u32 {
+            let mut sampled = 0;
+            for _ in 0..bursts {
+                if emc.use_for_burst() {
+                    sampled += 1;
+                    let misses = u64::from(32 - hits);
+                    emc.account(32, hits, misses, misses * p);
+                } else {
+                    emc.account(0, 0, 32, 32 * p);
+                }
+            }
+            sampled
+        }
+        // One subtable: off, and the sampling backs off to SAMPLE_MAX.
+        let mut emc = Emc::new(1024);
+        drive(&mut emc, 16 * SAMPLE_MAX * WINDOW / SAMPLE_MIN / 32, 32, 1);
+        assert!(!emc.is_enabled());
+        assert_eq!(drive(&mut emc, SAMPLE_MAX * 4, 32, 1), 4, "one in SAMPLE_MAX");
+        // Hits in front of 8 subtables bring it back from there (two
+        // windows at SAMPLE_MAX: the first may mix in the old traffic).
+        drive(&mut emc, 2 * SAMPLE_MAX * WINDOW / SAMPLE_MIN / 32, 30, 8);
+        assert!(emc.is_enabled(), "hits in front of 8 subtables");
+        // Back to one subtable: the burst that turns it off starts the
+        // back-off from the bottom (turning on reset the interval).
+        let mut bursts = 0;
+        while emc.is_enabled() {
+            drive(&mut emc, 1, 32, 1);
+            bursts += 1;
+            assert!(bursts < 4 * WINDOW, "never turned off");
+        }
+        assert_eq!(drive(&mut emc, SAMPLE_MIN * 8, 32, 1), 4, "one in 32 after turning off");
         // No megaflow-cache lookups to compare with: the state stays.
         let mut all = Emc::new(64);
         for _ in 0..WINDOW / 32 {

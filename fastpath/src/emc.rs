@@ -441,7 +441,11 @@ mod tests {
         let mut emc = Emc::new(1024);
         drive(&mut emc, 16 * SAMPLE_MAX * WINDOW / SAMPLE_MIN / 32, 32, 1);
         assert!(!emc.is_enabled());
-        assert_eq!(drive(&mut emc, SAMPLE_MAX * 4, 32, 1), 4, "one in SAMPLE_MAX");
+        assert_eq!(
+            drive(&mut emc, SAMPLE_MAX * 4, 32, 1),
+            4,
+            "one in SAMPLE_MAX"
+        );
         // Hits in front of 8 subtables bring it back from there (two
         // windows at SAMPLE_MAX: the first may mix in the old traffic).
         drive(&mut emc, 2 * SAMPLE_MAX * WINDOW / SAMPLE_MIN / 32, 30, 8);
@@ -454,7 +458,11 @@ mod tests {
             bursts += 1;
             assert!(bursts < 4 * WINDOW, "never turned off");
         }
-        assert_eq!(drive(&mut emc, SAMPLE_MIN * 8, 32, 1), 4, "one in 32 after turning off");
+        assert_eq!(
+            drive(&mut emc, SAMPLE_MIN * 8, 32, 1),
+            4,
+            "one in 32 after turning off"
+        );
         // No megaflow-cache lookups to compare with: the state stays.
         let mut all = Emc::new(64);
         for _ in 0..WINDOW / 32 {

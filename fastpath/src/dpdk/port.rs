@@ -540,6 +540,11 @@ impl RxQueue {
         &self.port.device_name
     }
 
+    /// The DPDK driver's name (`net_vhost`, `net_tap`, ...).
+    pub fn driver(&self) -> &str {
+        &self.port.driver
+    }
+
     /// Receives up to a burst into the empty `burst`; returns the count.
     #[inline]
     pub fn recv(&mut self, burst: &mut Burst) -> usize {

@@ -183,6 +183,31 @@ const CREDIT_LIST_MAX: usize = 1 << 16;
 const REWIRE_EVERY: u64 = 1 << 4;
 /// Housekeeping (expiry, subtable ranking) every this many iterations.
 const HOUSEKEEPING_EVERY: u64 = 1 << 16;
+/// A vhost-user rx queue that gave less than a full burst rests this long
+/// (ns) before it is polled again: each poll of a guest's ring moves its
+/// index and descriptor lines between the guest's core and ours, and
+/// polls that take one or two packets slowed the guest down (see
+/// `docs/vhost.md`).
+const VHOST_RX_REST_NS: u64 = 1_000;
+
+/// When an rx queue may be polled next.
+#[derive(Clone, Copy)]
+struct RxPace {
+    /// Cycles a short burst rests the queue (0: never rests).
+    rest: u64,
+    next: u64,
+}
+
+impl RxPace {
+    fn of(q: &RxQueue, hz: u64) -> Self {
+        let rest = if q.driver() == "net_vhost" {
+            hz / 1_000_000 * VHOST_RX_REST_NS / 1_000
+        } else {
+            0
+        };
+        RxPace { rest, next: 0 }
+    }
+}
 
 pub(super) fn run(
     spec: PmdSpec,
@@ -204,6 +229,7 @@ pub(super) fn run(
         flow_limit,
     } = spec;
     let mut rx_bursts: Vec<Burst> = rxqs.iter().map(|_| Burst::new()).collect();
+    let mut paces: Vec<RxPace> = rxqs.iter().map(|(_, q)| RxPace::of(q, hz)).collect();
     let n_bridges = datapath.load().bridges.len();
     let mut caches: Vec<MegaflowCache> = (0..n_bridges)
         .map(|_| MegaflowCache::new(flow_limit))
@@ -233,10 +259,20 @@ pub(super) fn run(
         let dp: &crate::datapath::Datapath = dp_cache.load();
         governor.refill(start);
         let mut got = 0u64;
-        for ((in_port, rxq), rx) in rxqs.iter_mut().zip(rx_bursts.iter_mut()) {
+        for (((in_port, rxq), rx), pace) in rxqs
+            .iter_mut()
+            .zip(rx_bursts.iter_mut())
+            .zip(paces.iter_mut())
+        {
             // Packets left over by the upcall budget go first, in order.
             if rx.is_empty() {
+                if start < pace.next {
+                    continue;
+                }
                 let n = rxq.recv(rx);
+                if n < BURST_SIZE {
+                    pace.next = start + pace.rest;
+                }
                 if n == 0 {
                     continue;
                 }
@@ -415,6 +451,7 @@ pub(super) fn run(
         if iterations.is_multiple_of(REWIRE_EVERY) {
             if let Some(rw) = mailbox.rewire.pop() {
                 let retired = rewire(*rw, &mut rxqs, &mut rx_bursts, &mut tx);
+                paces = rxqs.iter().map(|(_, q)| RxPace::of(q, hz)).collect();
                 tracing::info!("PMD on core {core} now polls {} rx queue(s)", rxqs.len());
                 let _ = mailbox.retired.push(Box::new(retired));
             }

@@ -206,6 +206,10 @@ fn open_switch_port(
 /// Tx retries of vhost ports while the guest keeps taking packets (OVS's
 /// VHOST_ENQ_RETRY_NUM).
 const VHOST_TX_RETRIES: u8 = 8;
+/// A vhost-user rx queue that gave less than a full burst rests this long
+/// (ns): polls that took one or two packets slowed the guest down (see
+/// `docs/vhost.md`, rx pacing).
+const VHOST_RX_REST_NS: u64 = 1_000;
 
 /// Probes, configures and starts the DPDK port of `pc` with one tx queue
 /// per PMD. A vhost-user server socket is made safe first (stale file
@@ -219,6 +223,11 @@ fn open_port(eal: &Eal, pool: &Mempool, pc: &PortConfig, n_pmds: usize) -> Resul
         tx_desc: pc.tx_desc,
         tx_retries: if pc.vhost.is_some() {
             VHOST_TX_RETRIES
+        } else {
+            0
+        },
+        rx_rest_ns: if pc.vhost.is_some() {
+            VHOST_RX_REST_NS
         } else {
             0
         },

@@ -26,8 +26,9 @@
 //!   (many more flows than entries, or one subtable, which is cheaper than
 //!   the EMC) it is bypassed. A bypassed EMC probes and inserts one burst
 //!   in [`SAMPLE_MIN`] (up to one in [`SAMPLE_MAX`] while `P < 2.5`,
-//!   below) to notice when it would pay again (`h × P ≥ 2.5`), and an EMC in use steps aside one burst in
-//!   [`BYPASS_EVERY`] to let the megaflow cache alone measure `P`.
+//!   below) to notice when it would pay again (`h × P ≥ 2.5`), and an
+//!   EMC in use steps aside one burst in [`BYPASS_EVERY`] to let the
+//!   megaflow cache alone measure `P`.
 //! - A sampled burst costs more than a bypassed one (hash, probe, verify,
 //!   insert). While `P < 2.5`, when not even a perfect hit rate could
 //!   bring the cache back (one subtable), each window doubles the sampling

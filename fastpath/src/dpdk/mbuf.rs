@@ -96,12 +96,12 @@ impl Mbuf {
     /// the header like `raw_data`: it runs for every packet.
     #[inline]
     pub fn rss_hash(&self) -> Option<u32> {
+        // `__bindgen_anon_2` is bindgen's name for DPDK 22.11's second
+        // unnamed union in rte_mbuf; bindgen's layout tests check the
+        // offsets, and another layout would most likely not compile.
         // SAFETY: valid owned mbuf; plain field reads. `hash.rss` is the
         // union member a driver writes when it sets RX_RSS_HASH (DPDK's
         // rules for `hash`), and any u32 bit pattern is a valid u32.
-        // (`__bindgen_anon_2` is bindgen's name for DPDK 22.11's second
-        // unnamed union in rte_mbuf; bindgen's layout tests check the
-        // offsets, and another layout would most likely not compile.)
         unsafe {
             let m = &*self.ptr.as_ptr();
             (m.ol_flags & u64::from(dpdk_sys::RTE_MBUF_F_RX_RSS_HASH) != 0)

@@ -18,6 +18,11 @@ pub struct PortSetup {
     /// the guest drains its ring concurrently; OVS retries up to 8 times).
     /// 0 for ordinary NICs.
     pub tx_retries: u8,
+    /// How long (ns) an rx queue that gave less than a full burst rests
+    /// before the PMD polls it again (vhost: each poll of a guest's ring
+    /// moves cache lines between the guest's core and ours). 0: every
+    /// iteration.
+    pub rx_rest_ns: u64,
 }
 
 /// A probed, configured and started DPDK port. Shared by the control side
@@ -36,6 +41,7 @@ struct PortInner {
     rx_queues: u16,
     tx_queues: u16,
     tx_retries: u8,
+    rx_rest_ns: u64,
     /// Whether a handle to each rx / tx queue exists: at most one may, so
     /// that no two threads ever poll one queue.
     rx_claimed: Vec<AtomicBool>,
@@ -190,6 +196,7 @@ impl Port {
             rx_queues: setup.rx_queues,
             tx_queues: setup.tx_queues,
             tx_retries: setup.tx_retries,
+            rx_rest_ns: setup.rx_rest_ns,
             rx_claimed: (0..setup.rx_queues)
                 .map(|_| AtomicBool::new(true))
                 .collect(),
@@ -540,9 +547,9 @@ impl RxQueue {
         &self.port.device_name
     }
 
-    /// The DPDK driver's name (`net_vhost`, `net_tap`, ...).
-    pub fn driver(&self) -> &str {
-        &self.port.driver
+    /// See [`PortSetup::rx_rest_ns`].
+    pub fn rest_ns(&self) -> u64 {
+        self.port.rx_rest_ns
     }
 
     /// Receives up to a burst into the empty `burst`; returns the count.

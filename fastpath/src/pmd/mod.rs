@@ -6,6 +6,7 @@
 //! counters.
 mod assign;
 pub mod mailbox;
+mod pace;
 mod poll;
 mod tx;
 mod txmap;

@@ -17,6 +17,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::mailbox::{QueueSlot, Retired, Rewire};
+use super::pace::RxPace;
 use super::tx::TxStage;
 use super::PmdSpec;
 use crate::actions::{execute, DropReason, ExecContext, Outputs};
@@ -183,31 +184,6 @@ const CREDIT_LIST_MAX: usize = 1 << 16;
 const REWIRE_EVERY: u64 = 1 << 4;
 /// Housekeeping (expiry, subtable ranking) every this many iterations.
 const HOUSEKEEPING_EVERY: u64 = 1 << 16;
-/// A vhost-user rx queue that gave less than a full burst rests this long
-/// (ns) before it is polled again: each poll of a guest's ring moves its
-/// index and descriptor lines between the guest's core and ours, and
-/// polls that take one or two packets slowed the guest down (see
-/// `docs/vhost.md`).
-const VHOST_RX_REST_NS: u64 = 1_000;
-
-/// When an rx queue may be polled next.
-#[derive(Clone, Copy)]
-struct RxPace {
-    /// Cycles a short burst rests the queue (0: never rests).
-    rest: u64,
-    next: u64,
-}
-
-impl RxPace {
-    fn of(q: &RxQueue, hz: u64) -> Self {
-        let rest = if q.driver() == "net_vhost" {
-            hz / 1_000_000 * VHOST_RX_REST_NS / 1_000
-        } else {
-            0
-        };
-        RxPace { rest, next: 0 }
-    }
-}
 
 pub(super) fn run(
     spec: PmdSpec,
@@ -266,13 +242,11 @@ pub(super) fn run(
         {
             // Packets left over by the upcall budget go first, in order.
             if rx.is_empty() {
-                if start < pace.next {
+                if !pace.ready(start) {
                     continue;
                 }
                 let n = rxq.recv(rx);
-                if n < BURST_SIZE {
-                    pace.next = start + pace.rest;
-                }
+                pace.received(n, start);
                 if n == 0 {
                     continue;
                 }

@@ -41,6 +41,7 @@ pub fn open_dpdk(c: &Common, max_frame: usize) -> Result<Dpdk> {
         tx_desc: 1024,
         // The generator counts what the driver refuses; no retries.
         tx_retries: 0,
+        rx_rest_ns: 0,
     };
     // The port where stamped packets come back gets --rx-queues queues.
     let open = |devargs: &str, flag: &str, rx_queues: u16| {

@@ -61,7 +61,7 @@ fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 #[test]
 fn osken_learning_switch_controls_forwarding() {
     require_osken();
-    let port = 26653 + (std::process::id() % 1000) as u16;
+    let port = common::free_port();
     let ctl = Controller::start(port);
     let (sw, ta, tb) =
         common::two_taps(&format!("controllers = [\"tcp:127.0.0.1:{port}\"]"), false);
@@ -152,7 +152,7 @@ fn standalone_fail_mode_learns_without_a_controller() {
 #[test]
 fn standalone_hands_over_to_a_controller_that_comes_up() {
     require_osken();
-    let port = 27653 + (std::process::id() % 1000) as u16;
+    let port = common::free_port();
     let (sw, _, _) = common::two_taps(
         &format!("fail_mode = \"standalone\"\ncontrollers = [\"tcp:127.0.0.1:{port}\"]"),
         false,

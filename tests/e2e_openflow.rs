@@ -21,7 +21,7 @@ use fastpath::flow::Field;
 #[test]
 fn ovs_ofctl_manages_the_switch() {
     require_ovs_ofctl();
-    let port = of_port(0);
+    let port = free_port();
     let (sw, _, _) = two_taps(port, "");
 
     let show = ofctl(port, &["show"], &[]);
@@ -297,7 +297,7 @@ fn ovs_ofctl_manages_the_switch() {
 #[test]
 fn flows_from_ovs_ofctl_forward_packets() {
     require_ovs_ofctl();
-    let port = of_port(1);
+    let port = free_port();
     let (_sw, ta, tb) = two_taps(port, "");
     let (na, _nb) = hosts(&ta, &tb);
     assert_eq!(na.ping("10.0.0.2", 2), 0, "no flows: nothing forwarded");
@@ -320,7 +320,7 @@ fn flows_from_ovs_ofctl_forward_packets() {
 #[test]
 fn bad_input_gets_exact_errors_and_the_connection_survives() {
     require_ovs_ofctl();
-    let port = of_port(2);
+    let port = free_port();
     let (_sw, ta, tb) = two_taps(port, "");
     let mut c = OfClient::connect(port);
     c.echo_ok("fresh connection");
@@ -545,7 +545,7 @@ fn raw_controller_flow_mod(xid: u32, max_len: u16) -> Vec<u8> {
 #[test]
 fn controller_max_len_above_ofpcml_max_is_refused() {
     require_ovs_ofctl();
-    let port = of_port(12);
+    let port = free_port();
     let (_sw, _ta, _tb) = two_taps(port, "");
     let mut c = OfClient::connect(port);
     // 0xffe6..=0xfffe are reserved (OpenFlow 1.3.5 §7.2.5):
@@ -604,7 +604,7 @@ fn controller_max_len_above_ofpcml_max_is_refused() {
 
 #[test]
 fn hello_negotiation_and_roles() {
-    let port = of_port(4);
+    let port = free_port();
     let (_sw, _, _) = two_taps(port, "");
     // A peer that says HELLO and then nothing: probed after 5 s, dropped
     // after 15 s (checked at the end).
@@ -824,7 +824,7 @@ fn connects_to_a_configured_controller() {
     // The test is the controller: the switch connects to it.
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let caddr = l.local_addr().unwrap();
-    let port = of_port(5);
+    let port = free_port();
     let (_sw, _, _) = two_taps(port, &format!("controllers = [\"tcp:{caddr}\"]"));
     l.set_nonblocking(false).unwrap();
     let (s, _) = accept_within(&l, Duration::from_secs(15));

@@ -15,7 +15,7 @@ use fastpath::flow::Field;
 #[test]
 fn packet_ins_reach_the_controller() {
     require_ovs_ofctl();
-    let port = of_port(3);
+    let port = free_port();
     let (_sw, ta, tb) = two_taps(port, "");
     let mut c = OfClient::connect(port);
     ofctl(port, &["add-flow"], &["priority=0,actions=CONTROLLER:128"]);
@@ -122,7 +122,7 @@ fn udp_packet_ins(c: &mut OfClient, na: &Netns, n: usize) -> usize {
 #[test]
 fn controller_meter_limits_packet_ins() {
     require_ovs_ofctl();
-    let port = of_port(8);
+    let port = free_port();
     let (_sw, ta, tb) = two_taps(port, "");
     let mut c = OfClient::connect(port);
     ofctl(port, &["add-flow"], &["priority=0,actions=CONTROLLER:128"]);
@@ -183,7 +183,7 @@ fn icmp_packet_ins(msgs: &[Message]) -> Vec<(u8, usize, u16)> {
 #[test]
 fn miss_send_len_cuts_invalid_ttl_packet_ins_per_connection() {
     require_ovs_ofctl();
-    let port = of_port(9);
+    let port = free_port();
     let (_sw, ta, tb) = two_taps(port, "");
     let mut short = OfClient::connect(port);
     let mut full = OfClient::connect(port);
@@ -274,7 +274,7 @@ fn next_port_status(c: &mut OfClient, port_no: u32, config_bits: u32) -> (u8, u3
 #[test]
 fn port_mod_config_bits_act_on_the_datapath() {
     require_ovs_ofctl();
-    let port = of_port(10);
+    let port = free_port();
     let (sw, ta, tb) = two_taps(port, "");
     let mut c = OfClient::connect(port);
     ofctl(port, &["add-flow"], &["in_port=1,actions=output:2"]);
@@ -336,7 +336,7 @@ fn port_mod_config_bits_act_on_the_datapath() {
 #[test]
 fn packet_in_match_carries_metadata() {
     require_ovs_ofctl();
-    let port = of_port(11);
+    let port = free_port();
     let (sw, ta, tb) = two_taps(port, "");
     let mut c = OfClient::connect(port);
     ofctl(port, &["add-flow"], &["priority=10,arp,actions=FLOOD"]);

@@ -105,7 +105,7 @@ fn flow_count(c: &mut OfClient, xid: u32) -> u32 {
 /// every add before it.
 #[test]
 fn flow_adds_in_one_write_behave_as_applied_one_by_one() {
-    let port = of_port(13);
+    let port = free_port();
     let (_sw, _ta, _tb) = two_taps(port, "");
     let mut c = OfClient::connect(port);
     let dst = |k: u128| match_of(&[(Field::EthType, 0x800), (Field::Ipv4Dst, 0x0a01_0000 + k)]);

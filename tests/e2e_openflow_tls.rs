@@ -102,7 +102,7 @@ fn ovs_ofctl_over_tls_with_mutual_certificates() {
     let dir = tempfile::tempdir().unwrap();
     pki(dir.path(), "ca", &["switch", "client"]);
     pki(dir.path(), "otherca", &["stranger"]);
-    let port = 36653 + (std::process::id() % 1000) as u16;
+    let port = common::free_port();
     let d = |f: &str| dir.path().join(f).display().to_string();
     let _sw = Switch::start(&format!(
         r#"
@@ -158,7 +158,7 @@ fn switch_connects_to_osken_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     pki(dir.path(), "ca", &["switch", "controller"]);
     let d = |f: &str| dir.path().join(f).display().to_string();
-    let port = 37653 + (std::process::id() % 1000) as u16;
+    let port = common::free_port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/controllers/osken_l2.py");
     let log = std::fs::File::create(dir.path().join("osken.log")).unwrap();
     let _ctl = OsKen(

@@ -21,16 +21,11 @@ use std::time::{Duration, Instant};
 
 use common::guest::Guest;
 use common::netns::Netns;
-use common::{unique, Switch};
+use common::{free_port, unique, Switch};
 use control::ofp::codec::{self, port_reason, port_state, Message};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
-
-/// A listen port unique to this test process and test.
-fn of_port(test: u16) -> u16 {
-    26653 + test + (std::process::id() % 1000) as u16 * 10
-}
 
 fn reconnects(default: u32) -> u32 {
     std::env::var("FS_VHOST_RECONNECTS")
@@ -351,7 +346,7 @@ fn server_mode_guest_reconnects_under_traffic() {
             "type = \"dpdkvhostuser\"\npath = \"{}\"\nsocket_mode = 0o660",
             sock.display()
         ),
-        of_port(0),
+        free_port(),
     );
     let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o660, "socket_mode applies");
@@ -369,7 +364,7 @@ fn server_mode_guest_reconnects_under_traffic() {
 fn client_mode_switch_reconnects_to_the_guest() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("vm.sock");
-    let of = of_port(1);
+    let of = free_port();
     // The guest (like QEMU with server=on) is not there yet: the switch
     // starts anyway and connects when it comes.
     let (sw, na, _nb) = switch_with_vm(
@@ -441,7 +436,7 @@ fn bad_socket_paths_are_refused_clearly() {
 fn ports_added_and_deleted_while_traffic_flows() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("vm.sock");
-    let of = of_port(2);
+    let of = free_port();
     let (ta, tb) = (unique("fra"), unique("frb"));
     let sw = Switch::start(&format!(
         r#"

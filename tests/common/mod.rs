@@ -11,7 +11,7 @@ pub mod pcap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,26 @@ static SEQ: AtomicU32 = AtomicU32::new(0);
 pub fn unique(tag: &str) -> String {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     format!("{tag}{}{n}", std::process::id() % 100_000)
+}
+
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// A TCP port on 127.0.0.1 that nothing listens on or uses now, for a
+/// listener or controller under test. Taken below the kernel's ephemeral
+/// range (32768 and up), so no outgoing connection can grab it before the
+/// listener binds; each call in a process gets a different one, and
+/// processes start at different points.
+pub fn free_port() -> u16 {
+    const BASE: u16 = 20000;
+    const SPAN: u16 = 12000;
+    let start = (std::process::id() % 600) as u16 * 20;
+    loop {
+        let n = NEXT_PORT.fetch_add(1, Ordering::Relaxed);
+        let port = BASE + (start + n) % SPAN;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A running switch under test.

@@ -6,6 +6,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+pub use super::free_port;
 use super::netns::Netns;
 use super::{unique, Switch};
 use control::ofp::codec::{self, msg_type, Header, Message};
@@ -15,11 +16,6 @@ use fastpath::flow::Field;
 
 pub const MAC_A: &str = "02:0f:00:00:00:01";
 pub const MAC_B: &str = "02:0f:00:00:00:02";
-
-/// A listen port unique to this test process and test.
-pub fn of_port(test: u16) -> u16 {
-    16653 + test + (std::process::id() % 1000) as u16 * 20
-}
 
 /// Fails clearly when ovs-ofctl is missing.
 pub fn require_ovs_ofctl() {

@@ -9,6 +9,7 @@ mod common;
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::free_port;
 use common::openflow::*;
 use control::ofp::codec::{
     self, msg_type, port_config, port_reason, role, Message, MultipartReply, MultipartRequest,

@@ -6,6 +6,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::free_port;
 use common::netns::Netns;
 use common::openflow::*;
 use common::{unique, Switch};

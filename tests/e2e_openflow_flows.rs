@@ -3,6 +3,7 @@
 //! one pipeline version while they behave as applied one by one.
 mod common;
 
+use common::free_port;
 use common::openflow::*;
 use control::ofp::codec::{self, Message, MultipartReply, MultipartRequest};
 use control::ofp::PortNo;

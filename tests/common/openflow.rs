@@ -6,7 +6,6 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-pub use super::free_port;
 use super::netns::Netns;
 use super::{unique, Switch};
 use control::ofp::codec::{self, msg_type, Header, Message};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use crate::actions::DpAction;
-use crate::flow::{FlowKey, FlowMask, FLOW_WORDS, HOT_WORDS};
+use crate::flow::{Field, FlowKey, FlowMask, FLOW_WORDS, HOT_WORDS};
 use crate::upcall::{FlowCredit, PipelineChange, Translator, Upcall};
 
 /// Above this many (change, megaflow) checks, a revalidation just empties
@@ -212,6 +212,12 @@ pub struct MegaflowCache {
     /// Megaflows that push a tunnel header: while there are none, a burst
     /// skips looking for headroom to prefetch.
     encapsulating: usize,
+    /// Subtables in `order` with an ingress-invariant mask: while there
+    /// are none, [`MegaflowCache::ingress_megaflow`] costs one test.
+    n_invariant: usize,
+    /// The last answer of [`MegaflowCache::ingress_megaflow`] (in_port,
+    /// answer), until the megaflows change.
+    ingress_memo: Option<(u32, Option<(u32, u16)>)>,
     /// Insertions refused because the cache was full.
     pub refused: u64,
 }
@@ -227,6 +233,8 @@ impl MegaflowCache {
             generation: 0,
             limit,
             encapsulating: 0,
+            n_invariant: 0,
+            ingress_memo: None,
             refused: 0,
         }
     }
@@ -252,6 +260,8 @@ impl MegaflowCache {
         self.hashes.clear();
         self.free.clear();
         self.encapsulating = 0;
+        self.n_invariant = 0;
+        self.ingress_memo = None;
     }
 
     /// Whether any megaflow pushes a tunnel header.
@@ -325,7 +335,67 @@ impl MegaflowCache {
                 .get(usize::from(i))
                 .is_some_and(|s| !s.flows.is_empty())
         });
+        self.count_invariant();
         removed
+    }
+
+    fn count_invariant(&mut self) {
+        self.ingress_memo = None;
+        let subtables = &self.subtables;
+        self.n_invariant = self
+            .order
+            .iter()
+            .filter(|&&i| subtables.get(usize::from(i)).is_some_and(|s| s.invariant))
+            .count();
+    }
+
+    /// The megaflow that every well-formed packet arriving on `in_port`
+    /// (not decapsulated) belongs to, with its output port, if there is
+    /// one and its actions are a single output: one whose mask has only
+    /// ingress-invariant fields (see [`FlowKey::ingress_invariant`]).
+    /// Megaflows never overlap, so no other megaflow can match such a
+    /// packet, and the burst needs no keys. Called once per burst; the
+    /// answer is kept until the megaflows change.
+    #[inline]
+    pub fn ingress_megaflow(&mut self, in_port: u32) -> Option<(u32, u16)> {
+        if self.n_invariant == 0 {
+            return None;
+        }
+        match self.ingress_memo {
+            Some((p, answer)) if p == in_port => answer,
+            _ => {
+                let answer = self.find_ingress_megaflow(in_port);
+                self.ingress_memo = Some((in_port, answer));
+                answer
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn find_ingress_megaflow(&self, in_port: u32) -> Option<(u32, u16)> {
+        // A packet's key under an invariant mask is its in_port and zeros.
+        let mut key = FlowKey::ZERO;
+        key.set(Field::InPort, u128::from(in_port));
+        let flows = &self.flows;
+        let found = self
+            .order
+            .iter()
+            .filter_map(|&i| self.subtables.get(usize::from(i)))
+            .filter(|st| st.invariant)
+            .find_map(|st| {
+                let h = masked_hash(&key, &st.mask, &st.words);
+                st.flows.find(h, |&idx| {
+                    flows
+                        .get(idx)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|mf| mf.matches_masked(&key, st))
+                })
+            })?;
+        let mf = self.get(*found)?;
+        if mf.single_output == NO_SINGLE_OUTPUT || mf.encapsulates {
+            return None;
+        }
+        Some((u32::try_from(*found).ok()?, mf.single_output))
     }
 
     /// Finds the megaflow for `key`: its slab index and how many
@@ -459,6 +529,7 @@ impl MegaflowCache {
                     }
                 };
                 self.order.push(slot as u16);
+                self.count_invariant();
                 slot
             }
         };
@@ -495,6 +566,7 @@ impl MegaflowCache {
             encapsulates: up.actions.iter().any(DpAction::encapsulates),
         };
         self.encapsulating += usize::from(mf.encapsulates);
+        self.ingress_memo = None;
         let idx = match self.free.pop() {
             Some(i) => {
                 self.flows[i] = Some(mf);

@@ -72,9 +72,18 @@ pub(super) fn parse_ipv4_l4(
     true
 }
 
-/// The key, and (l4 offset, IP protocol).
+/// Whether `pkt` is the common case this module parses (then the general
+/// parser accepts it too): the check alone, for packets whose megaflow is
+/// already known and need no key.
 #[inline(always)]
-fn fast_l4(pkt: &[u8], meta: &PacketMeta, key: &mut FlowKey) -> Option<(u16, u8)> {
+pub(super) fn is_ipv4_l4(pkt: &[u8]) -> bool {
+    common_case(pkt).is_some()
+}
+
+/// The checks: the first header bytes, the IP protocol and (source port,
+/// destination port, TCP flags) when `pkt` is the common case.
+#[inline(always)]
+fn common_case(pkt: &[u8]) -> Option<(&[u8; ETH_LEN + IP_LEN + UDP_LEN], u8, [u64; 3])> {
     let h = array_ref::<{ ETH_LEN + IP_LEN + UDP_LEN }>(pkt)?;
     if h[12] != 0x08 || h[13] != 0x00 || h[14] != 0x45 {
         return None;
@@ -86,8 +95,8 @@ fn fast_l4(pkt: &[u8], meta: &PacketMeta, key: &mut FlowKey) -> Option<(u16, u8)
     }
     let proto = h[23];
     let l4 = ETH_LEN + IP_LEN;
-    let (sport, dport, flags) = match proto {
-        ip_proto::UDP if total >= IP_LEN + UDP_LEN => (be16(h, l4), be16(h, l4 + 2), 0),
+    let ports = match proto {
+        ip_proto::UDP if total >= IP_LEN + UDP_LEN => [be16(h, l4), be16(h, l4 + 2), 0],
         ip_proto::TCP => {
             let t = array_ref::<{ ETH_LEN + IP_LEN + TCP_LEN }>(pkt)?;
             let hl = usize::from(t[l4 + 12] >> 4) * 4;
@@ -95,10 +104,18 @@ fn fast_l4(pkt: &[u8], meta: &PacketMeta, key: &mut FlowKey) -> Option<(u16, u8)
                 return None;
             }
             let flags = be16(t, l4 + 12) & u64::from(tcp::flags::MASK);
-            (be16(t, l4), be16(t, l4 + 2), flags)
+            [be16(t, l4), be16(t, l4 + 2), flags]
         }
         _ => return None,
     };
+    Some((h, proto, ports))
+}
+
+/// The key, and (l4 offset, IP protocol).
+#[inline(always)]
+fn fast_l4(pkt: &[u8], meta: &PacketMeta, key: &mut FlowKey) -> Option<(u16, u8)> {
+    let (h, proto, [sport, dport, flags]) = common_case(pkt)?;
+    let l4 = ETH_LEN + IP_LEN;
     // Whole-word loads: 8 bytes from a MAC's start, the top 6 of them.
     let mac = |i: usize| be64(h, i) >> 16;
     let tos = u64::from(h[15]);
@@ -157,7 +174,9 @@ mod tests {
             l4_proto: 0xff,
             vlan_tags: 0xff,
         };
-        if !parse_ipv4_l4(pkt, meta, &mut key, &mut layout) {
+        let accepted = parse_ipv4_l4(pkt, meta, &mut key, &mut layout);
+        assert_eq!(is_ipv4_l4(pkt), accepted, "the check alone: {pkt:02x?}");
+        if !accepted {
             return false;
         }
         let (gkey, glayout, ok) = general(pkt, meta);

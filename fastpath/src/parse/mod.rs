@@ -209,6 +209,19 @@ pub fn parse_into(
     parse_general(pkt, meta, key, layout)
 }
 
+/// Whether [`parse_into`] would accept `pkt`, for a packet whose megaflow
+/// is known without its key. The common case is only checked; anything
+/// else is parsed into `key` and `layout` (scratch space).
+#[inline(always)]
+pub fn is_valid(
+    pkt: &[u8],
+    meta: &PacketMeta,
+    key: &mut FlowKey,
+    layout: &mut PacketLayout,
+) -> bool {
+    fast::is_ipv4_l4(pkt) || parse_general(pkt, meta, key, layout).is_ok()
+}
+
 #[inline(never)]
 fn parse_general(
     pkt: &[u8],

@@ -171,6 +171,10 @@ impl<'a> TxStage<'a> {
         let mut taken = 0u64;
         let inboxes = std::mem::take(&mut self.inboxes);
         for (port, inbox) in &inboxes {
+            // `pop` on an empty queue runs a full fence; `is_empty` loads.
+            if inbox.is_empty() {
+                continue;
+            }
             for _ in 0..2 * crate::dpdk::BURST_SIZE {
                 let Some(m) = inbox.pop() else {
                     break;

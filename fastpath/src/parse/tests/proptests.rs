@@ -34,6 +34,12 @@ fn check_invariants(pkt: &[u8]) -> Result<(), TestCaseError> {
     let mut clean = FlowKey::ZERO;
     let (layout2, res2) = parse(pkt, &META, &mut clean);
     prop_assert_eq!((key, layout, res), (clean, layout2, res2));
+    // The check without a key agrees.
+    let (mut scratch, mut scratch_layout) = (FlowKey::ALL, PacketLayout::default());
+    prop_assert_eq!(
+        is_valid(pkt, &META, &mut scratch, &mut scratch_layout),
+        res.is_ok()
+    );
 
     prop_assert_eq!(key.get(F::InPort), u128::from(META.in_port));
     prop_assert_eq!(key.get(F::TunnelId), u128::from(META.tun_id));

@@ -15,6 +15,9 @@ fn every_prefix_errors_exactly_when_cut_and_never_invents_fields() {
         for len in 0..=pkt.len() {
             let (key, layout, res) = run(&pkt[..len]);
             assert_eq!(res.is_err(), len < needed, "{name} cut at {len}: {res:?}");
+            let (mut k, mut l) = (FlowKey::ALL, PacketLayout::default());
+            let valid = is_valid(&pkt[..len], &META, &mut k, &mut l);
+            assert_eq!(valid, res.is_ok(), "{name} cut at {len}: the check alone");
             // A prefix's key is the full key with some fields left 0.
             for d in FIELDS {
                 let v = key.get(d.field);

@@ -710,6 +710,40 @@ mod tests {
         assert!(!FlowKey::field_mask(Field::VlanVid).is_subset_of(&inv));
     }
 
+    #[test]
+    fn ingress_megaflow_is_the_single_output_in_port_only_one() {
+        let c = Arc::new(Count(AtomicU64::new(0), AtomicU64::new(0)));
+        let mut cache = MegaflowCache::new(10);
+        // Only header masks: no subtable can take a whole burst.
+        let mut by_type = FlowKey::field_mask(Field::InPort);
+        by_type.or_assign(&FlowKey::field_mask(Field::EthType));
+        cache.insert(&key(1, 5), &upcall(by_type, 2, c.clone()), 0);
+        assert_eq!(cache.ingress_megaflow(1), None);
+        // in_port alone (and zero-valued ingress fields) with one output.
+        let mut m = FlowKey::field_mask(Field::InPort);
+        m.or_assign(&FlowKey::field_mask(Field::TunnelId));
+        let i = cache.insert(&key(3, 5), &upcall(m, 4, c.clone()), 0);
+        let i = i.map(|i| i as u32);
+        assert_eq!(cache.ingress_megaflow(3), i.map(|i| (i, 4)));
+        assert_eq!(cache.ingress_megaflow(3), i.map(|i| (i, 4)), "kept");
+        assert_eq!(cache.ingress_megaflow(2), None, "another port");
+        // Two outputs: executed packet by packet, so not taken.
+        let two = Upcall {
+            actions: vec![DpAction::Output(4), DpAction::Output(5)].into(),
+            ..upcall(FlowKey::field_mask(Field::InPort), 0, c.clone())
+        };
+        cache.insert(&key(6, 5), &two, 0);
+        assert_eq!(cache.ingress_megaflow(6), None);
+        assert_eq!(cache.ingress_megaflow(3), i.map(|i| (i, 4)));
+        // Gone (revalidated, expired): no longer the answer.
+        cache.retain(|_, mf| mf.single_output != 4);
+        assert_eq!(cache.ingress_megaflow(3), None);
+        cache.insert(&key(3, 9), &upcall(m, 7, c), 0);
+        assert!(cache.ingress_megaflow(3).is_some_and(|(_, out)| out == 7));
+        cache.clear();
+        assert_eq!(cache.ingress_megaflow(3), None);
+    }
+
     /// A translator that only reports changes (`None`: it cannot tell).
     struct Changes(Option<Vec<PipelineChange>>);
     impl Translator for Changes {

@@ -97,8 +97,9 @@ pub struct PmdStats {
     /// Packets whose flow was found in the megaflow cache (after an EMC
     /// miss).
     pub megaflow_hits: Counter,
-    /// Of `megaflow_hits`: packets that matched the previous packet's
-    /// megaflow, so no tuple-space search ran.
+    /// Of `megaflow_hits`: packets found without a tuple-space search, on
+    /// the previous packet's megaflow or on the burst's ingress megaflow
+    /// (`MegaflowCache::ingress_megaflow`).
     pub megaflow_repeat_hits: Counter,
     /// Subtables probed by megaflow lookups (hits and misses).
     pub megaflow_lookups: Counter,

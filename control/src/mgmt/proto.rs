@@ -371,8 +371,8 @@ pub struct PmdStats {
     pub emc_hits: u64,
     /// Packets the megaflow cache found after an EMC miss.
     pub megaflow_hits: u64,
-    /// Of `megaflow_hits`: on the previous packet's megaflow, found
-    /// without a tuple-space search.
+    /// Of `megaflow_hits`: found without a tuple-space search, on the
+    /// previous packet's megaflow or the burst's in_port-only megaflow.
     #[serde(default)]
     pub megaflow_repeat_hits: u64,
     pub upcalls: u64,

@@ -207,7 +207,7 @@ pub fn pmd_stats(r: &PmdStatsReply) -> String {
             (
                 "megaflow hits",
                 format!(
-                    "{} ({} on the previous packet's megaflow)",
+                    "{} ({} without a search)",
                     p.megaflow_hits, p.megaflow_repeat_hits
                 ),
             ),

@@ -85,12 +85,13 @@ pub(super) fn is_ipv4_l4(pkt: &[u8]) -> bool {
 #[inline(always)]
 fn common_case(pkt: &[u8]) -> Option<(&[u8; ETH_LEN + IP_LEN + UDP_LEN], u8, [u64; 3])> {
     let h = array_ref::<{ ETH_LEN + IP_LEN + UDP_LEN }>(pkt)?;
-    if h[12] != 0x08 || h[13] != 0x00 || h[14] != 0x45 {
-        return None;
-    }
+    // EtherType 0x0800 and version 4 with a 20-byte header (bytes 12-14),
+    // compared as one word; then the MF flag and fragment offset (bytes
+    // 20-21 but for the DF and reserved bits): not a fragment.
+    let w12 = u32::from_le_bytes([h[12], h[13], h[14], h[15]]);
+    let frag = u16::from_le_bytes([h[20], h[21]]);
     let total = usize::from(u16::from_be_bytes([h[16], h[17]]));
-    // MF flag or a fragment offset: a fragment.
-    if h[20] & 0x3f != 0 || h[21] != 0 || total > pkt.len() - ETH_LEN {
+    if w12 & 0x00ff_ffff != 0x0045_0008 || frag & 0xff3f != 0 || total > pkt.len() - ETH_LEN {
         return None;
     }
     let proto = h[23];

@@ -42,7 +42,7 @@ pub fn free_port() -> u16 {
     let start = (std::process::id() % 600) as u16 * 20;
     loop {
         let n = NEXT_PORT.fetch_add(1, Ordering::Relaxed);
-        let port = BASE + (start + n) % SPAN;
+        let port = BASE + ((u32::from(start) + u32::from(n)) % u32::from(SPAN)) as u16;
         if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }

@@ -5,6 +5,7 @@
 //! lookup / upcall → execute actions into per-port batches → tx bursts →
 //! counters.
 mod assign;
+mod classify;
 pub mod mailbox;
 mod pace;
 mod poll;

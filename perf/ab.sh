@@ -16,7 +16,6 @@ set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-OVS_BENCH=$(cd "$REPO/.." && pwd)/shared/bench/ovs-dpdk
 FLOWS=${FLOWS:-100000}
 RULES=${RULES:-r64}
 ROUNDS=${ROUNDS:-3}
@@ -25,7 +24,6 @@ WARMUP=${WARMUP:-3}
 MAIN_CORE=${MAIN_CORE:-0}
 PMD_CORE=${PMD_CORE:-1}
 OUT=${OUT:-$HERE/results/ab-$(date +%Y%m%d-%H%M%S)}
-PCAPD=${PCAPD:-/tmp/ferroswitch-perf/pcap}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -34,52 +32,20 @@ median() { tr ' ' '\n' | sort -g | awk 'NF{a[++n]=$1} END{if(n==0){print "NA"}el
 (($# == 2)) || die "usage: perf/ab.sh OLD_BINARY NEW_BINARY"
 OLD=$(realpath "$1") NEW=$(realpath "$2")
 for b in "$OLD" "$NEW"; do [[ -x $b ]] || die "$b: not an executable"; done
-[[ $(id -u) == 0 ]] || die "run as root (DPDK needs hugepages)"
-mkdir -p "$OUT" "$PCAPD"
-bash "$REPO/scripts/setup.sh" >/dev/null
-(cd "$REPO" && cargo build --release -q --bin ferroctl)
-CTL=$REPO/target/release/ferroctl
-# shellcheck source=perf/rules.sh
-source "$HERE/rules.sh"
-# shellcheck source=perf/ferroswitch_toml.sh
-source "$HERE/ferroswitch_toml.sh"
-
-PCAP=$PCAPD/flows_$FLOWS.pcap
-[[ -s $PCAP ]] || python3 "$OVS_BENCH/gen_pcap.py" --flows "$FLOWS" --out "$PCAP" >/dev/null
-RULEF=$(rules_file "$RULES")
-# The scenarios' mempool: 131071 x 2688 B up to 120k flows, else
-# flows + 64 Ki mbufs of 512 B.
-if ((FLOWS <= 120000)); then POOL="131071 2688"; else POOL="$((FLOWS + 65535)) 512"; fi
-{
-	# shellcheck disable=SC2086
-	fs_switch_toml "$OUT/run" fsab $POOL
-	fs_bridge_toml
-	fs_port_toml src 1 "net_pcap0,rx_pcap=$PCAP,infinite_rx=1"
-	fs_port_toml sink 2 "net_null1,no-rx=1"
-} >"$OUT/ferroswitch.toml"
-
-PID=""
-stop() { [[ -n $PID ]] && { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }; PID=""; }
-trap stop EXIT
+# shellcheck source=perf/onecore.sh
+source "$HERE/onecore.sh"
 
 # Mpps per on-CPU second of the PMD thread for one binary.
 measure() {  # binary
-	local ctl=("$CTL" --run-dir "$OUT/run") i tid c0 c1 p
-	rm -rf "$OUT/run"
-	taskset -c "$MAIN_CORE" nice -n -20 "$1" --config "$OUT/ferroswitch.toml" >"$OUT/ferroswitch.log" 2>&1 &
-	PID=$!
-	for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
-	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch.log" >&2; die "$1 did not start"; }
-	"${ctl[@]}" add-flows br0 "$RULEF" >/dev/null
-	sleep "$WARMUP"
-	tid=$(ps -eLo pid,tid,comm | awk -v p="$PID" -v c="pmd-c$PMD_CORE" '$1==p && $3==c {print $2}')
-	[[ -n $tid ]] || die "no PMD thread pmd-c$PMD_CORE in $1"
-	"${ctl[@]}" pmd-stats --clear >/dev/null
+	local tid c0 c1 p
+	onecore_start "$1"
+	tid=$(onecore_pmd_tid)
+	onecore_ctl pmd-stats --clear >/dev/null
 	c0=$(awk '{print $1}' "/proc/$PID/task/$tid/schedstat")
 	sleep "$SECS"
 	c1=$(awk '{print $1}' "/proc/$PID/task/$tid/schedstat")
-	p=$("${ctl[@]}" --json pmd-stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["pmds"][0]["packets"])')
-	stop
+	p=$(onecore_ctl --json pmd-stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["pmds"][0]["packets"])')
+	onecore_stop
 	awk -v p="$p" -v c=$((c1 - c0)) 'BEGIN{printf "%.2f", p / c * 1000}'
 }
 

@@ -19,6 +19,10 @@
 #      DURATION [10] s per sample, REPS [3], WARMUP [5] s,
 #      MAIN_CORE [0], PMD_CORE [1], WITH_OVS [1], WITH_TESTPMD [1],
 #      SHARED [repo/../shared], OUT [perf/results/<timestamp>]
+#      ROUNDS [1]: repeat the whole sequence (ferroswitch, testpmd, OVS per
+#      flow count) this many times; each ratio is then the median of the
+#      rounds' own ratios (this machine's speed swings by a third within
+#      minutes, so only figures taken minutes apart compare)
 #      WITH_PKTGEN [0]: also perf/pktgen/memif-scenario.sh (ferro-pktgen over memif)
 # Prints a markdown table of median Mpps and ratios; raw logs stay in OUT.
 set -Eeuo pipefail
@@ -31,6 +35,8 @@ FLOWS=${FLOWS:-"1 1000 10000 100000 1000000"}
 RULESETS=${RULESETS:-"r1 r1emc r64"}
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
+ROUNDS=${ROUNDS:-1}
+ROUND=1
 WARMUP=${WARMUP:-5}
 MAIN_CORE=${MAIN_CORE:-0}
 PMD_CORE=${PMD_CORE:-1}
@@ -62,7 +68,7 @@ command -v dpdk-testpmd >/dev/null || WITH_TESTPMD=0
 FS=$REPO/target/release/ferroswitch
 CTL=$REPO/target/release/ferroctl
 TSV=$OUT/summary.tsv
-printf 'kind\tflows\trules\tsamples_mpps\tmedian_mpps\tcycles_per_pkt\tpath\n' >"$TSV"
+printf 'round\tkind\tflows\trules\tsamples_mpps\tmedian_mpps\tcycles_per_pkt\tpath\n' >"$TSV"
 
 {
 	echo "date: $(date -Is)"; uname -r
@@ -118,10 +124,10 @@ name = "sink"
 ofport = 2
 devargs = "net_null1,no-rx=1"
 CFG
-	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/ferroswitch-$n.toml" >"$OUT/ferroswitch-$n.log" 2>&1 &
+	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/ferroswitch-$n.toml" >"$OUT/ferroswitch-$n-$ROUND.log" 2>&1 &
 	FS_PID=$!
 	local i; for i in $(seq 1 300); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
-	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch-$n.log" >&2; die "ferroswitch did not start"; }
+	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch-$n-$ROUND.log" >&2; die "ferroswitch did not start"; }
 	for r in $RULESETS; do
 		fsctl del-flows br0 >/dev/null
 		fsctl add-flows br0 "$(rules_file "$r")" >/dev/null
@@ -143,9 +149,9 @@ CFG
 		path=$(echo "$st" | python3 -c 'import json,sys
 p = json.load(sys.stdin)["pmds"][0]; n = max(p["packets"], 1)
 print("emc=%.1f%% megaflow=%.1f%% upcall=%.2f%% (%.1f subtables/lookup, %d megaflows)" % (100*p["emc_hits"]/n, 100*p["megaflow_hits"]/n, 100*p["upcalls"]/n, p["lookups_per_packet"], p["megaflows"]))')
-		{ fsctl pmd-stats; fsctl port-stats; fsctl dump-flows br0 | head -5; } >"$OUT/ferroswitch-$n-$r.txt"
+		{ fsctl pmd-stats; fsctl port-stats; fsctl dump-flows br0 | head -5; } >"$OUT/ferroswitch-$n-$r-$ROUND.txt"
 		local med; med=$(echo "$samples" | median)
-		printf 'ferroswitch\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "${samples% }" "$med" "$cpp" "$path" >>"$TSV"
+		printf '%s\tferroswitch\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$n" "$r" "${samples% }" "$med" "$cpp" "$path" >>"$TSV"
 		log "   => ferroswitch median $med Mpps, $cpp cycles/pkt, $path"
 	done
 	fs_stop
@@ -154,7 +160,7 @@ print("emc=%.1f%% megaflow=%.1f%% upcall=%.2f%% (%.1f subtables/lookup, %d megaf
 measure_testpmd() {  # flows
 	local n=$1 f; f=$(pcap_for "$n")
 	pool_for "$n"
-	local logf=$OUT/testpmd-io-$n.log
+	local logf=$OUT/testpmd-io-$n-$ROUND.log
 	log "testpmd io  flows=$n: $(((REPS + 2) * DURATION))s"
 	taskset -c "$MAIN_CORE,$PMD_CORE" nice -n -20 dpdk-testpmd -l "$MAIN_CORE,$PMD_CORE" --main-lcore "$MAIN_CORE" \
 		--no-pci --in-memory --file-prefix=fsperftp --socket-limit=$((POOL_N * (POOL_ROOM + 256) / 1048576 + 256)) \
@@ -169,7 +175,7 @@ measure_testpmd() {  # flows
 	samples=$(awk '/NIC statistics for port/{p=$(NF-1)} /Tx-pps:/ && p==1 {print $2}' "$logf" |
 		sed -n "3,$((REPS + 2))p" | awk '{printf "%.3f ", $1/1e6}')
 	local med; med=$(echo "$samples" | median)
-	printf 'testpmd\t%s\tio-fwd\t%s\t%s\t-\t-\n' "$n" "${samples% }" "$med" >>"$TSV"
+	printf '%s\ttestpmd\t%s\tio-fwd\t%s\t%s\t-\t-\n' "$ROUND" "$n" "${samples% }" "$med" >>"$TSV"
 	log "   => testpmd median $med Mpps"
 }
 
@@ -178,9 +184,9 @@ measure_ovs() {  # flows
 	((n <= OVS_MAX_FLOWS)) || return 0
 	log "OVS-DPDK via $OVS_BENCH/bench.sh (flows: $n; rules: $RULESETS)"
 	FLOWS="$n" RULESETS="$RULESETS" SKIP_TESTPMD=1 DURATION="$DURATION" REPS="$REPS" WARMUP="$WARMUP" \
-		MAIN_CORE="$MAIN_CORE" PMD_CORE="$PMD_CORE" RESULTS="$OUT/ovs-$n" bash "$OVS_BENCH/bench.sh" pcap \
-		>"$OUT/ovs-bench-$n.log" 2>&1 || { tail -20 "$OUT/ovs-bench-$n.log" >&2; die "OVS bench failed"; }
-	awk -F'\t' 'NR>1 && $1=="ovs" {printf "ovs\t%s\t%s\t%s\t%s\t-\t%s\n", $4, $5, $6, $7, $8}' "$OUT/ovs-$n/summary.tsv" >>"$TSV"
+		MAIN_CORE="$MAIN_CORE" PMD_CORE="$PMD_CORE" RESULTS="$OUT/ovs-$n-$ROUND" bash "$OVS_BENCH/bench.sh" pcap \
+		>"$OUT/ovs-bench-$n-$ROUND.log" 2>&1 || { tail -20 "$OUT/ovs-bench-$n-$ROUND.log" >&2; die "OVS bench failed"; }
+	awk -F'\t' -v round="$ROUND" 'NR>1 && $1=="ovs" {printf "%s\tovs\t%s\t%s\t%s\t%s\t-\t%s\n", round, $4, $5, $6, $7, $8}' "$OUT/ovs-$n-$ROUND/summary.tsv" >>"$TSV"
 	# Same rules on both sides?
 	local r
 	for r in $RULESETS; do
@@ -194,10 +200,13 @@ measure_ovs() {  # flows
 # the runs a ratio compares stay few: this machine's memory speed drifts
 # (testpmd at 100k flows: 93 Mpps one hour, 55 the next), and the 100k
 # rows follow it.
-for n in $FLOWS; do
-	measure_ferroswitch "$n"
-	[[ $WITH_TESTPMD == 1 ]] && measure_testpmd "$n"
-	[[ $WITH_OVS == 1 ]] && measure_ovs "$n"
+for ROUND in $(seq 1 "$ROUNDS"); do
+	((ROUNDS == 1)) || log "round $ROUND of $ROUNDS"
+	for n in $FLOWS; do
+		measure_ferroswitch "$n"
+		[[ $WITH_TESTPMD == 1 ]] && measure_testpmd "$n"
+		[[ $WITH_OVS == 1 ]] && measure_ovs "$n"
+	done
 done
 # WITH_PKTGEN=1: also the memif phy-phy-like run with ferro-pktgen as the
 # source and sink (its own table, in $OUT/pktgen/summary.md).
@@ -207,26 +216,44 @@ if [[ ${WITH_PKTGEN:-0} == 1 ]]; then
 fi
 
 # Markdown: one row per (flows, rules); ratios against OVS with the same
-# rules and testpmd io with the same pcap, all from this run.
+# rules and testpmd io with the same pcap, each taken within one round
+# (minutes apart); over several rounds, Mpps and ratios are the medians of
+# the rounds' figures, and the last columns list each round's ratios.
 python3 - "$TSV" <<'PY' | tee "$OUT/summary.md"
-import sys, csv
+import sys, csv, statistics
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-def get(kind, flows, rules=None):
+def val(kind, rnd, flows, rules=None):
     for r in rows:
-        if r["kind"] == kind and r["flows"] == flows and (rules is None or r["rules"] == rules):
-            return r
+        if r["kind"] == kind and r["round"] == rnd and r["flows"] == flows and (rules is None or r["rules"] == rules):
+            try: return float(r["median_mpps"])
+            except ValueError: return None
     return None
-def val(r):
-    try: return float(r["median_mpps"]) if r else None
-    except ValueError: return None
-def ratio(a, b): return "%.2f" % (a / b) if a and b else "-"
+def med(xs):
+    xs = [x for x in xs if x]
+    return statistics.median(xs) if xs else None
 def fmt(x): return "%.2f" % x if x else "-"
-print("| flows | rules | ferroswitch Mpps | cycles/pkt | OVS Mpps | testpmd io Mpps | fs/OVS | fs/testpmd | ferroswitch path |")
-print("|---|---|---|---|---|---|---|---|---|")
+rounds = sorted({r["round"] for r in rows}, key=int)
+multi = len(rounds) > 1
+head = "| flows | rules | ferroswitch Mpps | cycles/pkt | OVS Mpps | testpmd io Mpps | fs/OVS | fs/testpmd | ferroswitch path |"
+if multi:
+    head += " fs/OVS per round | fs/testpmd per round |"
+print(head)
+print("|---" * (head.count("|") - 1) + "|")
+seen = []
 for r in rows:
-    if r["kind"] != "ferroswitch":
+    key = (r["flows"], r["rules"])
+    if r["kind"] != "ferroswitch" or key in seen:
         continue
-    fs, ovs, tp = val(r), val(get("ovs", r["flows"], r["rules"])), val(get("testpmd", r["flows"]))
-    print(f"| {r['flows']} | {r['rules']} | {fmt(fs)} | {r['cycles_per_pkt']} | {fmt(ovs)} | {fmt(tp)} | {ratio(fs, ovs)} | {ratio(fs, tp)} | {r['path']} |")
+    seen.append(key)
+    fl, ru = key
+    fs = [val("ferroswitch", k, fl, ru) for k in rounds]
+    ovs = [val("ovs", k, fl, ru) for k in rounds]
+    tp = [val("testpmd", k, fl) for k in rounds]
+    r_ovs = [a / b if a and b else None for a, b in zip(fs, ovs)]
+    r_tp = [a / b if a and b else None for a, b in zip(fs, tp)]
+    line = f"| {fl} | {ru} | {fmt(med(fs))} | {r['cycles_per_pkt']} | {fmt(med(ovs))} | {fmt(med(tp))} | {fmt(med(r_ovs))} | {fmt(med(r_tp))} | {r['path']} |"
+    if multi:
+        line += " " + " ".join(fmt(x) for x in r_ovs) + " | " + " ".join(fmt(x) for x in r_tp) + " |"
+    print(line)
 PY
 log "results in $OUT"

@@ -275,6 +275,12 @@ impl Drop for Switch {
                 self.kill();
             }
         }
+        // A failing test shows what the switch logged (cargo test prints
+        // a failing test's stderr).
+        if std::thread::panicking() {
+            let (out, err) = self.take_output();
+            eprintln!("--- ferroswitch stdout ---\n{out}\n--- ferroswitch stderr ---\n{err}");
+        }
     }
 }
 

@@ -272,7 +272,10 @@ pub(super) fn check_burst(rx: &Burst, meta: &PacketMeta, sc: &mut Classified) ->
         return (0, 0);
     };
     let (mut valid, mut bytes) = (0u32, 0u64);
-    for (j, m) in rx.as_slice().iter().enumerate().take(BURST_SIZE) {
+    // One bound for the loop (a burst holds at most BURST_SIZE).
+    let pkts = rx.as_slice();
+    let pkts = pkts.get(..BURST_SIZE).unwrap_or(pkts);
+    for (j, m) in pkts.iter().enumerate() {
         if is_valid(m.data(), meta, key, layout) {
             valid |= 1 << j;
             bytes += u64::from(m.pkt_len());

@@ -113,8 +113,10 @@ pub(super) fn run(
             .zip(rx_bursts.iter_mut())
             .zip(paces.iter_mut())
         {
-            // Packets left over by the upcall budget go first, in order.
-            if rx.is_empty() {
+            // Packets left over by the upcall budget go first, in order
+            // (and were counted when they came).
+            let fresh = rx.is_empty();
+            if fresh {
                 if !pace.ready(start) {
                     continue;
                 }
@@ -124,13 +126,17 @@ pub(super) fn run(
                     continue;
                 }
                 got += n as u64;
-                if let Some(c) = tx.port_counters(usize::from(*in_port)) {
-                    c.rx_packets.add(n as u64);
-                    c.rx_bytes.add(rx.bytes());
-                }
             }
             let in_idx = usize::from(*in_port);
+            // The port's rx counters, once its bytes are known.
+            let count_rx = |tx: &TxStage<'_>, n: usize, bytes: u64| {
+                if let Some(c) = tx.port_counters(in_idx).filter(|_| fresh) {
+                    c.rx_packets.add(n as u64);
+                    c.rx_bytes.add(bytes);
+                }
+            };
             let Some(Some(port)) = dp.ports.get(in_idx) else {
+                count_rx(&tx, rx.len(), rx.bytes());
                 rx.clear();
                 continue;
             };
@@ -141,6 +147,7 @@ pub(super) fn run(
                 emcs.get_mut(b),
                 pending.get_mut(b),
             ) else {
+                count_rx(&tx, rx.len(), rx.bytes());
                 rx.clear();
                 continue;
             };
@@ -159,7 +166,6 @@ pub(super) fn run(
                 tsc_hz: hz,
             };
             let mut t = BurstTally::default();
-            rx.prefetch_data();
             let tunnel = dp.tunnel.as_deref().filter(|t| t.underlay_port == *in_port);
             // A megaflow on in_port alone takes the whole burst: no keys,
             // no lookups.
@@ -168,6 +174,7 @@ pub(super) fn run(
                 Some(_) => None,
             };
             let stop_at = if let Some((idx, out)) = ingress {
+                // The packets are read here first: no prefetch.
                 let n = rx.len();
                 let (valid, bytes) = check_burst(rx, &meta, &mut sc);
                 let ok = u64::from(valid.count_ones());
@@ -175,16 +182,20 @@ pub(super) fn run(
                 t.hits += ok;
                 t.repeats += ok;
                 if ok == n as u64 {
+                    count_rx(&tx, n, bytes);
                     count_run(cache, (idx, ok, bytes), hit_list);
                     tx.output_all(out, rx, bytes);
                 } else {
+                    count_rx(&tx, n, rx.bytes());
                     mark_ingress(&mut sc, n, idx, valid, port.ofport);
                 }
                 n
             } else {
+                count_rx(&tx, rx.len(), rx.bytes());
+                rx.prefetch_data();
                 let use_emc = emc.use_for_burst();
                 let n = classify(rx, &meta, tunnel, use_emc, emc, cache, &mut sc, &mut t);
-                lookup_misses(
+                let stop_at = lookup_misses(
                     n,
                     use_emc,
                     emc,
@@ -195,91 +206,96 @@ pub(super) fn run(
                     &mut governor,
                     start,
                     tunnel.is_none(),
-                )
+                );
+                // Every such burst: those without the EMC measure the
+                // megaflow cache.
+                emc.account(t.emc_lookups, t.emc_hits, t.tss_lookups, t.probes);
+                stop_at
             };
-            // Every burst: those without the EMC measure the megaflow cache.
-            emc.account(t.emc_lookups, t.emc_hits, t.tss_lookups, t.probes);
 
-            // Encapsulating megaflows write into the mbuf headroom: start
-            // loading those lines for the whole burst first.
-            if cache.any_encapsulating() {
-                for (m, &f) in rx.as_slice().iter().zip(&sc.found).take(stop_at) {
-                    if cache.get(f as usize).is_some_and(|mf| mf.encapsulates) {
-                        m.prefetch_headroom();
-                    }
-                }
-            }
-
-            // A whole burst of one megaflow with a single output (a train
-            // of one flow, or all flows under an in_port-only rule): one
-            // count and one copy of pointers.
-            send_whole_burst(&sc, stop_at, rx, cache, &mut tx, hit_list);
-
-            // Phase 4: execute, in order; packets from `stop_at` on wait
-            // for the next iteration (upcall budget used).
-            let mut i = 0usize;
-            // The run of consecutive packets of one megaflow being counted.
-            let mut run = (MISS, 0u64, 0u64);
-            let sc = &mut sc;
-            rx.process(|m| {
-                let j = i;
-                i += 1;
-                if j >= stop_at {
-                    return Some(m);
-                }
-                let (Some(&f), Some(layout)) = (sc.found.get(j), sc.layouts.get_mut(j)) else {
-                    return None;
-                };
-                let outer = sc.outer.get(j).copied().unwrap_or(0);
-                tx.origin.1 = sc.origin.get(j).copied().unwrap_or(port.ofport);
-                match f {
-                    MALFORMED => {
-                        t.malformed += 1;
-                        None
-                    }
-                    PUNT => {
-                        if let Some(q) = tunnel.map(|t| &t.arp_in) {
-                            if q.push(m).is_err() {
-                                tx.dropped(DropReason::NoBuffers);
-                            }
+            // A burst the ingress megaflow sent whole is done.
+            if !rx.is_empty() {
+                // Encapsulating megaflows write into the mbuf headroom: start
+                // loading those lines for the whole burst first.
+                if cache.any_encapsulating() {
+                    for (m, &f) in rx.as_slice().iter().zip(&sc.found).take(stop_at) {
+                        if cache.get(f as usize).is_some_and(|mf| mf.encapsulates) {
+                            m.prefetch_headroom();
                         }
-                        None
                     }
-                    TUNNEL_DROP => {
-                        tx.dropped(sc.why.get(j).copied().unwrap_or(DropReason::NoOutput));
-                        None
+                }
+
+                // A whole burst of one megaflow with a single output (a train
+                // of one flow, or all flows under an in_port-only rule): one
+                // count and one copy of pointers.
+                send_whole_burst(&sc, stop_at, rx, cache, &mut tx, hit_list);
+
+                // Phase 4: execute, in order; packets from `stop_at` on wait
+                // for the next iteration (upcall budget used).
+                let mut i = 0usize;
+                // The run of consecutive packets of one megaflow being counted.
+                let mut run = (MISS, 0u64, 0u64);
+                let sc = &mut sc;
+                rx.process(|m| {
+                    let j = i;
+                    i += 1;
+                    if j >= stop_at {
+                        return Some(m);
                     }
-                    UNCACHED => {
-                        if let Some((_, actions)) = sc.uncached.iter().find(|(k, _)| *k == j) {
+                    let (Some(&f), Some(layout)) = (sc.found.get(j), sc.layouts.get_mut(j)) else {
+                        return None;
+                    };
+                    let outer = sc.outer.get(j).copied().unwrap_or(0);
+                    tx.origin.1 = sc.origin.get(j).copied().unwrap_or(port.ofport);
+                    match f {
+                        MALFORMED => {
+                            t.malformed += 1;
+                            None
+                        }
+                        PUNT => {
+                            if let Some(q) = tunnel.map(|t| &t.arp_in) {
+                                if q.push(m).is_err() {
+                                    tx.dropped(DropReason::NoBuffers);
+                                }
+                            }
+                            None
+                        }
+                        TUNNEL_DROP => {
+                            tx.dropped(sc.why.get(j).copied().unwrap_or(DropReason::NoOutput));
+                            None
+                        }
+                        UNCACHED => {
+                            if let Some((_, actions)) = sc.uncached.iter().find(|(k, _)| *k == j) {
+                                let mut m = m;
+                                crate::tunnel::strip(&mut m, outer);
+                                execute(actions, m, layout, &ctx, &mut tx);
+                            }
+                            None
+                        }
+                        idx => {
                             let mut m = m;
                             crate::tunnel::strip(&mut m, outer);
-                            execute(actions, m, layout, &ctx, &mut tx);
+                            let len = u64::from(m.pkt_len());
+                            if run.0 == idx {
+                                run.1 += 1;
+                                run.2 += len;
+                            } else {
+                                count_run(cache, run, hit_list);
+                                run = (idx, 1, len);
+                            }
+                            let mf = cache.get(idx as usize)?;
+                            if mf.single_output != NO_SINGLE_OUTPUT {
+                                tx.output(mf.single_output, m);
+                            } else {
+                                execute(&mf.actions, m, layout, &ctx, &mut tx);
+                            }
+                            None
                         }
-                        None
                     }
-                    idx => {
-                        let mut m = m;
-                        crate::tunnel::strip(&mut m, outer);
-                        let len = u64::from(m.pkt_len());
-                        if run.0 == idx {
-                            run.1 += 1;
-                            run.2 += len;
-                        } else {
-                            count_run(cache, run, hit_list);
-                            run = (idx, 1, len);
-                        }
-                        let mf = cache.get(idx as usize)?;
-                        if mf.single_output != NO_SINGLE_OUTPUT {
-                            tx.output(mf.single_output, m);
-                        } else {
-                            execute(&mf.actions, m, layout, &ctx, &mut tx);
-                        }
-                        None
-                    }
-                }
-            });
-            count_run(cache, run, hit_list);
-            sc.uncached.clear();
+                });
+                count_run(cache, run, hit_list);
+                sc.uncached.clear();
+            }
             tx.flush();
             if hit_list.len() + BURST_SIZE > hit_list.capacity() {
                 credit(cache, hit_list, start);

@@ -857,6 +857,41 @@ fn connects_to_a_configured_controller() {
     assert!(matches!(m, Message::Hello { .. }), "{m:?}");
 }
 
+#[test]
+fn a_listener_whose_port_is_taken_opens_once_it_is_free() {
+    require_ovs_ofctl();
+    // Another process holds the port when the switch starts.
+    let port = free_port();
+    let holder = TcpListener::bind(("127.0.0.1", port)).expect("bind the port first");
+    let (sw, _, _) = two_taps(port, "");
+    // The switch runs meanwhile (its management socket answers).
+    let v = sw.ctl(&["show"]);
+    assert!(
+        v["bridges"].as_array().is_some_and(|b| !b.is_empty()),
+        "{v}"
+    );
+    drop(holder);
+    // The retries (1, 2, 4, 8 s apart) bind it: a connection that completes
+    // is the switch's.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the switch never listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let show = ofctl(port, &["show"], &[]);
+    assert!(show.contains("dpid:00000000000000a1"), "{show}");
+    let mut sw = sw;
+    let (_, log) = sw.stop_with(nix::sys::signal::Signal::SIGTERM);
+    assert!(
+        log.contains(&format!("cannot listen on tcp:127.0.0.1:{port}"))
+            && log.contains("(after retries)"),
+        "the log tells the first bind failed and a retry succeeded:\n{log}"
+    );
+}
+
 fn accept_within(l: &TcpListener, t: Duration) -> (TcpStream, std::net::SocketAddr) {
     l.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + t;

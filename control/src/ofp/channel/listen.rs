@@ -3,7 +3,8 @@
 //! `<run_dir>/<bridge>.mgmt` (OpenFlow over a unix socket, mode 0600, as
 //! OVS has; ferroctl and `ovs-ofctl unix:...` use it), and active
 //! connections to its `controllers`, which reconnect with a backoff of 1 s
-//! doubling to 8 s.
+//! doubling to 8 s. A listener whose address cannot be bound (the port is
+//! taken) is retried with the same backoff until it can.
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -110,15 +111,23 @@ pub fn start(ch: &Arc<Channel>, run_dir: Option<&Path>) {
             let addr = *a;
             let name = name.clone();
             // Bind now, so the port is open once the daemon says it is ready.
-            match std::net::TcpListener::bind(addr.addr).and_then(|l| {
-                l.set_nonblocking(true)?;
-                TcpListener::from_std(l)
-            }) {
+            match bind(addr) {
                 Ok(l) => {
                     tracing::info!("OpenFlow: {name}: listening on {addr}");
                     tokio::spawn(accept_loop(ch, b, l, addr, tls));
                 }
-                Err(e) => tracing::error!("OpenFlow: {name}: cannot listen on {addr}: {e}"),
+                Err(e) => {
+                    tracing::error!(
+                        "OpenFlow: {name}: cannot listen on {addr}: {e}; retrying every {}-{} s",
+                        BACKOFF_MIN.as_secs(),
+                        BACKOFF_MAX.as_secs()
+                    );
+                    tokio::spawn(async move {
+                        let l = bind_retrying(addr).await;
+                        tracing::info!("OpenFlow: {name}: listening on {addr} (after retries)");
+                        accept_loop(ch, b, l, addr, tls).await
+                    });
+                }
             }
         }
         for a in &cfg.controllers {
@@ -127,6 +136,27 @@ pub fn start(ch: &Arc<Channel>, run_dir: Option<&Path>) {
             };
             tokio::spawn(connect_loop(ch.clone(), b, *a, tls));
         }
+    }
+}
+
+fn bind(addr: OfAddr) -> std::io::Result<TcpListener> {
+    let l = std::net::TcpListener::bind(addr.addr)?;
+    l.set_nonblocking(true)?;
+    TcpListener::from_std(l)
+}
+
+/// Binds `addr` once it can be bound (another process held the port, or
+/// the address was not yet configured), retrying with the controllers'
+/// backoff.
+async fn bind_retrying(addr: OfAddr) -> TcpListener {
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        tokio::time::sleep(backoff).await;
+        match bind(addr) {
+            Ok(l) => return l,
+            Err(e) => tracing::debug!("OpenFlow: listen on {addr}: {e}; retrying in {backoff:?}"),
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX);
     }
 }
 

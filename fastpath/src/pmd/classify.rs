@@ -165,11 +165,17 @@ pub(super) fn classify(
     for (j, m) in pkts.iter().enumerate().take(BURST_SIZE) {
         // On the underlay port, tunnel packets are classified by their
         // inner packet, with the tunnel port and metadata as input.
-        let (mut pmeta, mut outer) = (*meta, 0u16);
+        // (A reference, not a copy per packet: reading a field back from
+        // the copy's wide store stalled; +2.8% on-CPU at 1 flow × r1emc.)
+        let decap;
+        let (mut pmeta, mut outer) = (meta, 0u16);
         if let Some(t) = tunnel {
             match crate::tunnel::classify(t, m.data()) {
                 Ingress::Pass => {}
-                Ingress::Decap { meta, outer_len } => (pmeta, outer) = (meta, outer_len),
+                Ingress::Decap { meta, outer_len } => {
+                    decap = meta;
+                    (pmeta, outer) = (&decap, outer_len);
+                }
                 Ingress::Punt => {
                     sc.found[j] = PUNT;
                     continue;
@@ -185,7 +191,7 @@ pub(super) fn classify(
         sc.origin[j] = pmeta.in_port;
         let data = m.data().get(usize::from(outer)..).unwrap_or_default();
         let (key, l) = (&mut sc.keys[j], &mut sc.layouts[j]);
-        let res = parse_into(data, &pmeta, key, l);
+        let res = parse_into(data, pmeta, key, l);
         let l3 = l.l3;
         if res.is_err() {
             sc.found[j] = MALFORMED;

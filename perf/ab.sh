@@ -39,7 +39,8 @@ source "$HERE/onecore.sh"
 measure() {  # binary
 	local tid c0 c1 p
 	onecore_start "$1"
-	tid=$(onecore_pmd_tid)
+	# (die in a command substitution only ends the substitution)
+	tid=$(onecore_pmd_tid) || die "no PMD thread in $1"
 	onecore_ctl pmd-stats --clear >/dev/null
 	c0=$(awk '{print $1}' "/proc/$PID/task/$tid/schedstat")
 	sleep "$SECS"

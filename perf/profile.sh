@@ -34,10 +34,12 @@ source "$HERE/onecore.sh"
 
 log "profile: $BIN, flows=$FLOWS rules=$RULES, ${SECS}s; results in $OUT"
 onecore_start "$BIN"
-tid=$(onecore_pmd_tid)
+tid=$(onecore_pmd_tid) || die "no PMD thread in $BIN"
 onecore_ctl pmd-stats --clear >/dev/null
-perf record -q -g -t "$tid" -o "$OUT/perf.data" -- sleep "$SECS" 2>/dev/null
+perf record -q -g -t "$tid" -o "$OUT/perf.data" -- sleep "$SECS" 2>"$OUT/perf-record.log" ||
+	die "perf record failed: $(cat "$OUT/perf-record.log")"
 onecore_ctl pmd-stats | tee "$OUT/pmd-stats.txt"
 onecore_stop
 perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 0.5 -g none 2>/dev/null |
-	grep -v '^#' | grep -v '^$' | head -n "$TOP" | tee "$OUT/top.txt"
+	grep -v -e '^#' -e '^$' >"$OUT/report.txt" || true
+head -n "$TOP" "$OUT/report.txt" | tee "$OUT/top.txt"

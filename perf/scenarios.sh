@@ -217,8 +217,9 @@ fi
 
 # Markdown: one row per (flows, rules); ratios against OVS with the same
 # rules and testpmd io with the same pcap, each taken within one round
-# (minutes apart); over several rounds, Mpps and ratios are the medians of
-# the rounds' figures, and the last columns list each round's ratios.
+# (minutes apart); over several rounds, Mpps, cycles/pkt and ratios are the
+# medians of the rounds' figures (the path column is round 1's), and the
+# last columns list each round's ratios.
 python3 - "$TSV" <<'PY' | tee "$OUT/summary.md"
 import sys, csv, statistics
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
@@ -229,9 +230,16 @@ def val(kind, rnd, flows, rules=None):
             except ValueError: return None
     return None
 def med(xs):
-    xs = [x for x in xs if x]
+    # A round that measured 0 counts (a failure); one that has no figure not.
+    xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
-def fmt(x): return "%.2f" % x if x else "-"
+def cycles(rnd, flows, rules):
+    for r in rows:
+        if r["kind"] == "ferroswitch" and r["round"] == rnd and r["flows"] == flows and r["rules"] == rules:
+            try: return float(r["cycles_per_pkt"])
+            except ValueError: return None
+    return None
+def fmt(x): return "%.2f" % x if x is not None else "-"
 rounds = sorted({r["round"] for r in rows}, key=int)
 multi = len(rounds) > 1
 head = "| flows | rules | ferroswitch Mpps | cycles/pkt | OVS Mpps | testpmd io Mpps | fs/OVS | fs/testpmd | ferroswitch path |"
@@ -249,9 +257,10 @@ for r in rows:
     fs = [val("ferroswitch", k, fl, ru) for k in rounds]
     ovs = [val("ovs", k, fl, ru) for k in rounds]
     tp = [val("testpmd", k, fl) for k in rounds]
-    r_ovs = [a / b if a and b else None for a, b in zip(fs, ovs)]
-    r_tp = [a / b if a and b else None for a, b in zip(fs, tp)]
-    line = f"| {fl} | {ru} | {fmt(med(fs))} | {r['cycles_per_pkt']} | {fmt(med(ovs))} | {fmt(med(tp))} | {fmt(med(r_ovs))} | {fmt(med(r_tp))} | {r['path']} |"
+    r_ovs = [a / b if a is not None and b else None for a, b in zip(fs, ovs)]
+    r_tp = [a / b if a is not None and b else None for a, b in zip(fs, tp)]
+    cpp = med([cycles(k, fl, ru) for k in rounds])
+    line = f"| {fl} | {ru} | {fmt(med(fs))} | {'%.0f' % cpp if cpp is not None else '-'} | {fmt(med(ovs))} | {fmt(med(tp))} | {fmt(med(r_ovs))} | {fmt(med(r_tp))} | {r['path']} |"
     if multi:
         line += " " + " ".join(fmt(x) for x in r_ovs) + " | " + " ".join(fmt(x) for x in r_tp) + " |"
     print(line)

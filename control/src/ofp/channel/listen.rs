@@ -152,11 +152,11 @@ async fn bind_retrying(addr: OfAddr) -> TcpListener {
     let mut backoff = BACKOFF_MIN;
     loop {
         tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
         match bind(addr) {
             Ok(l) => return l,
             Err(e) => tracing::debug!("OpenFlow: listen on {addr}: {e}; retrying in {backoff:?}"),
         }
-        backoff = (backoff * 2).min(BACKOFF_MAX);
     }
 }
 

@@ -136,8 +136,7 @@ pub(super) fn run(
                 }
             };
             let Some(Some(port)) = dp.ports.get(in_idx) else {
-                count_rx(&tx, rx.len(), rx.bytes());
-                rx.clear();
+                drop_burst(&tx, in_idx, fresh, rx);
                 continue;
             };
             let b = usize::from(port.bridge);
@@ -147,8 +146,7 @@ pub(super) fn run(
                 emcs.get_mut(b),
                 pending.get_mut(b),
             ) else {
-                count_rx(&tx, rx.len(), rx.bytes());
-                rx.clear();
+                drop_burst(&tx, in_idx, fresh, rx);
                 continue;
             };
             tx.origin = (port.bridge, port.ofport);
@@ -360,6 +358,22 @@ pub(super) fn run(
     for c in &mut caches {
         c.flush_all_credits(rdtsc());
     }
+}
+
+/// Drops a burst whose port or bridge is not in the snapshot (being
+/// added or deleted): counted as received (when `fresh`, not left over
+/// from an earlier iteration) and as dropped on its port.
+#[cold]
+#[inline(never)]
+fn drop_burst(tx: &TxStage<'_>, port: usize, fresh: bool, rx: &mut Burst) {
+    if let Some(c) = tx.port_counters(port) {
+        if fresh {
+            c.rx_packets.add(rx.len() as u64);
+            c.rx_bytes.add(rx.bytes());
+        }
+        c.rx_dropped.add(rx.len() as u64);
+    }
+    rx.clear();
 }
 
 /// Sends the burst whole if [`whole_burst_output`] allows (leaving `rx`

@@ -16,13 +16,8 @@ set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-FLOWS=${FLOWS:-100000}
-RULES=${RULES:-r64}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
-WARMUP=${WARMUP:-3}
-MAIN_CORE=${MAIN_CORE:-0}
-PMD_CORE=${PMD_CORE:-1}
 OUT=${OUT:-$HERE/results/ab-$(date +%Y%m%d-%H%M%S)}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }

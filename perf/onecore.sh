@@ -2,10 +2,12 @@
 # infinite_rx -> switch -> net_null, 64-byte UDP, the OVS harness's rule
 # sets) for a given ferroswitch binary, for the tools that look at one
 # build at a time: ab.sh and profile.sh.
-# Sourced; needs HERE, REPO, OUT, FLOWS, RULES, WARMUP, MAIN_CORE,
-# PMD_CORE and die(). Sets CTL, PID; onecore_start BINARY starts the
+# Sourced; needs HERE, REPO, OUT and die(). Env: FLOWS [100000], RULES
+# [r64] (r1, r1emc, r64), WARMUP [3] s, MAIN_CORE [0], PMD_CORE [1].
+# Sets CTL, PID; onecore_start BINARY starts the
 # switch with the rules and waits WARMUP seconds, onecore_stop stops it,
 # onecore_pmd_tid prints the PMD thread's id.
+: "${FLOWS:=100000}" "${RULES:=r64}" "${WARMUP:=3}" "${MAIN_CORE:=0}" "${PMD_CORE:=1}"
 OVS_BENCH=$(cd "$REPO/.." && pwd)/shared/bench/ovs-dpdk
 PCAPD=${PCAPD:-/tmp/ferroswitch-perf/pcap}
 [[ $(id -u) == 0 ]] || die "run as root (DPDK needs hugepages)"

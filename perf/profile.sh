@@ -14,13 +14,8 @@ set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-FLOWS=${FLOWS:-100000}
-RULES=${RULES:-r64}
 SECS=${SECS:-4}
-WARMUP=${WARMUP:-3}
 TOP=${TOP:-25}
-MAIN_CORE=${MAIN_CORE:-0}
-PMD_CORE=${PMD_CORE:-1}
 OUT=${OUT:-$HERE/results/profile-$(date +%Y%m%d-%H%M%S)}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }

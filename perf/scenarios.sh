@@ -223,22 +223,17 @@ fi
 python3 - "$TSV" <<'PY' | tee "$OUT/summary.md"
 import sys, csv, statistics
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-def val(kind, rnd, flows, rules=None):
+def figure(col, kind, rnd, flows, rules=None):
     for r in rows:
         if r["kind"] == kind and r["round"] == rnd and r["flows"] == flows and (rules is None or r["rules"] == rules):
-            try: return float(r["median_mpps"])
+            try: return float(r[col])
             except ValueError: return None
     return None
+def val(kind, rnd, flows, rules=None): return figure("median_mpps", kind, rnd, flows, rules)
 def med(xs):
     # A round that measured 0 counts (a failure); one that has no figure not.
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
-def cycles(rnd, flows, rules):
-    for r in rows:
-        if r["kind"] == "ferroswitch" and r["round"] == rnd and r["flows"] == flows and r["rules"] == rules:
-            try: return float(r["cycles_per_pkt"])
-            except ValueError: return None
-    return None
 def fmt(x): return "%.2f" % x if x is not None else "-"
 rounds = sorted({r["round"] for r in rows}, key=int)
 multi = len(rounds) > 1
@@ -259,7 +254,7 @@ for r in rows:
     tp = [val("testpmd", k, fl) for k in rounds]
     r_ovs = [a / b if a is not None and b else None for a, b in zip(fs, ovs)]
     r_tp = [a / b if a is not None and b else None for a, b in zip(fs, tp)]
-    cpp = med([cycles(k, fl, ru) for k in rounds])
+    cpp = med([figure("cycles_per_pkt", "ferroswitch", k, fl, ru) for k in rounds])
     line = f"| {fl} | {ru} | {fmt(med(fs))} | {'%.0f' % cpp if cpp is not None else '-'} | {fmt(med(ovs))} | {fmt(med(tp))} | {fmt(med(r_ovs))} | {fmt(med(r_tp))} | {r['path']} |"
     if multi:
         line += " " + " ".join(fmt(x) for x in r_ovs) + " | " + " ".join(fmt(x) for x in r_tp) + " |"

@@ -33,6 +33,9 @@ source "$HERE/onecore.sh"
 # Mpps per on-CPU second of the PMD thread for one binary.
 measure() {  # binary
 	local tid c0 c1 p
+	# measure runs in a command substitution, which does not inherit the
+	# script's EXIT trap: stop its switch however it ends.
+	trap onecore_stop EXIT
 	onecore_start "$1"
 	# (die in a command substitution only ends the substitution)
 	tid=$(onecore_pmd_tid) || die "no PMD thread in $1"

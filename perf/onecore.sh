@@ -46,7 +46,7 @@ onecore_start() {  # binary
 	taskset -c "$MAIN_CORE" nice -n -20 "$1" --config "$OUT/ferroswitch.toml" >"$OUT/ferroswitch.log" 2>&1 &
 	PID=$!
 	for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
-	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch.log" >&2; die "$1 did not start"; }
+	[[ -S $OUT/run/ferroswitch.ctl ]] || { cat "$OUT/ferroswitch.log" >&2; onecore_stop; die "$1 did not start"; }
 	onecore_ctl add-flows br0 "$RULEF" >/dev/null
 	sleep "$WARMUP"
 }

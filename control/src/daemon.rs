@@ -10,6 +10,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::eal_args::{eal_args, use_hugepages, HugepageInfo};
 use crate::error::{Error, Result};
+use crate::mgmt::proto::{Body, Reply, Request};
 use crate::mgmt::server;
 use crate::ofp::channel;
 use crate::rundir::RunDir;
@@ -71,10 +72,13 @@ pub fn run(cfg: Config, source: Option<crate::switch::ConfigSource>) -> Result<(
         if let Some(source) = source {
             view.set_config_source(source);
         }
-        let handler: Arc<dyn server::Handler> = view.clone();
         // OpenFlow: listeners, controller connections, packet-in pump and
         // port status, as tasks on this runtime.
         let openflow = channel::start(view.clone(), Some(run_dir.path()));
+        let handler: Arc<dyn server::Handler> = Arc::new(DaemonHandler {
+            view: view.clone(),
+            openflow: openflow.clone(),
+        });
         // Flow expiry: removes timed-out flows, publishes, waits for the
         // PMDs and sends FLOW_REMOVED to the controllers that asked.
         let expiry = async {
@@ -145,4 +149,22 @@ pub fn run(cfg: Config, source: Option<crate::switch::ConfigSource>) -> Result<(
     drop(run_dir);
     tracing::info!("ferroswitch stopped");
     result
+}
+
+/// The management socket's requests: the switch answers them, and `show`
+/// gets the OpenFlow channel's state added.
+struct DaemonHandler {
+    view: Arc<crate::switch::SwitchView>,
+    openflow: Arc<channel::Channel>,
+}
+
+impl server::Handler for DaemonHandler {
+    fn handle(&self, req: Request) -> Reply {
+        let show = matches!(req, Request::Show);
+        let mut reply = self.view.handle(req);
+        if let (true, Reply::Ok(Body::Show(r))) = (show, &mut reply) {
+            r.openflow = self.openflow.status();
+        }
+        reply
+    }
 }

@@ -487,6 +487,8 @@ impl SwitchView {
                 in_use: self.pool.in_use(),
             },
             bridges,
+            // Filled in by the daemon, which runs the OpenFlow channel.
+            openflow: Vec::new(),
             pmds: pmds
                 .iter()
                 .enumerate()

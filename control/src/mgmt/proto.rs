@@ -261,6 +261,46 @@ pub struct ShowReply {
     /// come back to its idle value.
     #[serde(default)]
     pub mempool: MempoolInfo,
+    /// The OpenFlow channel, per bridge.
+    #[serde(default)]
+    pub openflow: Vec<OpenFlowInfo>,
+}
+
+/// One bridge's OpenFlow listeners, controllers and connections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpenFlowInfo {
+    pub bridge: String,
+    pub endpoints: Vec<OpenFlowEndpoint>,
+    /// Controller connections (accepted or made), not management ones.
+    pub connections: Vec<OpenFlowConnection>,
+}
+
+/// A configured listener or controller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenFlowEndpoint {
+    /// "listen" or "controller".
+    pub kind: String,
+    pub addr: String,
+    /// "listening", "cannot bind, retrying", "connecting", "connected",
+    /// "disconnected, retrying" or "not started".
+    pub state: String,
+    /// Why it is not listening or connected.
+    pub error: Option<String>,
+    /// Seconds in this state.
+    pub secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenFlowConnection {
+    pub id: u64,
+    pub peer: String,
+    /// "equal", "master" or "slave".
+    pub role: String,
+    /// The HELLO exchange completed.
+    pub ready: bool,
+    /// Seconds since it was made.
+    pub secs: u64,
+    pub packet_ins_sent: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -2,8 +2,8 @@
 use std::fmt::Write;
 
 use super::proto::{
-    FlowsReply, GroupsReply, MegaflowsReply, MetersReply, PmdStatsReply, PortStatsReply, ShowReply,
-    TraceReply,
+    FlowsReply, GroupsReply, MegaflowsReply, MetersReply, OpenFlowInfo, PmdStatsReply,
+    PortStatsReply, ShowReply, TraceReply,
 };
 
 /// Left-aligned text columns, separated by two spaces.
@@ -93,6 +93,9 @@ pub fn show(r: &ShowReply) -> String {
             ]);
         }
         out.push_str(&t.render("  "));
+        if let Some(of) = r.openflow.iter().find(|o| o.bridge == b.name) {
+            openflow(&mut out, of);
+        }
     }
     out.push_str("pmd threads\n");
     let mut t = Table::new(&["core", "lcore", "rx queues"]);
@@ -133,6 +136,34 @@ pub fn show(r: &ShowReply) -> String {
         m.name, m.size, m.in_use
     );
     out
+}
+
+/// A bridge's OpenFlow listeners, controllers and controller connections.
+fn openflow(out: &mut String, of: &OpenFlowInfo) {
+    if of.endpoints.is_empty() && of.connections.is_empty() {
+        out.push_str("  openflow: no listener or controller configured\n");
+        return;
+    }
+    out.push_str("  openflow:\n");
+    for e in &of.endpoints {
+        let _ = write!(out, "    {} {}: {} ({} s)", e.kind, e.addr, e.state, e.secs);
+        if let Some(why) = &e.error {
+            let _ = write!(out, ": {why}");
+        }
+        out.push('\n');
+    }
+    for c in &of.connections {
+        let _ = writeln!(
+            out,
+            "    connection #{} {}: {}{}, {} s, {} packet-ins sent",
+            c.id,
+            c.peer,
+            c.role,
+            if c.ready { "" } else { " (no HELLO yet)" },
+            c.secs,
+            c.packet_ins_sent
+        );
+    }
 }
 
 fn speed(mbps: u32) -> String {
@@ -478,8 +509,43 @@ mod tests {
                 ),
             ],
             mempool: MempoolInfo::default(),
+            openflow: vec![OpenFlowInfo {
+                bridge: "br0".into(),
+                endpoints: vec![
+                    OpenFlowEndpoint {
+                        kind: "listen".into(),
+                        addr: "tcp:127.0.0.1:6653".into(),
+                        state: "listening".into(),
+                        error: None,
+                        secs: 30,
+                    },
+                    OpenFlowEndpoint {
+                        kind: "controller".into(),
+                        addr: "tcp:10.0.0.9:6653".into(),
+                        state: "disconnected, retrying".into(),
+                        error: Some("Connection refused (os error 111)".into()),
+                        secs: 2,
+                    },
+                ],
+                connections: vec![OpenFlowConnection {
+                    id: 3,
+                    peer: "tcp:127.0.0.1:40000".into(),
+                    role: "master".into(),
+                    ready: true,
+                    secs: 12,
+                    packet_ins_sent: 5,
+                }],
+            }],
         };
         let s = show(&r);
+        assert!(
+            s.contains(
+                "  openflow:\n    listen tcp:127.0.0.1:6653: listening (30 s)\n    \
+                 controller tcp:10.0.0.9:6653: disconnected, retrying (2 s): Connection refused (os error 111)\n    \
+                 connection #3 tcp:127.0.0.1:40000: master, 12 s, 5 packet-ins sent\n"
+            ),
+            "{s}"
+        );
         assert!(
             s.contains("port vm: the guest receives on tx queue(s) 0\n"),
             "{s}"

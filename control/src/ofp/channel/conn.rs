@@ -244,6 +244,8 @@ pub struct ConnShared {
     /// or ovs-ofctl): not a controller, so the fail mode ignores it, and
     /// it is logged at debug level.
     pub service: bool,
+    /// When the connection was made.
+    pub since: std::time::Instant,
     pub outbox: Outbox,
     ctl: Mutex<ConnCtl>,
 }
@@ -254,6 +256,7 @@ impl ConnShared {
             id,
             service: peer.starts_with("unix:"),
             peer,
+            since: std::time::Instant::now(),
             outbox: Outbox::default(),
             ctl: Mutex::new(ConnCtl {
                 ready: false,
@@ -303,7 +306,8 @@ impl Conn {
 
 /// Serves one connection until it ends; never fails the caller.
 /// Runs one connection over any byte stream (TCP or TLS).
-pub async fn run<S>(ch: Arc<Channel>, bridge: usize, stream: S, peer: String)
+/// Serves one connection until it ends; returns why it did.
+pub async fn run<S>(ch: Arc<Channel>, bridge: usize, stream: S, peer: String) -> String
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -347,16 +351,23 @@ where
     );
     match result {
         Ok(why) if shared.service => {
-            tracing::debug!("OpenFlow: {bname}: {peer} (#{}) closed: {why}", shared.id)
+            tracing::debug!("OpenFlow: {bname}: {peer} (#{}) closed: {why}", shared.id);
+            why.to_string()
         }
-        Ok(why) => tracing::info!(
-            "OpenFlow: {bname}: {peer} (#{}) closed: {why}; {stats}",
-            shared.id
-        ),
-        Err(e) => tracing::warn!(
-            "OpenFlow: {bname}: {peer} (#{}) dropped: {e}; {stats}",
-            shared.id
-        ),
+        Ok(why) => {
+            tracing::info!(
+                "OpenFlow: {bname}: {peer} (#{}) closed: {why}; {stats}",
+                shared.id
+            );
+            why.to_string()
+        }
+        Err(e) => {
+            tracing::warn!(
+                "OpenFlow: {bname}: {peer} (#{}) dropped: {e}; {stats}",
+                shared.id
+            );
+            e.to_string()
+        }
     }
 }
 

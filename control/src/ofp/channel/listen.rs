@@ -13,6 +13,10 @@ use std::time::Duration;
 use fsconfig::{OfAddr, OfScheme};
 use tokio::net::{TcpListener, TcpStream, UnixListener};
 
+use super::status::EndpointKind;
+use super::status::EndpointState::{
+    Backoff, BindRetrying, Connected, Connecting, Disabled, Listening,
+};
 use super::tls::Tls;
 use super::{conn, Channel};
 
@@ -20,31 +24,16 @@ use super::{conn, Channel};
 pub const BACKOFF_MIN: Duration = Duration::from_secs(1);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(8);
 
-/// The TLS setup for `ssl:` addresses, if the config has `[tls]` keys
-/// that load; otherwise the reason, logged once per address.
-fn tls_for(
-    tls: &Option<Result<Tls, String>>,
-    bridge: &str,
-    what: &str,
-    a: &OfAddr,
-) -> Option<Option<Tls>> {
+/// The TLS setup for `ssl:` addresses (None for `tcp:`), or why there is
+/// none: the config has no `[tls]` keys, or they do not load.
+fn tls_for(tls: &Option<Result<Tls, String>>, a: &OfAddr) -> Result<Option<Tls>, String> {
     if a.scheme != OfScheme::Ssl {
-        return Some(None);
+        return Ok(None);
     }
     match tls {
-        Some(Ok(t)) => Some(Some(t.clone())),
-        Some(Err(e)) => {
-            tracing::error!(
-                "OpenFlow: {bridge}: {what} {a}: TLS keys unusable: {e}; skipping this address"
-            );
-            None
-        }
-        None => {
-            tracing::error!(
-                "OpenFlow: {bridge}: {what} {a}: no [tls] keys configured; skipping this address"
-            );
-            None
-        }
+        Some(Ok(t)) => Ok(Some(t.clone())),
+        Some(Err(e)) => Err(format!("TLS keys unusable: {e}")),
+        None => Err("no [tls] keys configured".into()),
     }
 }
 
@@ -104,8 +93,13 @@ pub fn start(ch: &Arc<Channel>, run_dir: Option<&Path>) {
             start_mgmt(ch, b, dir, &name);
         }
         for a in &cfg.listen {
-            let Some(tls) = tls_for(&tls, &name, "listen", a) else {
-                continue;
+            let tls = match tls_for(&tls, a) {
+                Ok(t) => t,
+                Err(why) => {
+                    tracing::error!("OpenFlow: {name}: listen {a}: {why}; skipping this address");
+                    ch.add_endpoint(b, EndpointKind::Listen, a.to_string(), Disabled(why));
+                    continue;
+                }
             };
             let ch = ch.clone();
             let addr = *a;
@@ -114,6 +108,7 @@ pub fn start(ch: &Arc<Channel>, run_dir: Option<&Path>) {
             match bind(addr) {
                 Ok(l) => {
                     tracing::info!("OpenFlow: {name}: listening on {addr}");
+                    ch.add_endpoint(b, EndpointKind::Listen, addr.to_string(), Listening);
                     tokio::spawn(accept_loop(ch, b, l, addr, tls));
                 }
                 Err(e) => {
@@ -122,19 +117,30 @@ pub fn start(ch: &Arc<Channel>, run_dir: Option<&Path>) {
                         BACKOFF_MIN.as_secs(),
                         BACKOFF_MAX.as_secs()
                     );
+                    let state = BindRetrying(e.to_string());
+                    let i = ch.add_endpoint(b, EndpointKind::Listen, addr.to_string(), state);
                     tokio::spawn(async move {
                         let l = bind_retrying(addr).await;
                         tracing::info!("OpenFlow: {name}: listening on {addr} (after retries)");
+                        ch.set_endpoint(b, i, Listening);
                         accept_loop(ch, b, l, addr, tls).await
                     });
                 }
             }
         }
         for a in &cfg.controllers {
-            let Some(tls) = tls_for(&tls, &name, "controller", a) else {
-                continue;
-            };
-            tokio::spawn(connect_loop(ch.clone(), b, *a, tls));
+            match tls_for(&tls, a) {
+                Ok(tls) => {
+                    let i = ch.add_endpoint(b, EndpointKind::Controller, a.to_string(), Connecting);
+                    tokio::spawn(connect_loop(ch.clone(), b, i, *a, tls));
+                }
+                Err(why) => {
+                    tracing::error!(
+                        "OpenFlow: {name}: controller {a}: {why}; skipping this address"
+                    );
+                    ch.add_endpoint(b, EndpointKind::Controller, a.to_string(), Disabled(why));
+                }
+            }
         }
     }
 }
@@ -174,7 +180,9 @@ async fn accept_loop(ch: Arc<Channel>, b: usize, l: TcpListener, addr: OfAddr, t
                         let acceptor = t.acceptor.clone();
                         tokio::spawn(async move {
                             match acceptor.accept(s).await {
-                                Ok(s) => conn::run(ch, b, s, format!("ssl:{peer}")).await,
+                                Ok(s) => {
+                                    conn::run(ch, b, s, format!("ssl:{peer}")).await;
+                                }
                                 Err(e) => tracing::warn!(
                                     "OpenFlow: TLS handshake with ssl:{peer} failed: {e}"
                                 ),
@@ -192,24 +200,36 @@ async fn accept_loop(ch: Arc<Channel>, b: usize, l: TcpListener, addr: OfAddr, t
     }
 }
 
-async fn connect_loop(ch: Arc<Channel>, b: usize, addr: OfAddr, tls: Option<Tls>) {
+/// Connects to controller `addr` (endpoint `i` of bridge `b`), and again
+/// after every failure or disconnection, with the backoff.
+async fn connect_loop(ch: Arc<Channel>, b: usize, i: usize, addr: OfAddr, tls: Option<Tls>) {
     let name = ch.view.bridges()[b].name.clone();
     let mut backoff = BACKOFF_MIN;
     loop {
-        match TcpStream::connect(addr.addr).await {
+        ch.set_endpoint(b, i, Connecting);
+        let why = match TcpStream::connect(addr.addr).await {
             Ok(s) => {
                 backoff = BACKOFF_MIN;
                 let _ = s.set_nodelay(true);
                 match &tls {
-                    None => conn::run(ch.clone(), b, s, addr.to_string()).await,
+                    None => {
+                        ch.set_endpoint(b, i, Connected);
+                        conn::run(ch.clone(), b, s, addr.to_string()).await
+                    }
                     Some(t) => {
                         let server =
                             rustls::pki_types::ServerName::IpAddress(addr.addr.ip().into());
                         match t.connector.connect(server, s).await {
-                            Ok(s) => conn::run(ch.clone(), b, s, addr.to_string()).await,
-                            Err(e) => tracing::warn!(
-                                "OpenFlow: {name}: TLS handshake with {addr} failed: {e}"
-                            ),
+                            Ok(s) => {
+                                ch.set_endpoint(b, i, Connected);
+                                conn::run(ch.clone(), b, s, addr.to_string()).await
+                            }
+                            Err(e) => {
+                                tracing::warn!(
+                                    "OpenFlow: {name}: TLS handshake with {addr} failed: {e}"
+                                );
+                                format!("TLS handshake failed: {e}")
+                            }
                         }
                     }
                 }
@@ -218,8 +238,10 @@ async fn connect_loop(ch: Arc<Channel>, b: usize, addr: OfAddr, tls: Option<Tls>
                 tracing::debug!(
                     "OpenFlow: {name}: controller {addr}: {e}; retrying in {backoff:?}"
                 );
+                e.to_string()
             }
-        }
+        };
+        ch.set_endpoint(b, i, Backoff(why));
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }

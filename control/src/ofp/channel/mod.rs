@@ -1,7 +1,8 @@
 //! The OpenFlow 1.3 control channel: listeners and active controller
 //! connections per bridge (`listen`), one task per connection speaking the
 //! protocol (`conn`, `handlers`, `multipart`), the packet-in pump
-//! (`packet_in`) and port status (`ports`).
+//! (`packet_in`), port status (`ports`) and what `ferroctl show` tells of
+//! it all (`status`).
 //!
 //! Everything runs as tasks on the daemon's current-thread tokio runtime
 //! on the control core. Connection state shared between tasks (roles,
@@ -20,6 +21,7 @@ mod multipart;
 mod packet_in;
 mod ports;
 mod standalone;
+mod status;
 mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,6 +69,8 @@ pub(crate) struct BridgeState {
     pub last_ports: HashMap<u32, PortDesc>,
     /// The standalone fail mode's learning agent.
     pub standalone: standalone::Learner,
+    /// Listeners and configured controllers, with their state.
+    pub endpoints: Vec<status::Endpoint>,
 }
 
 impl Default for BridgeState {
@@ -79,6 +83,7 @@ impl Default for BridgeState {
             port_config: HashMap::new(),
             last_ports: HashMap::new(),
             standalone: standalone::Learner::default(),
+            endpoints: Vec::new(),
         }
     }
 }

@@ -4,7 +4,8 @@
 # flow_mods per second arrive (ten ferroctl batches of 100 a second,
 # alternately adding and deleting rules the traffic never matches).
 # Reports Mpps before and during churn and the dip. One PMD core.
-# Usage: sudo perf/churn.sh   Env: FLOWS [10000], RULES [r64], DURATION [5], REPS [3]
+# Usage: sudo perf/churn.sh   Env: FLOWS [10000], RULES [r64], DURATION [5], REPS [3],
+#      MAIN_CORE [0], PMD_CORE [1]
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -16,35 +17,24 @@ RULES=${RULES:-r64}
 OUT=${OUT:-$HERE/results/churn-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT" /tmp/ferroswitch-perf/pcap
 die() { echo "churn.sh: $*" >&2; exit 1; }
+MAIN_CORE=${MAIN_CORE:-0}
+PMD_CORE=${PMD_CORE:-1}
 # shellcheck source=perf/rules.sh
 source "$HERE/rules.sh"
+# shellcheck source=perf/ferroswitch_toml.sh
+source "$HERE/ferroswitch_toml.sh"
 PCAP=/tmp/ferroswitch-perf/pcap/flows_$FLOWS.pcap
 [[ -s $PCAP ]] || python3 "$SHARED/bench/ovs-dpdk/gen_pcap.py" --flows "$FLOWS" --out "$PCAP" >/dev/null
 (cd "$REPO" && cargo build --release -q)
 FS=$REPO/target/release/ferroswitch
 CTL=("$REPO/target/release/ferroctl" --run-dir "$OUT/run")
-cat >"$OUT/churn.toml" <<CFG
-[switch]
-run_dir = "$OUT/run"
-pmd_cores = [1]
-file_prefix = "fschurn"
-hugepages = "on"
-log_level = "warn"
-[mempool]
-mbufs = 131071
-data_room = 2688
-[[bridge]]
-name = "br0"
-[[bridge.port]]
-name = "src"
-ofport = 1
-devargs = "net_pcap0,rx_pcap=$PCAP,infinite_rx=1"
-[[bridge.port]]
-name = "sink"
-ofport = 2
-devargs = "net_null1,no-rx=1"
-CFG
-taskset -c 0 "$FS" --config "$OUT/churn.toml" >"$OUT/ferroswitch.log" 2>&1 &
+{
+	fs_switch_toml "$OUT/run" fschurn 131071 2688
+	fs_bridge_toml
+	fs_port_toml src 1 "net_pcap0,rx_pcap=$PCAP,infinite_rx=1"
+	fs_port_toml sink 2 "net_null1,no-rx=1"
+} >"$OUT/churn.toml"
+taskset -c "$MAIN_CORE" "$FS" --config "$OUT/churn.toml" >"$OUT/ferroswitch.log" 2>&1 &
 FS_PID=$!
 CHURN_PID=
 cleanup() { [[ -n $CHURN_PID ]] && kill "$CHURN_PID" 2>/dev/null; kill -TERM "$FS_PID" 2>/dev/null; wait 2>/dev/null || true; }

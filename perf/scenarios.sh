@@ -96,34 +96,20 @@ sink_tx() { "$CTL" --run-dir "$OUT/run" --json port-stats | python3 -c 'import j
 # The OVS harness's rule sets: rules_file NAME (writes $OUT/rules_NAME.txt).
 # shellcheck source=perf/rules.sh
 source "$HERE/rules.sh"
+# shellcheck source=perf/ferroswitch_toml.sh
+source "$HERE/ferroswitch_toml.sh"
 
 fsctl() { "$CTL" --run-dir "$OUT/run" "$@"; }
 
 measure_ferroswitch() {  # flows
 	local n=$1 f r; f=$(pcap_for "$n")
 	pool_for "$n"
-	cat >"$OUT/ferroswitch-$n.toml" <<CFG
-[switch]
-run_dir = "$OUT/run"
-control_core = $MAIN_CORE
-pmd_cores = [$PMD_CORE]
-file_prefix = "fsperf"
-hugepages = "on"
-log_level = "warn"
-[mempool]
-mbufs = $POOL_N
-data_room = $POOL_ROOM
-[[bridge]]
-name = "br0"
-[[bridge.port]]
-name = "src"
-ofport = 1
-devargs = "net_pcap0,rx_pcap=$f,infinite_rx=1"
-[[bridge.port]]
-name = "sink"
-ofport = 2
-devargs = "net_null1,no-rx=1"
-CFG
+	{
+		fs_switch_toml "$OUT/run" fsperf "$POOL_N" "$POOL_ROOM"
+		fs_bridge_toml
+		fs_port_toml src 1 "net_pcap0,rx_pcap=$f,infinite_rx=1"
+		fs_port_toml sink 2 "net_null1,no-rx=1"
+	} >"$OUT/ferroswitch-$n.toml"
 	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/ferroswitch-$n.toml" >"$OUT/ferroswitch-$n-$ROUND.log" 2>&1 &
 	FS_PID=$!
 	local i; for i in $(seq 1 300); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done

@@ -13,6 +13,8 @@
 # Env: FLOWS [100000], RULES [r64] (r1, r1emc, r64), ROUNDS [3], SECS [5],
 #      WARMUP [3] s, MAIN_CORE [0], PMD_CORE [1], OUT [perf/results/ab-<timestamp>]
 set -Eeuo pipefail
+# A failed step inside a measurement's command substitution ends it too.
+shopt -s inherit_errexit
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -45,6 +47,7 @@ measure() {  # binary
 	c1=$(awk '{print $1}' "/proc/$PID/task/$tid/schedstat")
 	p=$(onecore_ctl --json pmd-stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["pmds"][0]["packets"])')
 	onecore_stop
+	[[ -n $p && -n $c1 ]] && ((c1 > c0)) || die "$1: no packet count or no CPU time"
 	awk -v p="$p" -v c=$((c1 - c0)) 'BEGIN{printf "%.2f", p / c * 1000}'
 }
 

@@ -3,8 +3,8 @@
 # (PMD_CORE) with control on MAIN_CORE, bridge br0, its ports, and the
 # VXLAN underlay (us 192.168.50.1, the remote VTEP 192.168.50.2, VNI 42)
 # that the tunnel scenarios share.
-# Sourced by suite.sh, tunnel.sh, scenarios.sh and onecore.sh; needs
-# MAIN_CORE and PMD_CORE.
+# Sourced by suite.sh, tunnel.sh, scenarios.sh, churn.sh and onecore.sh;
+# needs MAIN_CORE and PMD_CORE.
 
 # The [switch] and [mempool] sections.
 fs_switch_toml() {  # run-dir file-prefix mbufs [data-room]

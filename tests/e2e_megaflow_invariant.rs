@@ -79,7 +79,7 @@ fn random_flow(rng: &mut Rng, i: u64) -> String {
 }
 
 /// UDP frames over the same value domain, with random TTLs (some 1, which
-/// dec_ttl drops).
+/// dec_ttl drops), many in trains of one flow.
 fn random_frames(rng: &mut Rng, n: usize) -> Vec<Vec<u8>> {
     let mut frames = pcap::udp_frames(n);
     for f in frames.iter_mut() {
@@ -98,6 +98,26 @@ fn random_frames(rng: &mut Rng, n: usize) -> Vec<Vec<u8>> {
         let c = fastpath::actions::internet_checksum(&[&f[14..34]]);
         f[24..26].copy_from_slice(&c.to_be_bytes());
         f[40..42].copy_from_slice(&[0, 0]);
+    }
+    // Trains: half the frames copy the one before (the switch then
+    // compares headers instead of parsing), some of those with another IP
+    // identification (allowed to differ), and some with another TTL (which
+    // must not share the megaflow of the frame before).
+    for i in 1..frames.len() {
+        let r = rng.below(8);
+        if r >= 5 {
+            continue;
+        }
+        let mut f = frames[i - 1].clone();
+        match r {
+            0 | 1 => f[18..20].copy_from_slice(&(rng.below(65536) as u16).to_be_bytes()),
+            2 => f[22] = [1, 63, 64][rng.below(3) as usize],
+            _ => {}
+        }
+        f[24..26].copy_from_slice(&[0, 0]);
+        let c = fastpath::actions::internet_checksum(&[&f[14..34]]);
+        f[24..26].copy_from_slice(&c.to_be_bytes());
+        frames[i] = f;
     }
     frames
 }

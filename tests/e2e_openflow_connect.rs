@@ -136,6 +136,14 @@ fn a_listener_whose_port_is_taken_opens_once_it_is_free() {
         "listening",
         "{of}"
     );
+    // The controller has been down since the start (over 2.5 s by now),
+    // retried 1 s and then 2 s later: its time counts from the first
+    // failure, not from the last attempt.
+    std::thread::sleep(Duration::from_millis(1500));
+    let of = openflow_status(&sw);
+    let c = endpoint(&of, "controller", &ctrl);
+    assert_eq!(c["state"], "disconnected, retrying", "{of}");
+    assert!(c["secs"].as_u64().is_some_and(|s| s >= 2), "{of}");
     let mut sw = sw;
     let (_, log) = sw.stop_with(nix::sys::signal::Signal::SIGTERM);
     assert!(

@@ -1,12 +1,13 @@
 //! The running switch built from the configuration: EAL, mempool, ports,
 //! bridges (OpenFlow pipelines) and PMD threads, and the management view
-//! of them.
+//! of them (`report`: what ferroctl shows; `requests`: the management
+//! requests; `ports`, `reload`: ports at run time).
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use fastpath::datapath::{self, CreditSync, Datapath, DpBridge, DpPort, SharedDatapath};
-use fastpath::dpdk::{tsc_hz, Eal, Mempool, Port, PortSetup};
+use fastpath::dpdk::{Eal, Mempool, Port, PortSetup};
 use fastpath::pmd::Pmd;
 use fastpath::punt::Punt;
 use fastpath::stats::{PmdStats, PmdStatsSnapshot, PortCounterSet};
@@ -15,12 +16,13 @@ use fsconfig::{Config, Output, PortConfig};
 
 use crate::bridge::Bridge;
 use crate::error::{Error, Result};
-use crate::mgmt::proto::{self, Body, Reply, Request};
-use crate::mgmt::server::Handler;
+use crate::mgmt::proto;
 use crate::pipeline::{BridgePorts, PortInfo};
 
 mod ports;
 mod reload;
+mod report;
+mod requests;
 mod vhost_tx;
 
 pub use reload::ConfigSource;
@@ -413,181 +415,6 @@ fn underlay_of(
     Some(underlay)
 }
 
-fn output_name(o: &Output) -> String {
-    match o {
-        Output::Drop => "drop".into(),
-        Output::InPort => "in_port".into(),
-        Output::Port(p) => p.clone(),
-    }
-}
-
-fn mac_string(m: [u8; 6]) -> String {
-    m.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-impl SwitchView {
-    fn rxq_info(&self, rxqs: &[(u16, u16)]) -> Vec<proto::RxqInfo> {
-        let ports = self.ports.load();
-        rxqs.iter()
-            .map(|&(port, queue)| proto::RxqInfo {
-                port: ports
-                    .iter()
-                    .find(|p| p.index == port)
-                    .map_or_else(String::new, |p| p.cfg.name.clone()),
-                queue,
-            })
-            .collect()
-    }
-
-    pub fn show(&self) -> proto::ShowReply {
-        let ports = self.ports.load();
-        let pmds = self.pmds.load();
-        let bridges = self
-            .cfg
-            .bridges
-            .iter()
-            .map(|b| proto::BridgeInfo {
-                name: b.name.clone(),
-                datapath_id: format!("{:016x}", b.datapath_id),
-                ports: ports
-                    .iter()
-                    .filter(|p| p.bridge == b.name)
-                    .map(|p| {
-                        let link = p.port.link();
-                        proto::PortInfo {
-                            name: p.cfg.name.clone(),
-                            ofport: p.cfg.ofport,
-                            devargs: p.cfg.effective_devargs(pmds.len() as u16),
-                            driver: p.port.driver().to_string(),
-                            dpdk_port: p.port.id(),
-                            mac: mac_string(p.port.mac()),
-                            link_up: link.up,
-                            link_speed_mbps: link.speed_mbps,
-                            rx_queues: p.port.rx_queues(),
-                            tx_queues: p.port.tx_queues(),
-                            output: output_name(&p.cfg.output),
-                            tx_queues_enabled: p.vhost_tx.as_ref().map(|v| v.enabled_queues()),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
-        proto::ShowReply {
-            version: format!("{} ({})", env!("CARGO_PKG_VERSION"), crate::build_rev()),
-            dpdk_version: self.dpdk_version.clone(),
-            pid: std::process::id(),
-            hugepages: self.hugepages,
-            control_core: self.cfg.switch.control_core,
-            mempool: proto::MempoolInfo {
-                name: self.pool.name().to_string(),
-                size: self.pool.size(),
-                in_use: self.pool.in_use(),
-            },
-            bridges,
-            // Filled in by the daemon, which runs the OpenFlow channel.
-            openflow: Vec::new(),
-            pmds: pmds
-                .iter()
-                .enumerate()
-                .map(|(k, p)| proto::PmdInfo {
-                    core: p.stats.core,
-                    lcore: p.stats.snapshot().lcore,
-                    rx_queues: self.rxq_info(&p.rxqs),
-                    tx_handoffs: ports
-                        .iter()
-                        .filter_map(|port| {
-                            let v = port.vhost_tx.as_ref()?;
-                            let owner = v.owner(self.cfg.switch.pmd_cores.len(), k)?;
-                            Some(proto::TxHandoff {
-                                port: port.cfg.name.clone(),
-                                to_pmd: owner,
-                            })
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
-
-    pub fn port_stats(&self) -> proto::PortStatsReply {
-        let ports = self
-            .ports
-            .load()
-            .iter()
-            .map(|p| {
-                let sw = p.counters.total();
-                let hw = p.port.stats().unwrap_or_default();
-                proto::PortStats {
-                    bridge: p.bridge.clone(),
-                    name: p.cfg.name.clone(),
-                    ofport: p.cfg.ofport,
-                    rx_packets: sw.rx_packets,
-                    rx_bytes: sw.rx_bytes,
-                    rx_dropped: sw.rx_dropped,
-                    rx_errors: hw.rx_errors,
-                    rx_missed: hw.rx_missed,
-                    rx_nombuf: hw.rx_nombuf,
-                    tx_packets: sw.tx_packets,
-                    tx_bytes: sw.tx_bytes,
-                    tx_dropped: sw.tx_dropped,
-                    tx_errors: hw.tx_errors,
-                }
-            })
-            .collect();
-        proto::PortStatsReply { ports }
-    }
-
-    pub fn pmd_stats(&self, clear: bool) -> proto::PmdStatsReply {
-        let mut base = self.pmd_base.lock().unwrap_or_else(|e| e.into_inner());
-        let pmds = self
-            .pmds
-            .load()
-            .iter()
-            .zip(base.iter_mut())
-            .map(|(p, b)| {
-                let now = p.stats.snapshot();
-                let d = now.since(b);
-                if clear {
-                    *b = now;
-                }
-                proto::PmdStats {
-                    core: d.core,
-                    lcore: d.lcore,
-                    iterations: d.iterations,
-                    packets: d.packets,
-                    busy_cycles: d.busy_cycles,
-                    idle_cycles: d.idle_cycles,
-                    busy_percent: d.busy_percent(),
-                    cycles_per_packet: d.cycles_per_packet(),
-                    emc_hits: d.emc_hits,
-                    megaflow_hits: d.megaflow_hits,
-                    megaflow_repeat_hits: d.megaflow_repeat_hits,
-                    upcalls: d.upcalls,
-                    upcalls_not_cached: d.upcall_not_cached,
-                    upcall_deferred: d.upcall_deferred,
-                    lookups_per_packet: d.lookups_per_packet(),
-                    megaflows: d.megaflows,
-                    megaflows_revalidated: d.megaflows_revalidated,
-                    malformed: d.malformed,
-                    controller: d.controller,
-                    drops: fastpath::actions::DropReason::ALL
-                        .iter()
-                        .map(|r| (r.name().to_string(), d.drops[*r as usize]))
-                        .collect(),
-                    rx_queues: self.rxq_info(&p.rxqs),
-                }
-            })
-            .collect();
-        proto::PmdStatsReply {
-            tsc_hz: tsc_hz(),
-            pmds,
-        }
-    }
-}
-
 impl SwitchView {
     /// The bridges, in configuration order (their index is the datapath's
     /// bridge index).
@@ -726,173 +553,6 @@ impl SwitchView {
                 return;
             }
             std::thread::sleep(Duration::from_micros(20));
-        }
-    }
-
-    /// Asks every PMD for its megaflows (each answers between bursts).
-    fn dump_megaflows(
-        &self,
-        bridge: Option<&str>,
-    ) -> std::result::Result<proto::MegaflowsReply, String> {
-        use fastpath::pmd::mailbox::{Reply as R, Request as Q};
-        if let Some(b) = bridge {
-            self.bridge(b)?;
-        }
-        let hz = tsc_hz().max(1) as f64;
-        let mut megaflows = Vec::new();
-        for p in self.pmds.load().iter() {
-            let Some(R::Megaflows(dump)) = p.mailbox.call(Q::DumpMegaflows, Duration::from_secs(2))
-            else {
-                return Err(format!("PMD on core {} did not answer", p.stats.core));
-            };
-            for m in dump {
-                let Some(b) = self.bridges.get(usize::from(m.bridge)) else {
-                    continue;
-                };
-                if bridge.is_some_and(|n| n != b.name) {
-                    continue;
-                }
-                let snap = b.pipeline().snapshot();
-                megaflows.push(proto::MegaflowInfo {
-                    pmd: p.stats.core,
-                    bridge: b.name.clone(),
-                    match_: crate::flowsyntax::format_match(
-                        &crate::pipeline::FlowMatch {
-                            key: m.key,
-                            mask: m.mask,
-                        },
-                        &crate::flowsyntax::NoPortNames,
-                    ),
-                    packets: m.packets,
-                    bytes: m.bytes,
-                    used_s: m.idle_tsc as f64 / hz,
-                    actions: crate::bridge::dp_actions(&m.actions, snap.ports()),
-                });
-            }
-        }
-        Ok(proto::MegaflowsReply { megaflows })
-    }
-
-    fn flows_request(&self, req: Request) -> std::result::Result<Body, String> {
-        let done = |message: String| Body::Done(proto::DoneReply { message });
-        let changed = |r: std::result::Result<Body, String>| {
-            if r.is_ok() {
-                self.sync_pmds();
-            }
-            r
-        };
-        match req {
-            Request::AddFlows { bridge, flows } => changed(
-                self.bridge(&bridge)?
-                    .add_flows(&flows)
-                    .map(|n| done(plural(n, "flow", "added"))),
-            ),
-            Request::ModFlows {
-                bridge,
-                flow,
-                strict,
-            } => changed(
-                self.bridge(&bridge)?
-                    .mod_flows(&flow, strict)
-                    .map(|()| done(String::new())),
-            ),
-            Request::DelFlows {
-                bridge,
-                filter,
-                strict,
-            } => changed(
-                self.bridge(&bridge)?
-                    .del_flows(&filter, strict)
-                    .map(|n| done(plural(n, "flow", "deleted"))),
-            ),
-            Request::DumpFlows { bridge, filter } => {
-                let bridge = self.bridge(&bridge)?;
-                self.sync_credits();
-                bridge.dump_flows(&filter).map(Body::Flows)
-            }
-            Request::AddGroups { bridge, groups } => changed(
-                self.bridge(&bridge)?
-                    .add_groups(&groups)
-                    .map(|n| done(plural(n, "group", "added"))),
-            ),
-            Request::ModGroup { bridge, group } => changed(
-                self.bridge(&bridge)?
-                    .mod_group(&group)
-                    .map(|()| done(String::new())),
-            ),
-            Request::DelGroups { bridge, filter } => changed(
-                self.bridge(&bridge)?
-                    .del_groups(&filter)
-                    .map(|()| done(String::new())),
-            ),
-            Request::DumpGroups { bridge } => {
-                let bridge = self.bridge(&bridge)?;
-                self.sync_credits();
-                Ok(Body::Groups(bridge.dump_groups()))
-            }
-            Request::AddMeters { bridge, meters } => changed(
-                self.bridge(&bridge)?
-                    .add_meters(&meters)
-                    .map(|n| done(plural(n, "meter", "added"))),
-            ),
-            Request::DelMeters { bridge, filter } => changed(
-                self.bridge(&bridge)?
-                    .del_meters(&filter)
-                    .map(|()| done(String::new())),
-            ),
-            Request::DumpMeters { bridge } => Ok(Body::Meters(self.bridge(&bridge)?.dump_meters())),
-            Request::Trace { bridge, packet } => {
-                self.bridge(&bridge)?.trace(&packet).map(Body::Trace)
-            }
-            Request::DumpMegaflows { bridge } => {
-                self.dump_megaflows(bridge.as_deref()).map(Body::Megaflows)
-            }
-            Request::Show
-            | Request::PortStats
-            | Request::PmdStats { .. }
-            | Request::AddPort { .. }
-            | Request::DelPort { .. }
-            | Request::Reload
-            | Request::RouteAdd { .. }
-            | Request::RouteDel { .. }
-            | Request::RouteShow
-            | Request::NeighShow => Err("not a flow request".into()),
-        }
-    }
-}
-
-fn plural(n: usize, what: &str, verb: &str) -> String {
-    format!("{n} {what}{} {verb}", if n == 1 { "" } else { "s" })
-}
-
-impl Handler for SwitchView {
-    fn handle(&self, req: Request) -> Reply {
-        let body = match req {
-            Request::Show => Ok(Body::Show(self.show())),
-            Request::PortStats => Ok(Body::PortStats(self.port_stats())),
-            Request::PmdStats { clear } => Ok(Body::PmdStats(self.pmd_stats(clear))),
-            Request::AddPort {
-                bridge,
-                name,
-                options,
-            } => self
-                .add_port(&bridge, &name, &options)
-                .map(|message| Body::Done(proto::DoneReply { message })),
-            Request::DelPort { name } => self
-                .del_port(&name)
-                .map(|message| Body::Done(proto::DoneReply { message })),
-            Request::Reload => self
-                .reload_config()
-                .map(|message| Body::Done(proto::DoneReply { message })),
-            Request::RouteAdd { .. }
-            | Request::RouteDel { .. }
-            | Request::RouteShow
-            | Request::NeighShow => self.underlay_request(req),
-            other => self.flows_request(other),
-        };
-        match body {
-            Ok(b) => Reply::Ok(b),
-            Err(e) => Reply::Error(e),
         }
     }
 }

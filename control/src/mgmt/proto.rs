@@ -271,7 +271,8 @@ pub struct ShowReply {
 pub struct OpenFlowInfo {
     pub bridge: String,
     pub endpoints: Vec<OpenFlowEndpoint>,
-    /// Controller connections (accepted or made), not management ones.
+    /// Connections on the listeners and to the controllers (not those on
+    /// the management socket).
     pub connections: Vec<OpenFlowConnection>,
 }
 

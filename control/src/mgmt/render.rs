@@ -138,7 +138,7 @@ pub fn show(r: &ShowReply) -> String {
     out
 }
 
-/// A bridge's OpenFlow listeners, controllers and controller connections.
+/// A bridge's OpenFlow listeners, controllers and connections.
 fn openflow(out: &mut String, of: &OpenFlowInfo) {
     if of.endpoints.is_empty() && of.connections.is_empty() {
         out.push_str("  openflow: no listener or controller configured\n");

@@ -102,6 +102,53 @@ pub(super) fn is_ipv4_l4(pkt: &[u8]) -> bool {
     udp || common_case(pkt).is_some()
 }
 
+/// Whether `pkt` parses exactly as `prev` did (the same key, layout and
+/// result), from a compare of their bytes: `prev_layout` is an untagged
+/// IPv4 header without options followed by UDP or TCP, both packets have
+/// the same length, and every byte the parse reads is equal. The IP
+/// identification and checksum, the UDP checksum and TCP's sequence and
+/// acknowledgement numbers may differ: no key field or check uses them.
+/// (A test checks the claim on random mutations.)
+#[inline(always)]
+pub(super) fn same_l4_flow(prev: &[u8], prev_layout: &PacketLayout, pkt: &[u8]) -> bool {
+    let l = prev_layout;
+    if pkt.len() != prev.len()
+        || l.l3 != L3Kind::Ipv4
+        || usize::from(l.l3_ofs) != ETH_LEN
+        || usize::from(l.l4_ofs) != ETH_LEN + IP_LEN
+        || l.vlan_tags != 0
+    {
+        return false;
+    }
+    // Bytes 0-15 whole; 16-23 but for the identification (18-19); 24-31
+    // but for the checksum (24-25); then the transport header.
+    let d = |a: &[u8], b: &[u8], i: usize| le64(a, i) ^ le64(b, i);
+    let ip = |a: &[u8], b: &[u8]| {
+        d(a, b, 0)
+            | d(a, b, 8)
+            | (d(a, b, 16) & 0xffff_ffff_0000_ffff)
+            | (d(a, b, 24) & 0xffff_ffff_ffff_0000)
+    };
+    match l.l4_proto {
+        // Addresses' tail, ports and length (32-39).
+        ip_proto::UDP => match (array_ref::<40>(prev), array_ref::<40>(pkt)) {
+            (Some(a), Some(b)) => ip(a, b) | d(a, b, 32) == 0,
+            _ => false,
+        },
+        // Addresses' tail and ports (32-37), data offset and flags (46-47).
+        ip_proto::TCP => match (array_ref::<48>(prev), array_ref::<48>(pkt)) {
+            (Some(a), Some(b)) => {
+                ip(a, b)
+                    | (d(a, b, 32) & 0x0000_ffff_ffff_ffff)
+                    | (d(a, b, 40) & 0xffff_0000_0000_0000)
+                    == 0
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// The checks: the first header bytes, the IP protocol and (source port,
 /// destination port, TCP flags) when `pkt` is the common case.
 #[inline(always)]
@@ -225,6 +272,68 @@ mod tests {
             tun_dst: 0x0a00_0002,
         };
         assert!(check(&hex(td::UDP4), &tunnel));
+    }
+
+    /// Whenever `same_l4_flow` says two packets parse alike, they do:
+    /// random changes to a UDP or TCP packet, biased to the bytes it lets
+    /// differ, then truncations.
+    #[test]
+    fn same_flow_packets_parse_alike() {
+        let meta = PacketMeta {
+            in_port: 1,
+            ..PacketMeta::default()
+        };
+        let mut seed = 0x0bad_cafe_1234_5678u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        // The bytes allowed to differ (IP id and checksum, UDP checksum,
+        // TCP seq/ack/window/checksum/urgent) and some that are not.
+        let free = [
+            18, 19, 24, 25, 38, 39, 40, 41, 42, 43, 44, 45, 48, 49, 50, 51,
+        ];
+        let parse = |p: &[u8]| {
+            let (mut k, mut l) = (FlowKey::ZERO, PacketLayout::default());
+            let ok = super::super::parse_into(p, &meta, &mut k, &mut l).is_ok();
+            (k, l, ok)
+        };
+        let (mut same, mut total) = (0, 0);
+        for base in [hex(td::UDP4), hex(td::TCP4)] {
+            let (_, layout, ok) = parse(&base);
+            assert!(ok);
+            for _ in 0..20_000 {
+                let mut p = base.clone();
+                for _ in 0..(1 + next() % 3) {
+                    let r = next();
+                    let i = if r & 3 != 0 {
+                        free[(r >> 8) as usize % free.len()]
+                    } else {
+                        (r >> 8) as usize % p.len()
+                    };
+                    if let Some(b) = p.get_mut(i) {
+                        *b = (r >> 48) as u8;
+                    }
+                }
+                if next() % 8 == 0 {
+                    let cut = (next() as usize) % p.len();
+                    p.truncate(cut);
+                }
+                total += 1;
+                if same_l4_flow(&base, &layout, &p) {
+                    same += 1;
+                    assert_eq!(parse(&p), parse(&base), "{base:02x?} vs {p:02x?}");
+                }
+            }
+        }
+        // Both answers were exercised.
+        assert!(same > total / 10 && same < total, "{same} of {total}");
+        // Other shapes never qualify.
+        let (_, mut other, _) = parse(&hex(td::UDP4));
+        other.vlan_tags = 1;
+        assert!(!same_l4_flow(&hex(td::UDP4), &other, &hex(td::UDP4)));
     }
 
     #[test]

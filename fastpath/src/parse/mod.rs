@@ -209,6 +209,15 @@ pub fn parse_into(
     parse_general(pkt, meta, key, layout)
 }
 
+/// Whether `pkt` parses exactly as `prev` did into `prev_layout` (same key,
+/// layout and result), judged by comparing the header bytes of an
+/// untagged IPv4 UDP or TCP packet (see `fast::same_l4_flow`): packets of
+/// one flow in a row need not be parsed one by one.
+#[inline(always)]
+pub fn same_flow(prev: &[u8], prev_layout: &PacketLayout, pkt: &[u8]) -> bool {
+    fast::same_l4_flow(prev, prev_layout, pkt)
+}
+
 /// Whether [`parse_into`] would accept `pkt`, for a packet whose megaflow
 /// is known without its key. The common case is only checked; anything
 /// else is parsed into `key` and `layout` (scratch space).

@@ -9,7 +9,7 @@ use crate::dpdk::{rdtsc, Burst, BURST_SIZE};
 use crate::emc::{flow_hash, flow_hash_ipv4, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
 use crate::megaflow::MegaflowCache;
-use crate::parse::{is_valid, parse_into, PacketLayout, PacketMeta};
+use crate::parse::{is_valid, parse_into, same_flow, PacketLayout, PacketMeta};
 use crate::stats::PmdStats;
 use crate::tunnel::Ingress;
 
@@ -129,6 +129,10 @@ pub(super) const UNCACHED: u32 = u32::MAX - 2;
 pub(super) const PUNT: u32 = u32::MAX - 3;
 /// A bad tunnel packet (reason in `Classified::why`).
 pub(super) const TUNNEL_DROP: u32 = u32::MAX - 4;
+/// Parses as the packet before it (`parse::same_flow`): not parsed, and
+/// takes that packet's megaflow once it has one. The lowest marker: every
+/// `found` value below it is a megaflow index.
+pub(super) const SAME: u32 = u32::MAX - 5;
 
 impl Classified {
     pub(super) fn new() -> Self {
@@ -140,7 +144,9 @@ impl Classified {
             outer: [0; BURST_SIZE],
             origin: [0; BURST_SIZE],
             why: [DropReason::NoOutput; BURST_SIZE],
-            uncached: Vec::with_capacity(MAX_UPCALLS_PER_BURST as usize),
+            // Every packet at most: SAME packets share an uncached entry's
+            // actions (no allocation per packet).
+            uncached: Vec::with_capacity(BURST_SIZE),
         }
     }
 }
@@ -162,7 +168,28 @@ pub(super) fn classify(
     t: &mut BurstTally,
 ) -> usize {
     let pkts = rx.as_slice();
+    // Packets of one flow in a row are compared with the one before
+    // instead of parsed (not tunnelled ones: their metadata differs); the
+    // first that differs ends it for the burst, so mixed traffic pays one
+    // compare per burst.
+    let mut trains = tunnel.is_none();
     for (j, m) in pkts.iter().enumerate().take(BURST_SIZE) {
+        if trains && j > 0 {
+            let p = j - 1;
+            if let (Some(prev), Some(&pf), Some(&layout)) =
+                (pkts.get(p), sc.found.get(p), sc.layouts.get(p))
+            {
+                if (pf == MISS || pf == SAME) && same_flow(prev.data(), &layout, m.data()) {
+                    sc.found[j] = SAME;
+                    sc.layouts[j] = layout;
+                    sc.hashes[j] = sc.hashes[p];
+                    sc.outer[j] = 0;
+                    sc.origin[j] = meta.in_port;
+                    continue;
+                }
+            }
+            trains = false;
+        }
         // On the underlay port, tunnel packets are classified by their
         // inner packet, with the tunnel port and metadata as input.
         // (A reference, not a copy per packet: reading a field back from
@@ -234,6 +261,8 @@ pub(super) fn classify(
                 }
             }
         }
+        // What the packet before found (a SAME packet takes it).
+        let mut before = MISS;
         for (((found, hash), key), cand) in sc
             .found
             .iter_mut()
@@ -242,23 +271,27 @@ pub(super) fn classify(
             .zip(candidates)
             .take(pkts.len())
         {
-            if *found != MISS {
-                continue;
-            }
-            t.emc_lookups += 1;
-            if cand == u32::MAX {
-                continue;
-            }
-            let hit = if cache.matches(cand as usize, key) {
-                Some(cand)
-            } else {
-                // Another way with the same signature (rare).
-                emc.lookup(*hash, |i| cache.matches(i as usize, key))
-            };
-            if let Some(idx) = hit {
-                *found = idx;
+            if *found == SAME && before < SAME {
+                *found = before;
+                t.emc_lookups += 1;
                 t.emc_hits += 1;
             }
+            if *found == MISS && cand != u32::MAX {
+                let hit = if cache.matches(cand as usize, key) {
+                    Some(cand)
+                } else {
+                    // Another way with the same signature (rare).
+                    emc.lookup(*hash, |i| cache.matches(i as usize, key))
+                };
+                if let Some(idx) = hit {
+                    *found = idx;
+                    t.emc_hits += 1;
+                }
+                t.emc_lookups += 1;
+            } else if *found == MISS {
+                t.emc_lookups += 1;
+            }
+            before = *found;
         }
     }
     pkts.len()
@@ -321,7 +354,7 @@ pub(super) fn mark_ingress(sc: &mut Classified, n: usize, idx: u32, valid: u32, 
 /// is given to all the remaining packets at once. Returns the index of the
 /// first packet that must wait for the next iteration (`n` if none).
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(never)]
 pub(super) fn lookup_misses(
     n: usize,
     use_emc: bool,
@@ -341,6 +374,10 @@ pub(super) fn lookup_misses(
     let mut last: Option<usize> = None;
     let mut gave_up = false;
     for i in 0..n {
+        if sc.found[i] == SAME {
+            same_as_before(i, cache, sc, t);
+            continue;
+        }
         if sc.found[i] != MISS {
             continue;
         }
@@ -419,6 +456,38 @@ pub(super) fn lookup_misses(
     n
 }
 
+/// Packet `i` parses as packet `i - 1` (`SAME`), which `lookup_misses`
+/// has just resolved: it gets the same megaflow, or the same uncached
+/// actions.
+#[inline]
+fn same_as_before(i: usize, cache: &mut MegaflowCache, sc: &mut Classified, t: &mut BurstTally) {
+    let before = i
+        .checked_sub(1)
+        .and_then(|p| sc.found.get(p))
+        .copied()
+        .unwrap_or(MALFORMED);
+    let Some(found) = sc.found.get_mut(i) else {
+        return;
+    };
+    if before < SAME {
+        *found = before;
+        cache.count_subtable_hits(before as usize, 1);
+        t.hits += 1;
+        t.repeats += 1;
+        t.tss_lookups += 1;
+    } else if before == UNCACHED {
+        *found = UNCACHED;
+        let actions = sc.uncached.last().map(|(_, a)| a.clone());
+        if let Some(a) = actions {
+            sc.uncached.push((i, a));
+        }
+    } else {
+        // Cannot happen: the packet before parsed, and was resolved or
+        // deferred (and this one with it). Dropped as unparsed if it did.
+        *found = MALFORMED;
+    }
+}
+
 /// Gives megaflow `idx` (which matches every packet of this burst) to
 /// the packets still missing one (and inserts them into `emc` if given);
 /// returns how many. Out of line: it runs once per burst at most, and the
@@ -432,7 +501,7 @@ pub(super) fn fill_rest(
 ) -> u64 {
     let mut k = 0u64;
     for (f, &hash) in found.iter_mut().zip(hashes) {
-        if *f == MISS {
+        if *f == MISS || *f == SAME {
             *f = idx;
             k += 1;
             if let Some(emc) = emc.as_deref_mut() {

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::classify::{
     check_burst, classify, lookup_misses, mark_ingress, BurstTally, Classified, UpcallGovernor,
-    MALFORMED, MISS, PUNT, TUNNEL_DROP, UNCACHED,
+    MALFORMED, MISS, PUNT, SAME, TUNNEL_DROP, UNCACHED,
 };
 use super::mailbox::{QueueSlot, Retired, Rewire};
 use super::pace::RxPace;
@@ -407,7 +407,7 @@ fn whole_burst_output(
 ) -> Option<(u32, u16)> {
     let (found, outer) = (sc.found.get(..n)?, sc.outer.get(..n)?);
     let &f = found.first()?;
-    if n != len || f >= TUNNEL_DROP {
+    if n != len || f >= SAME {
         return None;
     }
     if !found.iter().all(|&x| x == f) || outer.iter().any(|&o| o != 0) {

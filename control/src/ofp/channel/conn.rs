@@ -304,9 +304,8 @@ impl Conn {
     }
 }
 
-/// Serves one connection until it ends; never fails the caller.
-/// Runs one connection over any byte stream (TCP or TLS).
-/// Serves one connection until it ends; returns why it did.
+/// Serves one connection over any byte stream (TCP or TLS) until it ends;
+/// returns why it did.
 pub async fn run<S>(ch: Arc<Channel>, bridge: usize, stream: S, peer: String) -> String
 where
     S: AsyncRead + AsyncWrite + Unpin,

@@ -8,14 +8,14 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fsconfig::{OfAddr, OfScheme};
 use tokio::net::{TcpListener, TcpStream, UnixListener};
 
 use super::status::EndpointKind;
 use super::status::EndpointState::{
-    Backoff, BindRetrying, Connected, Connecting, Disabled, Listening,
+    BindRetrying, Connected, Connecting, Disabled, Down, Listening,
 };
 use super::tls::Tls;
 use super::{conn, Channel};
@@ -120,7 +120,10 @@ pub fn start(ch: &Arc<Channel>, run_dir: Option<&Path>) {
                     let state = BindRetrying(e.to_string());
                     let i = ch.add_endpoint(b, EndpointKind::Listen, addr.to_string(), state);
                     tokio::spawn(async move {
-                        let l = bind_retrying(addr).await;
+                        let l = bind_retrying(addr, |e| {
+                            ch.set_endpoint(b, i, BindRetrying(e.to_string()))
+                        })
+                        .await;
                         tracing::info!("OpenFlow: {name}: listening on {addr} (after retries)");
                         ch.set_endpoint(b, i, Listening);
                         accept_loop(ch, b, l, addr, tls).await
@@ -153,15 +156,18 @@ fn bind(addr: OfAddr) -> std::io::Result<TcpListener> {
 
 /// Binds `addr` once it can be bound (another process held the port, or
 /// the address was not yet configured), retrying with the controllers'
-/// backoff.
-async fn bind_retrying(addr: OfAddr) -> TcpListener {
+/// backoff; `failed` hears each attempt's error.
+async fn bind_retrying(addr: OfAddr, failed: impl Fn(&std::io::Error)) -> TcpListener {
     let mut backoff = BACKOFF_MIN;
     loop {
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
         match bind(addr) {
             Ok(l) => return l,
-            Err(e) => tracing::debug!("OpenFlow: listen on {addr}: {e}; retrying in {backoff:?}"),
+            Err(e) => {
+                tracing::debug!("OpenFlow: listen on {addr}: {e}; retrying in {backoff:?}");
+                failed(&e);
+            }
         }
     }
 }
@@ -201,48 +207,62 @@ async fn accept_loop(ch: Arc<Channel>, b: usize, l: TcpListener, addr: OfAddr, t
 }
 
 /// Connects to controller `addr` (endpoint `i` of bridge `b`), and again
-/// after every failure or disconnection, with the backoff.
+/// after every failure or disconnection, with the backoff: it doubles
+/// after each attempt and starts over once a connection has lasted as
+/// long as the current delay (as OVS's rconn does), so a controller that
+/// accepts and drops at once is not hammered.
 async fn connect_loop(ch: Arc<Channel>, b: usize, i: usize, addr: OfAddr, tls: Option<Tls>) {
     let name = ch.view.bridges()[b].name.clone();
     let mut backoff = BACKOFF_MIN;
     loop {
-        ch.set_endpoint(b, i, Connecting);
-        let why = match TcpStream::connect(addr.addr).await {
-            Ok(s) => {
-                backoff = BACKOFF_MIN;
+        let mut up_since = None;
+        let why = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr.addr)).await {
+            Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
                 match &tls {
                     None => {
                         ch.set_endpoint(b, i, Connected);
+                        up_since = Some(Instant::now());
                         conn::run(ch.clone(), b, s, addr.to_string()).await
                     }
                     Some(t) => {
                         let server =
                             rustls::pki_types::ServerName::IpAddress(addr.addr.ip().into());
-                        match t.connector.connect(server, s).await {
-                            Ok(s) => {
+                        match tokio::time::timeout(CONNECT_TIMEOUT, t.connector.connect(server, s))
+                            .await
+                        {
+                            Ok(Ok(s)) => {
                                 ch.set_endpoint(b, i, Connected);
+                                up_since = Some(Instant::now());
                                 conn::run(ch.clone(), b, s, addr.to_string()).await
                             }
-                            Err(e) => {
+                            Ok(Err(e)) => {
                                 tracing::warn!(
                                     "OpenFlow: {name}: TLS handshake with {addr} failed: {e}"
                                 );
                                 format!("TLS handshake failed: {e}")
                             }
+                            Err(_) => timed_out("TLS handshake"),
                         }
                     }
                 }
             }
-            Err(e) => {
-                tracing::debug!(
-                    "OpenFlow: {name}: controller {addr}: {e}; retrying in {backoff:?}"
-                );
-                e.to_string()
-            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => timed_out("connect"),
         };
-        ch.set_endpoint(b, i, Backoff(why));
+        tracing::debug!("OpenFlow: {name}: controller {addr}: {why}; retrying in {backoff:?}");
+        ch.set_endpoint(b, i, Down(why));
+        if up_since.is_some_and(|t| t.elapsed() >= backoff) {
+            backoff = BACKOFF_MIN;
+        }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
+}
+
+/// A controller's connect or TLS handshake gives up after this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn timed_out(what: &str) -> String {
+    format!("{what} timed out after {} s", CONNECT_TIMEOUT.as_secs())
 }

@@ -1,6 +1,6 @@
 //! What `ferroctl show` tells of the OpenFlow channel: each listener and
-//! configured controller with its state, and each controller connection
-//! with its peer, role and age (as `ovs-vsctl show` tells whether a
+//! configured controller with its state, and each connection on the
+//! listeners or to a controller with its peer, role and age (as `ovs-vsctl show` tells whether a
 //! controller is connected).
 use std::time::Instant;
 
@@ -15,7 +15,8 @@ pub(crate) struct Endpoint {
     /// As configured (`tcp:127.0.0.1:6653`).
     pub addr: String,
     pub state: EndpointState,
-    /// When `state` began.
+    /// When the state began (a new error in the same state keeps it:
+    /// a controller down for a minute says a minute).
     pub since: Instant,
 }
 
@@ -31,11 +32,12 @@ pub(crate) enum EndpointState {
     /// The address cannot be bound yet (the error); retried with the
     /// backoff.
     BindRetrying(String),
+    /// The first attempt.
     Connecting,
     Connected,
-    /// Why the last attempt failed or the connection ended; the next
-    /// attempt follows the backoff.
-    Backoff(String),
+    /// Not connected: why the last attempt failed or the connection
+    /// ended; attempts go on with the backoff.
+    Down(String),
     /// Not started (the reason: an `ssl:` address without usable keys).
     Disabled(String),
 }
@@ -47,7 +49,7 @@ impl EndpointState {
             EndpointState::BindRetrying(e) => ("cannot bind, retrying", Some(e)),
             EndpointState::Connecting => ("connecting", None),
             EndpointState::Connected => ("connected", None),
-            EndpointState::Backoff(e) => ("disconnected, retrying", Some(e)),
+            EndpointState::Down(e) => ("disconnected, retrying", Some(e)),
             EndpointState::Disabled(e) => ("not started", Some(e)),
         }
     }
@@ -73,14 +75,14 @@ impl Channel {
         st.endpoints.len() - 1
     }
 
-    /// Endpoint `i` of bridge `b` is now in `state` (unchanged states keep
-    /// their start).
+    /// Endpoint `i` of bridge `b` is now in `state`; the same state with
+    /// another error keeps its start.
     pub(crate) fn set_endpoint(&self, b: usize, i: usize, state: EndpointState) {
         if let Some(e) = self.bridge(b).endpoints.get_mut(i) {
-            if e.state != state {
-                e.state = state;
+            if std::mem::discriminant(&e.state) != std::mem::discriminant(&state) {
                 e.since = Instant::now();
             }
+            e.state = state;
         }
     }
 

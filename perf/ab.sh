@@ -47,7 +47,7 @@ measure() {  # binary
 	c1=$(awk '{print $1}' "/proc/$PID/task/$tid/schedstat")
 	p=$(onecore_ctl --json pmd-stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["pmds"][0]["packets"])')
 	onecore_stop
-	[[ -n $p && -n $c1 ]] && ((c1 > c0)) || die "$1: no packet count or no CPU time"
+	[[ -n $p && -n $c1 ]] && ((p > 0 && c1 > c0)) || die "$1: no packets or no CPU time"
 	awk -v p="$p" -v c=$((c1 - c0)) 'BEGIN{printf "%.2f", p / c * 1000}'
 }
 

@@ -271,10 +271,14 @@ pub(super) fn classify(
             .zip(candidates)
             .take(pkts.len())
         {
-            if *found == SAME && before < SAME {
-                *found = before;
+            if *found == SAME {
+                // Counted as the lookup it replaces (a hit when the packet
+                // before hit): the adaptive policy sees trains as before.
                 t.emc_lookups += 1;
-                t.emc_hits += 1;
+                if before < SAME {
+                    *found = before;
+                    t.emc_hits += 1;
+                }
             }
             if *found == MISS && cand != u32::MAX {
                 let hit = if cache.matches(cand as usize, key) {
@@ -484,6 +488,7 @@ fn same_as_before(i: usize, cache: &mut MegaflowCache, sc: &mut Classified, t: &
     } else {
         // Cannot happen: the packet before parsed, and was resolved or
         // deferred (and this one with it). Dropped as unparsed if it did.
+        debug_assert!(false, "SAME packet {i} after {before:#x}");
         *found = MALFORMED;
     }
 }

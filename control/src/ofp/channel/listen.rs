@@ -250,11 +250,11 @@ async fn connect_loop(ch: Arc<Channel>, b: usize, i: usize, addr: OfAddr, tls: O
             Ok(Err(e)) => e.to_string(),
             Err(_) => timed_out("connect"),
         };
-        tracing::debug!("OpenFlow: {name}: controller {addr}: {why}; retrying in {backoff:?}");
-        ch.set_endpoint(b, i, Down(why));
         if up_since.is_some_and(|t| t.elapsed() >= backoff) {
             backoff = BACKOFF_MIN;
         }
+        tracing::debug!("OpenFlow: {name}: controller {addr}: {why}; retrying in {backoff:?}");
+        ch.set_endpoint(b, i, Down(why));
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }

@@ -210,6 +210,9 @@ $(fs_port_toml p2 2 "$(memif_devargs 1 server "$b")")"
 		GEN_PORTS+=(--rx-queues 2)
 		ovs_add_port br0 p1 1 dpdk "dpdk-devargs=$(memif_devargs 0 server "$a")"
 		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=$(memif_devargs 1 server "$b")"
+		# OVS opens the memif servers after add-port returns (seen on a
+		# fresh CI run: the generator's first connect was refused 4 times).
+		wait_for "OVS memif sockets" 20 sockets_exist "$a" "$b"
 		ovs_flows br0 "priority=100,in_port=1,actions=output:2" ;;
 	testpmd)
 		start_testpmd "$(memif_devargs 0 server "$a")" "$(memif_devargs 1 server "$b")"
@@ -274,6 +277,7 @@ $(fs_vxlan_toml)"
 		"${VSCTL[@]}" add-port br0 vx0 -- set Interface vx0 type=vxlan ofport_request=10 \
 			options:remote_ip=192.168.50.2 options:key=42
 		ovs_add_port br0 p2 2 dpdk "dpdk-devargs=$(memif_devargs 1 server "$b")"
+		wait_for "OVS memif sockets" 20 sockets_exist "$a" "$b"
 		ovs_flows br0 "priority=100,in_port=10,actions=output:2" ;;
 	testpmd)
 		start_testpmd "$(memif_devargs 0 server "$a")" "$(memif_devargs 1 server "$b")"
@@ -288,11 +292,11 @@ pktgen() {  # mode out.json args...
 	# A memif server (OVS's, testpmd's) sometimes refuses a client that
 	# connects right after the previous run's client left: retry that,
 	# and only that, a few times.
-	for try in 1 2 3 4; do
+	for try in 1 2 3 4 5 6; do
 		"$PG" "$mode" "${GEN_PORTS[@]}" "${STREAM[@]}" --core "$MAIN_CORE" --main-core "$MAIN_CORE" \
 			--file-prefix="$PG_PREFIX" --eal=--no-pci --eal=--log-level=*:error --line-rate-gbps 10 \
 			--json "$@" >"$out" 2>"${out%.json}.err" && break
-		if ((try < 4)) && grep -q 'memif_connect_client(): Failed to connect socket' "${out%.json}.err"; then
+		if ((try < 6)) && grep -q 'memif_connect_client(): Failed to connect socket' "${out%.json}.err"; then
 			log "   the memif peer refused the connection; again in 1 s"
 			sleep 1
 			continue

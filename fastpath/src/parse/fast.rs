@@ -221,6 +221,16 @@ mod tests {
     use super::super::{parse_frame, MAX_PACKET};
     use super::*;
 
+    /// A small deterministic generator for the mutation tests.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// The general parser's result for `pkt`.
     fn general(pkt: &[u8], meta: &PacketMeta) -> (FlowKey, PacketLayout, bool) {
         let mut key = FlowKey::ZERO;
@@ -286,13 +296,7 @@ mod tests {
             in_port: 1,
             ..PacketMeta::default()
         };
-        let mut seed = 0x0bad_cafe_1234_5678u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x0bad_cafe_1234_5678);
         // The bytes allowed to differ (IP id and checksum, UDP checksum,
         // TCP seq/ack/window/checksum/urgent), and the ones around them.
         let free = [
@@ -329,7 +333,7 @@ mod tests {
         for base in &bases {
             for _ in 0..10_000 {
                 let mut base = base.clone();
-                if next() % 8 == 0 {
+                if next().is_multiple_of(8) {
                     let cut = (next() as usize) % base.len();
                     base.truncate(cut);
                 }
@@ -349,7 +353,7 @@ mod tests {
                         *b = (r >> 48) as u8;
                     }
                 }
-                if next() % 16 == 0 {
+                if next().is_multiple_of(16) {
                     p.pop();
                 }
                 total += 1;
@@ -375,13 +379,7 @@ mod tests {
         };
         // Bytes whose changes matter to the fast path's decisions.
         let interesting = [12, 13, 14, 16, 17, 20, 21, 23, 46, 47];
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x1234_5678_9abc_def0);
         let (mut fast, mut total) = (0, 0);
         for base in [hex(td::UDP4), hex(td::TCP4)] {
             for _ in 0..20_000 {
@@ -404,7 +402,7 @@ mod tests {
                     };
                     p[i] = v;
                 }
-                if next() % 4 == 0 {
+                if next().is_multiple_of(4) {
                     let cut = (next() as usize) % p.len();
                     p.truncate(cut);
                 }

@@ -280,8 +280,11 @@ pub(super) fn classify(
                     t.emc_hits += 1;
                 }
             }
-            if *found == MISS && cand != u32::MAX {
-                let hit = if cache.matches(cand as usize, key) {
+            if *found == MISS {
+                t.emc_lookups += 1;
+                let hit = if cand == u32::MAX {
+                    None
+                } else if cache.matches(cand as usize, key) {
                     Some(cand)
                 } else {
                     // Another way with the same signature (rare).
@@ -291,9 +294,6 @@ pub(super) fn classify(
                     *found = idx;
                     t.emc_hits += 1;
                 }
-                t.emc_lookups += 1;
-            } else if *found == MISS {
-                t.emc_lookups += 1;
             }
             before = *found;
         }

@@ -95,6 +95,52 @@ fn counters_and_megaflows_are_exact() {
     assert!(per_search > 0.5 && per_search <= 1.0, "one subtable: {pmd}");
 }
 
+/// Past the flow limit, translations are executed without a megaflow;
+/// the flow entries' counters still count every packet, copies of the
+/// packet before (compared, not parsed) included.
+#[test]
+fn counters_stay_exact_past_the_flow_limit() {
+    // Each frame twice in a row; the frame with UDP source port 10001 is
+    // dropped by the priority 20 rule. That rule makes translations
+    // consult the source port, so the frames need many megaflows.
+    let frames: Vec<Vec<u8>> = pcap::udp_frames(200)
+        .into_iter()
+        .flat_map(|f| [f.clone(), f])
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let sw = pcap_to_null(
+        "pmd_cores = [1]\nflow_limit = 2\n",
+        r#""table=0,priority=20,udp,tp_src=10001,actions=drop", "table=0,priority=10,in_port=1,udp,actions=output:2""#,
+        &frames,
+        dir.path(),
+    );
+    sw.wait_port_stats("sink", "398 packets sent", |s| s["tx_packets"] == 398);
+    let len = |i: usize| frames[i].len() as u64;
+    let flows = sw.ctl(&["dump-flows", "br0"]);
+    let entry = |prio: u64| {
+        flows["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["priority"] == prio)
+            .unwrap_or_else(|| panic!("priority {prio}: {flows}"))
+            .clone()
+    };
+    let (drop, out) = (entry(20), entry(10));
+    assert_eq!(drop["n_packets"], 2, "{flows}");
+    assert_eq!(drop["n_bytes"], 2 * len(2), "{flows}");
+    assert_eq!(out["n_packets"], 398, "{flows}");
+    let bytes: u64 = (0..frames.len()).filter(|&i| i / 2 != 1).map(len).sum();
+    assert_eq!(out["n_bytes"], bytes, "{flows}");
+
+    let pmd = sw.ctl(&["pmd-stats"]);
+    let p = &pmd["pmds"][0];
+    assert!(p["upcalls_not_cached"].as_u64().unwrap() > 0, "{pmd}");
+    let mf = sw.ctl(&["dump-megaflows"]);
+    let n = mf["megaflows"].as_array().expect("megaflows").len();
+    assert!(n <= 2, "{n} megaflows over the limit of 2: {mf}");
+}
+
 /// A rule on in_port alone: its megaflow matches every packet of a burst
 /// once it matches the first, and with one output the burst is queued
 /// whole. Malformed frames among them are still dropped and counted, and

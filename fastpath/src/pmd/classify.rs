@@ -4,7 +4,9 @@
 //! megaflow takes the whole burst, only check the packets. The loop that
 //! drives them, and phase 4, are in `poll.rs`.
 
-use crate::actions::DropReason;
+use std::sync::Arc;
+
+use crate::actions::{DpAction, DropReason};
 use crate::dpdk::{rdtsc, Burst, BURST_SIZE};
 use crate::emc::{flow_hash, flow_hash_ipv4, rss_flow_hash, Emc};
 use crate::flow::FlowKey;
@@ -12,6 +14,7 @@ use crate::megaflow::MegaflowCache;
 use crate::parse::{is_valid, parse_into, same_flow, PacketLayout, PacketMeta};
 use crate::stats::PmdStats;
 use crate::tunnel::Ingress;
+use crate::upcall::FlowCredit;
 
 /// Upcalls (pipeline translations) a PMD does per rx burst at most. A
 /// flood of new flows then costs the other queues' established flows at
@@ -116,9 +119,18 @@ pub(super) struct Classified {
     pub(super) origin: [u32; BURST_SIZE],
     /// Why a `TUNNEL_DROP` packet is dropped.
     pub(super) why: [DropReason; BURST_SIZE],
-    /// Actions of translations the megaflow cache refused (at its limit),
-    /// by packet index.
-    pub(super) uncached: Vec<(usize, std::sync::Arc<[crate::actions::DpAction]>)>,
+    /// Translations the megaflow cache refused (at its limit), in packet
+    /// order.
+    pub(super) uncached: Vec<Uncached>,
+}
+
+/// A packet translated but not cached (the flow limit): phase 4 executes
+/// `actions` and credits the flow entries itself, as a megaflow would.
+pub(super) struct Uncached {
+    /// Its index in the burst.
+    pub(super) pkt: usize,
+    pub(super) actions: Arc<[DpAction]>,
+    pub(super) credits: Arc<[Arc<dyn FlowCredit>]>,
 }
 
 /// `Classified::found` markers.
@@ -425,7 +437,11 @@ pub(super) fn lookup_misses(
                     None => {
                         t.uncached += 1;
                         sc.found[i] = UNCACHED;
-                        sc.uncached.push((i, up.actions));
+                        sc.uncached.push(Uncached {
+                            pkt: i,
+                            actions: up.actions,
+                            credits: up.credits,
+                        });
                         continue;
                     }
                 }
@@ -481,9 +497,16 @@ fn same_as_before(i: usize, cache: &mut MegaflowCache, sc: &mut Classified, t: &
         t.tss_lookups += 1;
     } else if before == UNCACHED {
         *found = UNCACHED;
-        let actions = sc.uncached.last().map(|(_, a)| a.clone());
-        if let Some(a) = actions {
-            sc.uncached.push((i, a));
+        let last = sc
+            .uncached
+            .last()
+            .map(|u| (u.actions.clone(), u.credits.clone()));
+        if let Some((actions, credits)) = last {
+            sc.uncached.push(Uncached {
+                pkt: i,
+                actions,
+                credits,
+            });
         }
     } else {
         // Cannot happen: the packet before parsed, and was resolved or

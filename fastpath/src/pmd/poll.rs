@@ -233,6 +233,8 @@ pub(super) fn run(
                 let mut i = 0usize;
                 // The run of consecutive packets of one megaflow being counted.
                 let mut run = (MISS, 0u64, 0u64);
+                // The next `sc.uncached` entry.
+                let mut next_uncached = 0usize;
                 let sc = &mut sc;
                 rx.process(|m| {
                     let j = i;
@@ -263,10 +265,19 @@ pub(super) fn run(
                             None
                         }
                         UNCACHED => {
-                            if let Some((_, actions)) = sc.uncached.iter().find(|(k, _)| *k == j) {
+                            // Entries are in packet order, one per UNCACHED
+                            // packet (a cursor, not a search).
+                            let u = sc.uncached.get(next_uncached).filter(|u| u.pkt == j);
+                            debug_assert!(u.is_some(), "uncached packet {j} has no entry");
+                            if let Some(u) = u {
+                                next_uncached += 1;
                                 let mut m = m;
                                 crate::tunnel::strip(&mut m, outer);
-                                execute(actions, m, layout, &ctx, &mut tx);
+                                let len = u64::from(m.pkt_len());
+                                for c in u.credits.iter() {
+                                    c.credit(1, len);
+                                }
+                                execute(&u.actions, m, layout, &ctx, &mut tx);
                             }
                             None
                         }

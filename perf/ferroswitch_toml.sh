@@ -3,11 +3,13 @@
 # (PMD_CORE) with control on MAIN_CORE, bridge br0, its ports, and the
 # VXLAN underlay (us 192.168.50.1, the remote VTEP 192.168.50.2, VNI 42)
 # that the tunnel scenarios share.
-# Sourced by suite.sh, tunnel.sh, scenarios.sh, churn.sh and onecore.sh;
+# Sourced by suite.sh, tunnel.sh, scenarios.sh, churn.sh, storm.sh,
+# vhost.sh and onecore.sh;
 # needs MAIN_CORE and PMD_CORE.
 
-# The [switch] and [mempool] sections.
-fs_switch_toml() {  # run-dir file-prefix mbufs [data-room]
+# The [switch] and [mempool] sections; more [switch] keys ("key = value"
+# lines) after the data room ("" for the default).
+fs_switch_toml() {  # run-dir file-prefix mbufs [data-room [switch-key...]]
 	cat <<CFG
 [switch]
 run_dir = "$1"
@@ -16,9 +18,9 @@ pmd_cores = [$PMD_CORE]
 file_prefix = "$2"
 hugepages = "on"
 log_level = "warn"
-[mempool]
-mbufs = $3
 CFG
+	if (($# > 4)); then printf '%s\n' "${@:5}"; fi
+	printf '[mempool]\nmbufs = %s\n' "$3"
 	if [[ -n ${4:-} ]]; then echo "data_room = $4"; fi
 }
 

@@ -22,8 +22,12 @@ STORM_FLOWS=${STORM_FLOWS:-100000}
 FLOW_LIMIT=${FLOW_LIMIT:-10000}
 DURATION=${DURATION:-5}
 REPS=${REPS:-3}
+MAIN_CORE=${MAIN_CORE:-0}
+PMD_CORE=${PMD_CORE:-1}
 OUT=${OUT:-$HERE/results/storm-$(date +%Y%m%d-%H%M%S)}
 PCAPD=/tmp/ferroswitch-perf/pcap
+# shellcheck source=perf/ferroswitch_toml.sh
+source "$HERE/ferroswitch_toml.sh"
 mkdir -p "$OUT" "$PCAPD"
 [[ $(id -u) == 0 ]] || { echo "storm.sh: run as root" >&2; exit 1; }
 pcap_for() {
@@ -36,37 +40,15 @@ STORM=$(pcap_for "$STORM_FLOWS")
 (cd "$REPO" && cargo build --release -q)
 FS=$REPO/target/release/ferroswitch
 CTL=("$REPO/target/release/ferroctl" --run-dir "$OUT/run")
-cat >"$OUT/storm.toml" <<CFG
-[switch]
-run_dir = "$OUT/run"
-pmd_cores = [1]
-file_prefix = "fsstorm"
-hugepages = "on"
-log_level = "warn"
-flow_limit = $FLOW_LIMIT
-[mempool]
-mbufs = 262143
-data_room = 1024
-[[bridge]]
-name = "br0"
-[[bridge.port]]
-name = "est"
-ofport = 1
-devargs = "net_pcap0,rx_pcap=$EST,infinite_rx=1"
-[[bridge.port]]
-name = "storm"
-ofport = 2
-devargs = "net_pcap1,rx_pcap=$STORM,infinite_rx=1"
-[[bridge.port]]
-name = "sink_est"
-ofport = 3
-devargs = "net_null2,no-rx=1"
-[[bridge.port]]
-name = "sink_storm"
-ofport = 4
-devargs = "net_null3,no-rx=1"
-CFG
-taskset -c 0 "$FS" --config "$OUT/storm.toml" >"$OUT/ferroswitch.log" 2>&1 &
+{
+	fs_switch_toml "$OUT/run" fsstorm 262143 1024 "flow_limit = $FLOW_LIMIT"
+	fs_bridge_toml
+	fs_port_toml est 1 "net_pcap0,rx_pcap=$EST,infinite_rx=1"
+	fs_port_toml storm 2 "net_pcap1,rx_pcap=$STORM,infinite_rx=1"
+	fs_port_toml sink_est 3 "net_null2,no-rx=1"
+	fs_port_toml sink_storm 4 "net_null3,no-rx=1"
+} >"$OUT/storm.toml"
+taskset -c "$MAIN_CORE" "$FS" --config "$OUT/storm.toml" >"$OUT/ferroswitch.log" 2>&1 &
 FS_PID=$!
 trap 'kill -TERM $FS_PID 2>/dev/null; wait 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done

@@ -27,6 +27,9 @@ OVS=${OVS:-1}
 ROUNDS=${ROUNDS:-1}
 SCENARIOS=${SCENARIOS:-g2h h2g g2g}
 OUT=${OUT:-$HERE/results/vhost-$(date +%Y%m%d-%H%M%S)}
+MAIN_CORE=0 PMD_CORE=1
+# shellcheck source=perf/ferroswitch_toml.sh
+source "$HERE/ferroswitch_toml.sh"
 mkdir -p "$OUT"
 die() { echo "vhost.sh: $*" >&2; exit 1; }
 command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (apt-get install -y dpdk)"
@@ -58,30 +61,15 @@ guest() {  # name mode sock
 }
 
 switch() {  # scenario; ports from the variables IN and OUTP (TOML)
-	cat >"$OUT/$1.toml" <<CFG
-[switch]
-run_dir = "$OUT/run"
-pmd_cores = [1]
-file_prefix = "fsvhost"
-hugepages = "on"
-log_level = "warn"
-[mempool]
-mbufs = 32767
-[[bridge]]
-name = "br0"
-listen = ["tcp:127.0.0.1:0"]
-flows = ["table=0,priority=0,in_port=1,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=output:2"]
-[[bridge.port]]
-name = "in"
-ofport = 1
-$IN
-[[bridge.port]]
-name = "out"
-ofport = 2
-$OUTP
-CFG
+	{
+		fs_switch_toml "$OUT/run" fsvhost 32767
+		fs_bridge_toml "table=0,priority=0,in_port=1,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=output:2"
+		echo 'listen = ["tcp:127.0.0.1:0"]'
+		printf '[[bridge.port]]\nname = "in"\nofport = 1\n%s\n' "$IN"
+		printf '[[bridge.port]]\nname = "out"\nofport = 2\n%s\n' "$OUTP"
+	} >"$OUT/$1.toml"
 	rm -rf "$OUT/run"
-	taskset -c 0 nice -n -20 "$FS" --config "$OUT/$1.toml" >"$OUT/ferroswitch-$1.log" 2>&1 &
+	taskset -c "$MAIN_CORE" nice -n -20 "$FS" --config "$OUT/$1.toml" >"$OUT/ferroswitch-$1.log" 2>&1 &
 	FS_PID=$!
 	local i; for i in $(seq 1 150); do [[ -S $OUT/run/ferroswitch.ctl ]] && break; sleep 0.2; done
 	"${CTL[@]}" show >/dev/null || die "switch did not start (see $OUT/ferroswitch-$1.log)"

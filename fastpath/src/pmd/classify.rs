@@ -124,11 +124,13 @@ pub(super) struct Classified {
     pub(super) uncached: Vec<Uncached>,
 }
 
-/// A packet translated but not cached (the flow limit): phase 4 executes
-/// `actions` and credits the flow entries itself, as a megaflow would.
+/// A packet translated but not cached (the flow limit), with the copies
+/// of it that follow (`SAME`): phase 4 executes `actions` for each and
+/// credits the flow entries itself, as a megaflow would.
 pub(super) struct Uncached {
-    /// Its index in the burst.
-    pub(super) pkt: usize,
+    /// The packets' indexes in the burst: `first..=last`.
+    pub(super) first: usize,
+    pub(super) last: usize,
     pub(super) actions: Arc<[DpAction]>,
     pub(super) credits: Arc<[Arc<dyn FlowCredit>]>,
 }
@@ -156,9 +158,9 @@ impl Classified {
             outer: [0; BURST_SIZE],
             origin: [0; BURST_SIZE],
             why: [DropReason::NoOutput; BURST_SIZE],
-            // Every packet at most: SAME packets share an uncached entry's
-            // actions (no allocation per packet).
-            uncached: Vec::with_capacity(BURST_SIZE),
+            // One per upcall at most (SAME packets extend an entry): no
+            // allocation per burst.
+            uncached: Vec::with_capacity(MAX_UPCALLS_PER_BURST as usize),
         }
     }
 }
@@ -438,7 +440,8 @@ pub(super) fn lookup_misses(
                         t.uncached += 1;
                         sc.found[i] = UNCACHED;
                         sc.uncached.push(Uncached {
-                            pkt: i,
+                            first: i,
+                            last: i,
                             actions: up.actions,
                             credits: up.credits,
                         });
@@ -477,8 +480,8 @@ pub(super) fn lookup_misses(
 }
 
 /// Packet `i` parses as packet `i - 1` (`SAME`), which `lookup_misses`
-/// has just resolved: it gets the same megaflow, or the same uncached
-/// actions.
+/// has just resolved: it gets the same megaflow, or joins the same
+/// uncached entry.
 #[inline]
 fn same_as_before(i: usize, cache: &mut MegaflowCache, sc: &mut Classified, t: &mut BurstTally) {
     let before = i
@@ -495,19 +498,13 @@ fn same_as_before(i: usize, cache: &mut MegaflowCache, sc: &mut Classified, t: &
         t.hits += 1;
         t.repeats += 1;
         t.tss_lookups += 1;
-    } else if before == UNCACHED {
+    } else if let Some(u) = sc
+        .uncached
+        .last_mut()
+        .filter(|u| before == UNCACHED && u.last + 1 == i)
+    {
         *found = UNCACHED;
-        let last = sc
-            .uncached
-            .last()
-            .map(|u| (u.actions.clone(), u.credits.clone()));
-        if let Some((actions, credits)) = last {
-            sc.uncached.push(Uncached {
-                pkt: i,
-                actions,
-                credits,
-            });
-        }
+        u.last = i;
     } else {
         // Cannot happen: the packet before parsed, and was resolved or
         // deferred (and this one with it). Dropped as unparsed if it did.

@@ -265,12 +265,17 @@ pub(super) fn run(
                             None
                         }
                         UNCACHED => {
-                            // Entries are in packet order, one per UNCACHED
-                            // packet (a cursor, not a search).
-                            let u = sc.uncached.get(next_uncached).filter(|u| u.pkt == j);
+                            // Entries are in packet order and cover every
+                            // UNCACHED packet (a cursor, not a search).
+                            let u = sc
+                                .uncached
+                                .get(next_uncached)
+                                .filter(|u| (u.first..=u.last).contains(&j));
                             debug_assert!(u.is_some(), "uncached packet {j} has no entry");
                             if let Some(u) = u {
-                                next_uncached += 1;
+                                if j == u.last {
+                                    next_uncached += 1;
+                                }
                                 let mut m = m;
                                 crate::tunnel::strip(&mut m, outer);
                                 let len = u64::from(m.pkt_len());

@@ -1,7 +1,7 @@
 //! What `ferroctl show` tells of the OpenFlow channel: each listener and
 //! configured controller with its state, and each connection on the
-//! listeners or to a controller with its peer, role and age (as `ovs-vsctl show` tells whether a
-//! controller is connected).
+//! listeners or to a controller with its peer, role and age (as
+//! `ovs-vsctl show` tells whether a controller is connected).
 use std::time::Instant;
 
 use super::Channel;

@@ -1,5 +1,8 @@
 # Multi-stage build on Debian 12: the build stage compiles against Debian's
-# DPDK 22.11; the runtime stage has only DPDK's libraries and our binaries.
+# DPDK 22.11 (linked statically by default, see dpdk-sys/build.rs); the
+# runtime stage has our binaries and Debian's `dpdk` package, for the system
+# libraries its drivers call (libpcap, libnuma, libibverbs, ...) and for a
+# build with FERROSWITCH_DPDK_LINK=shared.
 FROM rust:1-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends dpdk-dev libdpdk-dev libclang-dev clang pkg-config \

@@ -11,7 +11,10 @@ fn main() {
     println!("cargo:rerun-if-changed=shim/shim.h");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
 
+    println!("cargo:rerun-if-env-changed=FERROSWITCH_DPDK_LINK");
+    let link = DpdkLink::from_env();
     let dpdk = pkg_config::Config::new()
+        .cargo_metadata(link == DpdkLink::Shared)
         .atleast_version("22.11")
         .probe("libdpdk")
         .unwrap_or_else(|e| {
@@ -50,9 +53,13 @@ fn main() {
         shim.flag(&f);
     }
     shim.compile("ferroswitch_dpdk_shim");
-    // The vhost PMD's own API (queue enable events) lives in the driver's
-    // library, which pkg-config's --libs leaves to the plugin loader.
-    println!("cargo:rustc-link-lib=dylib=rte_net_vhost");
+    match link {
+        DpdkLink::Static => link_static(&dpdk.link_paths),
+        // The vhost PMD's own API (queue enable events) lives in the
+        // driver's library, which pkg-config's --libs leaves to the plugin
+        // loader.
+        DpdkLink::Shared => println!("cargo:rustc-link-lib=dylib=rte_net_vhost"),
+    }
 
     let bindings = bindgen::Builder::default()
         .header("shim/shim.h")
@@ -85,6 +92,123 @@ fn main() {
     bindings
         .write_to_file(out.join("bindings.rs"))
         .expect("writing bindings.rs");
+}
+
+/// How the binaries link DPDK (`FERROSWITCH_DPDK_LINK`).
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum DpdkLink {
+    /// The default: DPDK's static libraries, with the drivers in
+    /// [`STATIC_DRIVERS`]. Its per-lcore variables (`rte_lcore_id()`, read
+    /// by every mbuf alloc and free in the drivers) become plain loads
+    /// instead of a `__tls_get_addr` call, and calls into the drivers no
+    /// longer go through the PLT: 1 flow x r1 +7% to +20% on-CPU,
+    /// 100k flows x r64 +4% (perf/RESULTS.md).
+    Static,
+    /// `FERROSWITCH_DPDK_LINK=shared`: the shared libraries, and at run
+    /// time every driver plugin of the system's DPDK (for a NIC whose
+    /// driver is not in [`STATIC_DRIVERS`]).
+    Shared,
+}
+
+impl DpdkLink {
+    fn from_env() -> Self {
+        match env::var("FERROSWITCH_DPDK_LINK").as_deref() {
+            Ok("shared") => DpdkLink::Shared,
+            Ok("static") | Err(_) => DpdkLink::Static,
+            Ok(other) => panic!(
+                "\n\nFERROSWITCH_DPDK_LINK={other:?}: expected \"static\" (the default) or \"shared\"\n\n"
+            ),
+        }
+    }
+}
+
+/// Drivers linked in (each registers itself from a constructor, so they
+/// are linked whole): the virtual devices, vhost-user and memif, and the
+/// PCI NICs most deployments have. Others need `FERROSWITCH_DPDK_LINK=shared`.
+const STATIC_DRIVERS: &[&str] = &[
+    "net_pcap",
+    "net_null",
+    "net_ring",
+    "net_tap",
+    "net_vhost",
+    "net_memif",
+    "net_virtio",
+    "net_af_packet",
+    "net_e1000",
+    "net_igc",
+    "net_ixgbe",
+    "net_i40e",
+    "net_iavf",
+    "common_iavf",
+    "net_ice",
+    "net_vmxnet3",
+    "net_ena",
+    "net_enic",
+    "net_bnxt",
+    "net_mlx5",
+    "common_mlx5",
+    "mempool_ring",
+    "mempool_stack",
+    "bus_vdev",
+    "bus_pci",
+    "bus_auxiliary",
+];
+
+/// The libraries they and the switch use.
+const STATIC_LIBS: &[&str] = &[
+    "vhost",
+    "gso",
+    "dmadev",
+    "cryptodev",
+    "security",
+    "hash",
+    "rcu",
+    "ethdev",
+    "meter",
+    "net",
+    "mbuf",
+    "mempool",
+    "stack",
+    "ring",
+    "timer",
+    "pci",
+    "telemetry",
+    "kvargs",
+    "eal",
+];
+
+/// System libraries the static DPDK libraries above call (shared).
+const STATIC_SYSTEM_LIBS: &[&str] = &[
+    "pcap", "ibverbs", "mlx5", "numa", "bsd", "elf", "fdt", "jansson", "m", "dl", "pthread",
+];
+
+/// Links DPDK's static libraries from `paths` (pkg-config's `-L`, else the
+/// multiarch directory).
+fn link_static(paths: &[PathBuf]) {
+    let multiarch = PathBuf::from("/usr/lib/x86_64-linux-gnu");
+    let dirs: Vec<&Path> = paths
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(std::iter::once(multiarch.as_path()))
+        .collect();
+    for d in &dirs {
+        println!("cargo:rustc-link-search=native={}", d.display());
+    }
+    for lib in STATIC_DRIVERS.iter().chain(STATIC_LIBS) {
+        let file = format!("librte_{lib}.a");
+        if !dirs.iter().any(|d| d.join(&file).is_file()) {
+            panic!(
+                "\n\n{file} not found in {dirs:?}: DPDK's static libraries come with `libdpdk-dev` \
+                 ({SETUP_HINT} libdpdk-dev), or build with FERROSWITCH_DPDK_LINK=shared.\n\n"
+            );
+        }
+        // Whole: drivers register from constructors nothing refers to, and
+        // the libraries then need no link order.
+        println!("cargo:rustc-link-lib=static:+whole-archive,-bundle=rte_{lib}");
+    }
+    for lib in STATIC_SYSTEM_LIBS {
+        println!("cargo:rustc-link-lib=dylib={lib}");
+    }
 }
 
 /// The non-`-I` flags of DPDK's pkg-config cflags that change the ABI or

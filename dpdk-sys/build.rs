@@ -101,7 +101,7 @@ enum DpdkLink {
     /// [`STATIC_DRIVERS`]. Its per-lcore variables (`rte_lcore_id()`, read
     /// by every mbuf alloc and free in the drivers) become plain loads
     /// instead of a `__tls_get_addr` call, and calls into the drivers no
-    /// longer go through the PLT: 1 flow x r1 +7% to +20% on-CPU,
+    /// longer go through the PLT: 1 flow x r1 +7% to +22% on-CPU,
     /// 100k flows x r64 +4% (perf/RESULTS.md).
     Static,
     /// `FERROSWITCH_DPDK_LINK=shared`: the shared libraries, and at run
